@@ -1,0 +1,81 @@
+"""The filters shared by pages: period and grid, in the sidebar. Their values persist across
+pages (a grid chosen on the map stays chosen on the issues page) and `?grid=CODE` opens a page
+already filtered."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from components.data import query
+from components.page_setup import PageContext
+from gongzhi.clock import today
+from gongzhi.queries.areas import list_grids
+
+PERIODS = ("period_30d", "period_90d", "period_12m", "period_month", "period_custom")
+GRID_KEY = "selected_grid_id"
+PERIOD_KEY = "selected_period"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+
+def period_bounds(choice: str, *, on: date, custom: tuple[date, date] | None = None) -> Period:
+    if choice == "period_30d":
+        return Period(on - timedelta(days=29), on)
+    if choice == "period_90d":
+        return Period(on - timedelta(days=89), on)
+    if choice == "period_month":
+        return Period(on.replace(day=1), on)
+    if choice == "period_custom" and custom:
+        return Period(*custom)
+    return Period(on.replace(year=on.year - 1) + timedelta(days=1), on)
+
+
+def _persist(widget_key: str, state_key: str) -> None:
+    st.session_state[state_key] = st.session_state[widget_key]
+
+
+def period_filter(ctx: PageContext) -> Period:
+    st.session_state.setdefault(PERIOD_KEY, "period_12m")
+    st.session_state["_period_widget"] = st.session_state[PERIOD_KEY]
+    choice = st.sidebar.selectbox(ctx.t("common.period"), PERIODS, key="_period_widget",
+                                  format_func=lambda code: ctx.t(f"common.{code}"),
+                                  on_change=_persist, args=("_period_widget", PERIOD_KEY))
+    on = today()
+    custom = None
+    if choice == "period_custom":
+        start = st.sidebar.date_input(ctx.t("common.period_from"), value=on - timedelta(days=89), max_value=on)
+        end = st.sidebar.date_input(ctx.t("common.period_to"), value=on, min_value=start)
+        custom = (start, end)
+    return period_bounds(choice, on=on, custom=custom)
+
+
+def grid_options(ctx: PageContext) -> dict[int, str]:
+    grids = query(list_grids)
+    return {int(row.id): f"{row.name}" for row in grids.itertuples()}
+
+
+def grid_filter(ctx: PageContext) -> int | None:
+    options = grid_options(ctx)
+    requested = st.query_params.get("grid")
+    if requested and "_grid_from_url" not in st.session_state:
+        st.session_state["_grid_from_url"] = True
+        codes = {row.code: int(row.id) for row in query(list_grids).itertuples()}
+        if requested in codes:
+            st.session_state[GRID_KEY] = codes[requested]
+    selected = st.session_state.get(GRID_KEY)
+    if selected not in options:
+        selected = None
+    st.session_state["_grid_widget"] = selected
+    return st.sidebar.selectbox(ctx.t("common.grid"), [None, *options], key="_grid_widget",
+                                format_func=lambda gid: ctx.t("common.all_grids") if gid is None else options[gid],
+                                on_change=_persist, args=("_grid_widget", GRID_KEY))
+
+
+def select_grid(grid_id: int | None) -> None:
+    """Select a grid across the app (e.g. from a map click)."""
+    st.session_state[GRID_KEY] = grid_id

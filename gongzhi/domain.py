@@ -1,0 +1,130 @@
+"""Fixed vocabularies of the domain: area levels, issue states and categories, organisation
+and event kinds, volunteer star levels. Labels live in the i18n catalogues under these codes."""
+
+from enum import StrEnum
+
+
+class AreaLevel(StrEnum):
+    STREET = "street"
+    COMMUNITY = "community"
+    GRID = "grid"
+    BUILDING = "building"
+    UNIT = "unit"
+
+
+AREA_LEVEL_ORDER = [AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID, AreaLevel.BUILDING, AreaLevel.UNIT]
+
+
+class IssueState(StrEnum):
+    REPORTED = "reported"
+    GRID_REVIEW = "grid_review"
+    MEETING = "meeting"
+    IN_ACTION = "in_action"
+    RESIDENT_REVIEW = "resident_review"
+    CLOSED = "closed"
+    CLOSED_UNRATED = "closed_unrated"
+    REJECTED = "rejected"
+
+
+# States in loop order, for charts and filters.
+ISSUE_STATE_ORDER = list(IssueState)
+CLOSED_STATES = frozenset({IssueState.CLOSED, IssueState.CLOSED_UNRATED, IssueState.REJECTED})
+OPEN_STATES = frozenset(set(IssueState) - CLOSED_STATES)
+# "Resolved" = the action is done: the issue reached resident review (or beyond, except rejection).
+RESOLVED_STATES = frozenset({IssueState.RESIDENT_REVIEW, IssueState.CLOSED, IssueState.CLOSED_UNRATED})
+
+
+class RejectReason(StrEnum):
+    NOT_RESPONSIBLE = "not_responsible"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+
+
+class FixStatus(StrEnum):
+    FIXED = "fixed"
+    PARTLY_FIXED = "partly_fixed"
+    NOT_FIXED = "not_fixed"
+
+
+# Category code -> (days to first response, days to resolution). Service levels a committee
+# would commit to; an issue's due date defaults to reported + resolution days.
+ISSUE_CATEGORIES: dict[str, tuple[int, int]] = {
+    "noise": (2, 14),
+    "parking": (2, 21),
+    "ev_charging": (1, 7),
+    "elderly_care": (2, 14),
+    "repairs": (2, 14),
+    "sanitation": (1, 7),
+    "security": (1, 7),
+    "child_care": (3, 30),
+    "neighbour_dispute": (2, 21),
+    "other": (3, 30),
+}
+
+RATING_WINDOW_DAYS = 14  # no rating after this many days in resident_review -> closed_unrated
+SATISFIED_MIN_RATING = 4  # ratings 4 and 5 count as "satisfied"
+REOPEN_MAX_RATING = 2  # rating <= 2 (or "not fixed") sends the issue back to in_action
+
+
+class OrgKind(StrEnum):
+    COMMITTEE = "committee"
+    SOCIAL_ORG = "social_org"
+    SOCIAL_WORK_AGENCY = "social_work_agency"
+    FOUNDATION = "foundation"
+    PROPERTY_MANAGER = "property_manager"
+    GOVERNMENT = "government"
+    VOLUNTEER_TEAM = "volunteer_team"
+    CULTURE_SPORTS_TEAM = "culture_sports_team"
+
+
+class VolunteerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    LEFT = "left"
+
+
+VOLUNTEER_SKILLS = [
+    "first_aid", "elderly_care", "child_care", "tutoring", "repairs", "legal_aid",
+    "mediation", "photography", "translation", "sports", "arts", "it_help",
+]
+
+
+class EventKind(StrEnum):
+    VOLUNTEER_SERVICE = "volunteer_service"
+    CULTURE_SPORTS = "culture_sports"
+    ELDERLY_CARE = "elderly_care"
+    CHILD_CARE = "child_care"
+    SAFETY_TRAINING = "safety_training"
+    DELIBERATION = "deliberation"
+    FESTIVAL = "festival"
+    HEALTH = "health"
+
+
+class MeetingKind(StrEnum):
+    COMMITTEE = "committee"  # 居委会会议
+    DELIBERATION = "deliberation"  # 议事会
+    JOINT = "joint"  # 联席会议 (三社联动)
+    RESIDENTS_CONGRESS = "residents_congress"  # 居民代表大会
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"  # approve and assign a lead organisation
+    REJECT = "reject"
+    DEFER = "defer"
+    MERGE = "merge"
+
+
+# Cumulative service hours -> star level (DOMAIN.md).
+STAR_THRESHOLDS = [(5, 1500.0), (4, 1000.0), (3, 600.0), (2, 300.0), (1, 100.0)]
+
+
+def star_level(hours: float) -> int:
+    for stars, minimum in STAR_THRESHOLDS:
+        if hours >= minimum:
+            return stars
+    return 0

@@ -1,0 +1,66 @@
+"""Errors the core raises for the user to see. Each carries an i18n key and parameters so the
+UI can say it in the user's language; str() gives the English text for logs and the CLI."""
+
+from dataclasses import dataclass, field
+
+
+class GongzhiError(Exception):
+    key = "errors.generic"
+
+    def __init__(self, key: str | None = None, **params):
+        self.key = key or self.key
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        from gongzhi.i18n import translate
+
+        return translate(lang, self.key, **self.params)
+
+
+@dataclass
+class FieldError:
+    field: str  # the form field's i18n key, e.g. "issues.field_title"
+    key: str  # the reason's i18n key
+    params: dict = field(default_factory=dict)
+
+
+class ValidationError(GongzhiError):
+    key = "errors.validation"
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__(self.key, count=len(errors))
+
+    def messages(self, lang: str) -> list[str]:
+        from gongzhi.i18n import translate
+
+        return [
+            translate(lang, "errors.field_message", field=translate(lang, e.field), reason=translate(lang, e.key, **e.params))
+            for e in self.errors
+        ]
+
+    def message(self, lang: str) -> str:
+        from gongzhi.i18n import translate
+
+        if not hasattr(self, "errors"):
+            return translate(lang, self.key, **self.params)
+        return "; ".join(self.messages(lang))
+
+
+class IllegalTransition(GongzhiError):
+    key = "errors.illegal_transition"
+
+
+class NotFound(GongzhiError):
+    key = "errors.not_found"
+
+
+class Conflict(GongzhiError):
+    """A save against a record someone else changed in the meantime."""
+
+    key = "errors.conflict"
+
+
+class PermissionDenied(GongzhiError):
+    key = "errors.permission_denied"

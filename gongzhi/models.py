@@ -1,0 +1,214 @@
+"""Database tables. One SQLModel class per table; Create/Update variants live beside the
+functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shanghai, see
+`gongzhi.clock`); geometries are GeoJSON text in WGS-84 longitude/latitude (RFC 7946)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from gongzhi.clock import now
+
+
+class Versioned(SQLModel):
+    """Optimistic locking: every UPDATE checks and bumps `version`, so a save made against an
+    older copy fails with StaleDataError instead of silently overwriting someone's change."""
+
+    version: int = Field(default=1, sa_column_kwargs={"nullable": False})
+
+    @declared_attr
+    def __mapper_args__(cls):  # noqa: N805 - SQLAlchemy declared_attr receives the class
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class SoftDeleted(SQLModel):
+    deleted_at: datetime | None = Field(default=None, index=True)
+
+
+class Revision(SQLModel, table=True):
+    """A single row whose counter every write bumps in its own transaction: caches key on it,
+    so every app process sees a change at its next rerun."""
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0)
+
+
+class Area(Versioned, SoftDeleted, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=80)
+    level: str = Field(max_length=12, index=True)  # domain.AreaLevel
+    parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    population: int = Field(default=0)
+    households: int = Field(default=0)
+    leader_id: int | None = Field(default=None, foreign_key="person.id")
+    boundary: str | None = Field(default=None, sa_type=Text)  # GeoJSON geometry
+    centroid_lon: float | None = None
+    centroid_lat: float | None = None
+
+
+class Person(Versioned, SoftDeleted, table=True):
+    """A resident or worker. Never holds a national ID number."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40)
+    phone: str | None = Field(default=None, max_length=20, index=True)  # normalised +86…
+    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    building_id: int | None = Field(default=None, foreign_key="area.id")
+    birth_year: int | None = None
+    created_at: datetime = Field(default_factory=now)
+
+
+class Organisation(Versioned, SoftDeleted, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True)
+    kind: str = Field(max_length=24, index=True)  # domain.OrgKind
+    contact_name: str | None = Field(default=None, max_length=40)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    description: str = Field(default="", max_length=500)
+
+
+class Volunteer(Versioned, SoftDeleted, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    skills: str = Field(default="", max_length=300)  # comma-separated domain.VOLUNTEER_SKILLS codes
+    status: str = Field(default="active", max_length=12, index=True)  # domain.VolunteerStatus
+    joined_on: date = Field(default_factory=lambda: now().date())
+    note: str = Field(default="", max_length=500)
+
+
+class TeamMembership(SQLModel, table=True):
+    volunteer_id: int = Field(foreign_key="volunteer.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, index=True)
+
+
+class ServiceRecord(SQLModel, table=True):
+    """Hours a volunteer served, on an event or an issue (or general duty when neither)."""
+
+    __table_args__ = (Index("ix_servicerecord_volunteer_day", "volunteer_id", "served_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    served_on: date = Field(index=True)
+    hours: float
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    issue_id: int | None = Field(default=None, foreign_key="issue.id")
+    note: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=now)
+
+
+class Issue(Versioned, SoftDeleted, table=True):
+    __table_args__ = (
+        Index("ix_issue_state_grid", "state", "grid_id"),
+        Index("ix_issue_grid_reported", "grid_id", "reported_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    description: str = Field(default="", sa_type=Text)
+    category: str = Field(max_length=24, index=True)  # key of domain.ISSUE_CATEGORIES
+    grid_id: int = Field(foreign_key="area.id")
+    building_id: int | None = Field(default=None, foreign_key="area.id")
+    reporter_id: int | None = Field(default=None, foreign_key="person.id")  # None = anonymous
+    state: str = Field(default="reported", max_length=20)  # domain.IssueState
+    reported_at: datetime = Field(default_factory=now, index=True)
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = Field(default=None, index=True)  # reached resident_review
+    closed_at: datetime | None = None
+    due_date: date  # SLA default at creation, replaced when a lead organisation is assigned
+    days_to_resolve: float | None = None  # set at resolution: portable SQL aggregates need no date maths
+    resolved_on_time: bool | None = None
+    resolved_in_grid: bool | None = None  # True when it never went to a meeting (矛盾不上交)
+    went_to_meeting: bool = Field(default=False)
+    lead_org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    reject_reason: str | None = Field(default=None, max_length=20)  # domain.RejectReason
+    duplicate_of_id: int | None = Field(default=None, foreign_key="issue.id")
+    rating: int | None = None  # latest rating 1..5
+    fix_status: str | None = Field(default=None, max_length=16)  # domain.FixStatus
+    reopen_count: int = Field(default=0)
+    lat: float | None = None
+    lon: float | None = None
+
+
+class IssueCooperator(SQLModel, table=True):
+    issue_id: int = Field(foreign_key="issue.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+
+
+class TimelineEntry(SQLModel, table=True):
+    """One line of an issue's timeline. kind: created | transition | progress | assignment | rating."""
+
+    __table_args__ = (Index("ix_timeline_issue_at", "issue_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id")
+    kind: str = Field(max_length=12)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    actor: str = Field(max_length=40)
+    actor_role: str = Field(max_length=20)
+    note: str = Field(default="", max_length=1000)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    created_at: datetime = Field(default_factory=now)
+
+
+class Rating(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    rating: int
+    fix_status: str = Field(max_length=16)
+    comment: str = Field(default="", max_length=500)
+    rated_by: str = Field(max_length=40)
+    created_at: datetime = Field(default_factory=now)
+
+
+class Event(Versioned, SoftDeleted, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    kind: str = Field(max_length=24, index=True)  # domain.EventKind
+    host_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)  # None = whole community
+    starts_at: datetime = Field(index=True)
+    ends_at: datetime
+    place: str = Field(default="", max_length=120)
+    capacity: int | None = None
+    headcount: int = Field(default=0)  # anonymous attendance, kept apart from named attendance
+    description: str = Field(default="", sa_type=Text)
+
+
+class Attendance(SQLModel, table=True):
+    """A named resident who took part in an event."""
+
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
+class Meeting(Versioned, SoftDeleted, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=120)
+    kind: str = Field(max_length=24)  # domain.MeetingKind
+    held_at: datetime = Field(index=True)
+    place: str = Field(default="", max_length=120)
+    status: str = Field(default="planned", max_length=12)  # domain.MeetingStatus
+    attendees: str = Field(default="", sa_type=Text)  # one name per line
+    quorum: int = Field(default=0)
+    quorum_met: bool | None = None
+    minutes: str = Field(default="", sa_type=Text)
+
+
+class AgendaItem(Versioned, table=True):
+    __table_args__ = (Index("ix_agenda_meeting_position", "meeting_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id")
+    position: int = Field(default=0)
+    issue_id: int | None = Field(default=None, foreign_key="issue.id", index=True)
+    topic: str = Field(default="", max_length=200)  # free topic when there is no issue
+    decision: str | None = Field(default=None, max_length=12)  # domain.Decision
+    decision_note: str = Field(default="", max_length=1000)
+    votes_for: int = Field(default=0)
+    votes_against: int = Field(default=0)
+    votes_abstain: int = Field(default=0)
+    lead_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    due_date: date | None = None
+    merged_into_id: int | None = Field(default=None, foreign_key="issue.id")

@@ -1,0 +1,56 @@
+"""Personal data rules: phone numbers normalised to +86… for storage and masked for display;
+national ID numbers refused wherever free text could carry one."""
+
+import re
+import unicodedata
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+# 18-digit resident ID (last may be X) or the old 15-digit form, standing alone.
+_NATIONAL_ID = re.compile(r"(?<![0-9])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """'138 0013-8000', '＋86１３８００１３８０００', '0086 138…' -> '+8613800138000'.
+    Returns None for empty input; raises ValueError for something that is not a phone number."""
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    if not text:
+        return None
+    digits = re.sub(r"[\s\-()（）.]", "", text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not digits.isdigit():
+        raise ValueError("not a phone number")
+    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+        return "+86" + digits
+    raise ValueError("not a phone number")
+
+
+def mask_phone(phone: str | None) -> str:
+    """'+8613800138000' -> '138****8000'. Keeps 3 leading and 4 trailing digits, never more."""
+    if not phone:
+        return ""
+    digits = phone[3:] if phone.startswith("+86") else phone
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def display_phone(phone: str | None, *, may_see: bool) -> str:
+    if not phone:
+        return ""
+    if not may_see:
+        return mask_phone(phone)
+    return phone[3:] if phone.startswith("+86") else phone
+
+
+def contains_national_id(text: str | None) -> bool:
+    if not text:
+        return False
+    return bool(_NATIONAL_ID.search(unicodedata.normalize("NFKC", text)))

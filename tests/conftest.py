@@ -1,0 +1,93 @@
+"""Shared fixtures: fresh databases, the seeded demo (built once, copied per test), and AppTest
+helpers that open a page of the real app against a given database."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from gongzhi.db import dispose_engines, get_engine, init_db, write_session
+from gongzhi.permissions import Actor, Role
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COMMITTEE = Actor(name="测试秘书", role=Role.COMMITTEE)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """A new, empty database with the schema."""
+    url = sqlite_url(tmp_path / "gongzhi.db")
+    init_db(get_engine(url))
+    return url
+
+
+@pytest.fixture
+def engine(db_url) -> Engine:
+    return get_engine(db_url)
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def write(engine):
+    """`with write() as session:` — one write transaction on the test database."""
+    return lambda: write_session(engine)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo community, seeded once per test run."""
+    from gongzhi.seed import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    url = sqlite_url(path)
+    engine = get_engine(url)
+    init_db(engine)
+    seed_demo(engine=engine)
+    engine.dispose()  # checkpoints the WAL into the file so a plain copy is complete
+    dispose_engines()
+    return path
+
+
+@pytest.fixture
+def demo_url(demo_template, tmp_path) -> str:
+    """A private copy of the demo database that a test may change."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, path)
+    return sqlite_url(path)
+
+
+@pytest.fixture
+def demo_engine(demo_url) -> Engine:
+    return get_engine(demo_url)
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    """open_page(url, "pages/issues.py", lang="en") -> a run AppTest on that page of app.py."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.chdir(PROJECT_ROOT)
+
+    def _open(url: str, page: str | None = None, *, lang: str = "en", timeout: float = 60) -> AppTest:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("GONGZHI_DEMO", "0")
+        app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=timeout)
+        app.session_state["lang"] = lang
+        app.run()
+        if page is not None:
+            app.switch_page(page)
+            app.run()
+        return app
+
+    return _open
