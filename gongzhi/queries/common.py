@@ -1,0 +1,44 @@
+"""Small pieces every query module shares: period bounds and portable month buckets."""
+
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import extract
+from sqlalchemy.sql import ColumnElement
+
+
+def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
+    """Inclusive dates -> [start 00:00, day after end 00:00) for comparisons on datetime columns."""
+    return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+
+
+def month_parts(column) -> tuple[ColumnElement, ColumnElement]:
+    """(year, month) of a date/datetime column; SQLAlchemy renders EXTRACT portably."""
+    return extract("year", column), extract("month", column)
+
+
+def month_label(year: int | float, month: int | float) -> str:
+    return f"{int(year):04d}-{int(month):02d}"
+
+
+def months_between(start: date, end: date) -> list[str]:
+    """Every month label from start's month to end's month, so charts show empty months as 0."""
+    labels, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        labels.append(month_label(year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return labels
+
+
+def fill_months(frame: pd.DataFrame, start: date, end: date, value_columns: list[str]) -> pd.DataFrame:
+    """Reindex a frame with a 'month' column to every month of the period, missing months as 0."""
+    full = pd.DataFrame({"month": months_between(start, end)})
+    merged = full.merge(frame, on="month", how="left") if not frame.empty else full.assign(**{c: 0 for c in value_columns})
+    merged[value_columns] = merged[value_columns].fillna(0)
+    return merged
+
+
+def share(numerator: int | float | None, denominator: int | float | None) -> float | None:
+    if not denominator:
+        return None
+    return (numerator or 0) / denominator
