@@ -1,0 +1,61 @@
+"""The database layer: SQLite pragmas, the revision every write bumps, all-or-nothing writes,
+and optimistic locking."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from gongzhi.db import current_revision, get_engine, init_db, read_session, write_session
+from gongzhi.models import Organisation
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(engine):
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_every_write_bumps_the_revision(engine):
+    with read_session(engine) as session:
+        before = current_revision(session)
+    with write_session(engine) as session:
+        session.add(Organisation(name="居委会", kind="committee"))
+    with read_session(engine) as session:
+        assert current_revision(session) == before + 1
+
+
+def test_a_failed_write_leaves_nothing_behind(engine):
+    with pytest.raises(RuntimeError), write_session(engine) as session:
+        session.add(Organisation(name="半途", kind="committee"))
+        session.flush()
+        raise RuntimeError("user error half-way")
+    with read_session(engine) as session:
+        assert session.execute(text("select count(*) from organisation")).scalar() == 0
+        assert current_revision(session) == 0
+
+
+def test_a_save_against_an_older_version_is_refused(engine):
+    with write_session(engine) as session:
+        session.add(Organisation(name="物业", kind="property_manager"))
+    with Session(engine) as first, Session(engine, expire_on_commit=False) as second:
+        theirs = second.get(Organisation, 1)
+        second.commit()  # ends the read transaction; the loaded copy (version 1) stays in memory
+        mine = first.get(Organisation, 1)
+        mine.description = "first"
+        first.commit()
+        theirs.description = "second"
+        with pytest.raises(StaleDataError):
+            second.commit()
+    with read_session(engine) as session:
+        organisation = session.get(Organisation, 1)
+        assert (organisation.description, organisation.version) == ("first", 2)
+
+
+def test_init_db_is_idempotent(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    init_db(engine)
+    init_db(engine)
+    with read_session(engine) as session:
+        assert current_revision(session) == 0
