@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 from gongzhi import models
+from gongzhi.audit import AUDIT_KEY
+from gongzhi.permissions import SYSTEM_ACTOR, Actor
 from gongzhi.config import database_url
 
 _engines: dict[str, Engine] = {}
@@ -74,11 +76,13 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
-def write_session(engine: Engine | None = None) -> Iterator[Session]:
+def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None) -> Iterator[Session]:
     """A transaction for one user action: all of it is committed, or none of it. Bumps the data
-    revision in the same transaction so every cache sees the change."""
+    revision in the same transaction so every cache sees the change, and records every changed
+    row in the audit trail under `actor` (the system when none is given)."""
     engine = (engine or get_engine()).execution_options(sqlite_immediate=True)
     with Session(engine) as session:
+        session.info[AUDIT_KEY] = actor or SYSTEM_ACTOR
         try:
             yield session
             session.flush()

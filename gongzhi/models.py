@@ -2,13 +2,18 @@
 functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shanghai, see
 `gongzhi.clock`); geometries are GeoJSON text in WGS-84 longitude/latitude (RFC 7946)."""
 
-from datetime import date, datetime
+from datetime import date
 
+from pydantic import NaiveDatetime
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from gongzhi.clock import now
+
+# Times are naive local time in the community's zone (gongzhi.clock); SQLModel's default would
+# demand timezone-aware values.
+LocalDateTime = NaiveDatetime
 
 
 class Versioned(SQLModel):
@@ -23,7 +28,7 @@ class Versioned(SQLModel):
 
 
 class SoftDeleted(SQLModel):
-    deleted_at: datetime | None = Field(default=None, index=True)
+    deleted_at: LocalDateTime | None = Field(default=None, index=True)
 
 
 class Revision(SQLModel, table=True):
@@ -57,7 +62,7 @@ class Person(Versioned, SoftDeleted, table=True):
     grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     building_id: int | None = Field(default=None, foreign_key="area.id")
     birth_year: int | None = None
-    created_at: datetime = Field(default_factory=now)
+    created_at: LocalDateTime = Field(default_factory=now)
 
 
 class Organisation(Versioned, SoftDeleted, table=True):
@@ -95,7 +100,7 @@ class ServiceRecord(SQLModel, table=True):
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     issue_id: int | None = Field(default=None, foreign_key="issue.id")
     note: str = Field(default="", max_length=300)
-    created_at: datetime = Field(default_factory=now)
+    created_at: LocalDateTime = Field(default_factory=now)
 
 
 class Issue(Versioned, SoftDeleted, table=True):
@@ -111,10 +116,10 @@ class Issue(Versioned, SoftDeleted, table=True):
     building_id: int | None = Field(default=None, foreign_key="area.id")
     reporter_id: int | None = Field(default=None, foreign_key="person.id")  # None = anonymous
     state: str = Field(default="reported", max_length=20)  # domain.IssueState
-    reported_at: datetime = Field(default_factory=now, index=True)
-    first_response_at: datetime | None = None
-    resolved_at: datetime | None = Field(default=None, index=True)  # reached resident_review
-    closed_at: datetime | None = None
+    reported_at: LocalDateTime = Field(default_factory=now, index=True)
+    first_response_at: LocalDateTime | None = None
+    resolved_at: LocalDateTime | None = Field(default=None, index=True)  # reached resident_review
+    closed_at: LocalDateTime | None = None
     due_date: date  # SLA default at creation, replaced when a lead organisation is assigned
     days_to_resolve: float | None = None  # set at resolution: portable SQL aggregates need no date maths
     resolved_on_time: bool | None = None
@@ -148,7 +153,7 @@ class TimelineEntry(SQLModel, table=True):
     actor_role: str = Field(max_length=20)
     note: str = Field(default="", max_length=1000)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
-    created_at: datetime = Field(default_factory=now)
+    created_at: LocalDateTime = Field(default_factory=now)
 
 
 class Rating(SQLModel, table=True):
@@ -158,7 +163,7 @@ class Rating(SQLModel, table=True):
     fix_status: str = Field(max_length=16)
     comment: str = Field(default="", max_length=500)
     rated_by: str = Field(max_length=40)
-    created_at: datetime = Field(default_factory=now)
+    created_at: LocalDateTime = Field(default_factory=now)
 
 
 class Event(Versioned, SoftDeleted, table=True):
@@ -167,8 +172,8 @@ class Event(Versioned, SoftDeleted, table=True):
     kind: str = Field(max_length=24, index=True)  # domain.EventKind
     host_org_id: int | None = Field(default=None, foreign_key="organisation.id")
     grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)  # None = whole community
-    starts_at: datetime = Field(index=True)
-    ends_at: datetime
+    starts_at: LocalDateTime = Field(index=True)
+    ends_at: LocalDateTime
     place: str = Field(default="", max_length=120)
     capacity: int | None = None
     headcount: int = Field(default=0)  # anonymous attendance, kept apart from named attendance
@@ -188,7 +193,7 @@ class Meeting(Versioned, SoftDeleted, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=120)
     kind: str = Field(max_length=24)  # domain.MeetingKind
-    held_at: datetime = Field(index=True)
+    held_at: LocalDateTime = Field(index=True)
     place: str = Field(default="", max_length=120)
     status: str = Field(default="planned", max_length=12)  # domain.MeetingStatus
     attendees: str = Field(default="", sa_type=Text)  # one name per line
@@ -212,3 +217,49 @@ class AgendaItem(Versioned, table=True):
     lead_org_id: int | None = Field(default=None, foreign_key="organisation.id")
     due_date: date | None = None
     merged_into_id: int | None = Field(default=None, foreign_key="issue.id")
+
+
+class User(Versioned, SoftDeleted, table=True):
+    """An account. Passwords are argon2 hashes; `role` is a permissions.Role value."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40, unique=True)
+    display_name: str = Field(max_length=40)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    oidc_subject: str | None = Field(default=None, max_length=200, unique=True)
+    active: bool = Field(default=True)
+    created_at: LocalDateTime = Field(default_factory=now)
+
+
+class UserGrid(SQLModel, table=True):
+    """The grids a grid leader is responsible for."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", primary_key=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __table_args__ = (Index("ix_loginattempt_username_at", "username", "at"),
+                      Index("ix_loginattempt_address_at", "address", "at"))
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40)
+    address: str = Field(max_length=64)
+    succeeded: bool
+    at: LocalDateTime = Field(default_factory=now)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed which record when, with the values before and after (JSON)."""
+
+    __table_args__ = (Index("ix_audit_record", "table_name", "record_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: LocalDateTime = Field(default_factory=now, index=True)
+    actor: str = Field(max_length=40, index=True)
+    actor_role: str = Field(max_length=16)
+    table_name: str = Field(max_length=40)
+    record_id: str = Field(max_length=80)
+    action: str = Field(max_length=12)  # insert | update | delete | soft_delete | restore
+    before: str | None = Field(default=None, sa_type=Text)
+    after: str | None = Field(default=None, sa_type=Text)

@@ -25,6 +25,9 @@ class Actor:
         return self.role in (Role.ADMIN, Role.COMMITTEE, Role.LEADER)
 
 
+SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN)
+
+
 def require_write(actor: Actor, *, grid_id: int | None) -> None:
     """Deny by default: only admin and committee write anywhere, a grid leader only in their grids."""
     if actor.role in (Role.ADMIN, Role.COMMITTEE):

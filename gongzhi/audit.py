@@ -1,0 +1,79 @@
+"""The audit trail: every ORM write in a write session records who, when, which record and the
+values before and after, in the same transaction. It hooks the session's flush, so no write
+path can forget it."""
+
+import json
+from datetime import date, datetime
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session as OrmSession
+
+from gongzhi.clock import now
+from gongzhi.models import AuditEntry, LoginAttempt, Revision
+
+NOT_AUDITED = {AuditEntry.__tablename__, Revision.__tablename__, LoginAttempt.__tablename__}
+SECRET_COLUMNS = {"password_hash"}  # recorded as changed, never with its value
+AUDIT_KEY = "audit_actor"  # session.info key holding the Actor of a write session
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _values(obj, *, previous: bool = False) -> dict:
+    state = inspect(obj)
+    values = {}
+    for attribute in state.mapper.column_attrs:
+        key = attribute.key
+        if previous:
+            history = state.attrs[key].history
+            value = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
+        else:
+            value = getattr(obj, key)
+        values[key] = "***" if key in SECRET_COLUMNS and value is not None else _plain(value)
+    return values
+
+
+def _changed(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[a.key].history.has_changes() for a in state.mapper.column_attrs if a.key != "version")
+
+
+def _record_id(obj) -> str:
+    identity = inspect(obj).identity or ()
+    return "/".join(str(part) for part in identity)
+
+
+def _dump(values: dict | None) -> str | None:
+    return None if values is None else json.dumps(values, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _audit_after_flush(session, _flush_context):
+    actor = session.info.get(AUDIT_KEY)
+    if actor is None:
+        return
+    rows = []
+    changes = [("insert", obj) for obj in session.new] + [("update", obj) for obj in session.dirty] + \
+              [("delete", obj) for obj in session.deleted]
+    for action, obj in changes:
+        table = obj.__table__.name
+        if table in NOT_AUDITED:
+            continue
+        before = after = None
+        if action == "insert":
+            after = _values(obj)
+        elif action == "delete":
+            before = _values(obj, previous=True)
+        else:
+            if not _changed(obj):
+                continue
+            before, after = _values(obj, previous=True), _values(obj)
+            if "deleted_at" in before and before["deleted_at"] != after["deleted_at"]:
+                action = "soft_delete" if after["deleted_at"] else "restore"
+        rows.append({"at": now(), "actor": actor.name, "actor_role": actor.role.value, "table_name": table,
+                     "record_id": _record_id(obj), "action": action, "before": _dump(before), "after": _dump(after)})
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)

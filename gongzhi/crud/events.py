@@ -1,0 +1,189 @@
+"""Events (活动) and who took part: create, edit, and record attendance. Named attendance (people
+we know) and the anonymous headcount are kept apart, because only named attendees count towards
+the participation rate (unique residents ÷ population)."""
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session, SQLModel
+
+from gongzhi.clock import now
+from gongzhi.domain import AreaLevel, EventKind
+from gongzhi.errors import Conflict, FieldError, NotFound, ValidationError
+from gongzhi.models import Area, Attendance, Event, Organisation, Person
+from gongzhi.permissions import Actor, require_write
+from gongzhi.privacy import contains_national_id
+
+TITLE_MAX = 120
+PLACE_MAX = 120
+DESCRIPTION_MAX = 2000
+
+
+class EventCreate(SQLModel):
+    title: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    host_org_id: int | None = None
+    grid_id: int | None = None  # None = the whole community
+    place: str = ""
+    capacity: int | None = None  # None = no limit
+    headcount: int = 0
+    description: str = ""
+
+
+class EventUpdate(SQLModel):
+    """Only the fields that are set change; set grid_id/capacity/host_org_id to None explicitly to clear them."""
+
+    title: str | None = None
+    kind: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    host_org_id: int | None = None
+    grid_id: int | None = None
+    place: str | None = None
+    capacity: int | None = None
+    description: str | None = None
+
+
+def _field(name: str) -> str:
+    return f"events.field_{name}"
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _validate(session: Session, values: dict, *, named_attendance: int = 0) -> dict:
+    """Check an event's complete set of values; returns them cleaned (text stripped)."""
+    errors: list[FieldError] = []
+    values = dict(values)
+    for name in ("title", "place", "description"):
+        values[name] = (values.get(name) or "").strip()
+
+    if not values["title"]:
+        errors.append(FieldError(_field("title"), "errors.required"))
+    for name, limit in (("title", TITLE_MAX), ("place", PLACE_MAX), ("description", DESCRIPTION_MAX)):
+        if len(values[name]) > limit:
+            errors.append(FieldError(_field(name), "errors.too_long", {"max": limit}))
+        if contains_national_id(values[name]):
+            errors.append(FieldError(_field(name), "errors.national_id"))
+
+    if values.get("kind") not in {kind.value for kind in EventKind}:
+        errors.append(FieldError(_field("kind"), "errors.invalid_choice"))
+
+    host_org_id = values.get("host_org_id")
+    if host_org_id is not None:
+        host = session.get(Organisation, host_org_id)
+        if host is None or host.deleted_at is not None:
+            errors.append(FieldError(_field("host"), "errors.invalid_choice"))
+    grid_id = values.get("grid_id")
+    if grid_id is not None:
+        grid = session.get(Area, grid_id)
+        if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
+            errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
+
+    starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
+    if starts_at is None:
+        errors.append(FieldError(_field("starts_at"), "errors.required"))
+    if ends_at is None:
+        errors.append(FieldError(_field("ends_at"), "errors.required"))
+    if starts_at is not None and ends_at is not None and ends_at < starts_at:
+        errors.append(FieldError(_field("ends_at"), "errors.end_before_start"))
+
+    capacity = values.get("capacity")
+    headcount = values.get("headcount") or 0
+    if capacity is not None and capacity < 1:
+        errors.append(FieldError(_field("capacity"), "events.error_at_least", {"min": 1}))
+    if headcount < 0:
+        errors.append(FieldError(_field("headcount"), "errors.not_negative"))
+    elif capacity is not None and capacity >= 1 and named_attendance + headcount > capacity:
+        errors.append(FieldError(_field("capacity"), "errors.over_capacity", {"capacity": capacity}))
+    if starts_at is not None and starts_at > now() and (named_attendance or headcount > 0):
+        errors.append(FieldError(_field("starts_at"), "events.error_attendance_before_start",
+                                 {"starts_at": _minute(starts_at)}))
+
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def create_event(*, session: Session, actor: Actor, data: EventCreate) -> Event:
+    require_write(actor, grid_id=data.grid_id)
+    values = _validate(session, data.model_dump())
+    event = Event(**values)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def get_event_for_update(session: Session, event_id: int, expected_version: int | None) -> Event:
+    event = session.get(Event, event_id)
+    if event is None or event.deleted_at is not None:
+        raise NotFound(what="event", id=event_id)
+    if expected_version is not None and event.version != expected_version:
+        raise Conflict(what="event", id=event_id)
+    return event
+
+
+def _named_attendance(session: Session, event_id: int) -> set[int]:
+    return set(session.execute(select(Attendance.person_id).where(Attendance.event_id == event_id)).scalars())
+
+
+def update_event(*, session: Session, actor: Actor, event_id: int, data: EventUpdate,
+                 expected_version: int | None = None) -> Event:
+    event = get_event_for_update(session, event_id, expected_version)
+    require_write(actor, grid_id=event.grid_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "grid_id" in changes and changes["grid_id"] != event.grid_id:
+        require_write(actor, grid_id=changes["grid_id"])  # a grid leader may not move an event out of their grid
+    current = {name: getattr(event, name) for name in EventCreate.model_fields}
+    values = _validate(session, {**current, **changes},
+                       named_attendance=len(_named_attendance(session, event.id)))
+    for name in changes:
+        setattr(event, name, values[name])
+    session.add(event)
+    session.flush()
+    return event
+
+
+def record_attendance(*, session: Session, actor: Actor, event_id: int, person_ids: list[int], headcount: int,
+                      expected_version: int | None = None) -> Event:
+    """Set who took part to exactly `person_ids` (adding and removing rows) and the anonymous
+    headcount. Saving the same input twice changes nothing."""
+    event = get_event_for_update(session, event_id, expected_version)
+    require_write(actor, grid_id=event.grid_id)
+    wanted = {int(person_id) for person_id in person_ids}
+    errors: list[FieldError] = []
+
+    if wanted:
+        known = set(session.execute(
+            select(Person.id).where(Person.id.in_(wanted), Person.deleted_at.is_(None))).scalars())
+        unknown = sorted(wanted - known)
+        if unknown:
+            errors.append(FieldError(_field("attendees"), "events.error_unknown_people",
+                                     {"ids": ", ".join(f"#{person_id}" for person_id in unknown)}))
+    if headcount is None or headcount < 0:
+        errors.append(FieldError(_field("headcount"), "errors.not_negative"))
+    elif event.capacity is not None and len(wanted) + headcount > event.capacity:
+        errors.append(FieldError(_field("attendance"), "errors.over_capacity", {"capacity": event.capacity}))
+    if event.starts_at > now() and (wanted or (headcount or 0) > 0):
+        errors.append(FieldError(_field("attendance"), "events.error_attendance_before_start",
+                                 {"starts_at": _minute(event.starts_at)}))
+    if errors:
+        raise ValidationError(errors)
+
+    present = _named_attendance(session, event.id)
+    if present - wanted:
+        session.execute(delete(Attendance).where(
+            Attendance.event_id == event.id, Attendance.person_id.in_(present - wanted)))
+    for person_id in sorted(wanted - present):
+        session.add(Attendance(event_id=event.id, person_id=person_id))
+    event.headcount = headcount
+    # Attendance rows live in their own table: bump the event's version anyway, so a second
+    # person saving attendance from an older copy of the form is refused, not silently merged.
+    flag_modified(event, "headcount")
+    session.add(event)
+    session.flush()
+    return event
