@@ -42,8 +42,8 @@ def _changed(obj) -> bool:
 
 
 def _record_id(obj) -> str:
-    identity = inspect(obj).identity or ()
-    return "/".join(str(part) for part in identity)
+    # The identity key is not assigned yet for rows inserted by this flush; the key values are.
+    return "/".join(str(part) for part in inspect(obj).mapper.primary_key_from_instance(obj))
 
 
 def _dump(values: dict | None) -> str | None:

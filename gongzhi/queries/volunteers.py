@@ -1,0 +1,287 @@
+"""Reading the volunteer roster: headline figures, hours by month and by grid, star levels, the
+roster table and one volunteer's record. Hours are summed in SQL; soft-deleted volunteers (and
+so their service records) are left out everywhere."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, select
+from sqlmodel import Session
+
+from gongzhi.clock import today
+from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, OrgKind, VolunteerStatus
+from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
+from gongzhi.privacy import display_phone
+from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts
+
+TEAM_KINDS = (OrgKind.VOLUNTEER_TEAM, OrgKind.CULTURE_SPORTS_TEAM)
+STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
+
+ROSTER_COLUMNS = ["id", "name", "phone", "grid_id", "grid_name", "skills", "teams", "status", "joined_on",
+                  "total_hours", "hours_12m", "stars"]
+
+
+@dataclass(frozen=True)
+class VolunteerHeadline:
+    active_volunteers: int
+    volunteers_served: int
+    service_hours: float
+
+
+@dataclass(frozen=True)
+class VolunteerDetail:
+    """One volunteer as the edit form needs them; `version` goes back as expected_version."""
+
+    id: int
+    name: str
+    phone: str  # displayed: masked unless the viewer may see personal data
+    grid_id: int | None
+    grid_name: str | None
+    skills: tuple[str, ...]
+    status: str
+    joined_on: date
+    team_ids: tuple[int, ...]
+    team_names: tuple[str, ...]
+    note: str
+    version: int
+    total_hours: float
+    stars: int
+
+
+def _live_volunteers():
+    return Volunteer.deleted_at.is_(None)
+
+
+def _star_case(hours):
+    """Star level of a cumulative-hours expression, in SQL (thresholds from the domain)."""
+    return case(*[(hours >= minimum, stars) for stars, minimum in STAR_THRESHOLDS], else_=0)
+
+
+def _hours_per_volunteer():
+    """Subquery: volunteer_id, total hours (all time), hours in the last 12 months."""
+    since = twelve_months_start(today())
+    return (
+        select(ServiceRecord.volunteer_id.label("volunteer_id"),
+               func.sum(ServiceRecord.hours).label("total_hours"),
+               func.sum(case((ServiceRecord.served_on >= since, ServiceRecord.hours), else_=0.0)).label("hours_12m"))
+        .group_by(ServiceRecord.volunteer_id)
+        .subquery()
+    )
+
+
+def twelve_months_start(on: date) -> date:
+    """First day of the 12 months ending on `on` (inclusive), as the period filter counts them."""
+    try:
+        year_before = on.replace(year=on.year - 1)
+    except ValueError:  # 29 February
+        year_before = on.replace(year=on.year - 1, day=28)
+    return year_before + timedelta(days=1)
+
+
+def volunteer_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> VolunteerHeadline:
+    """Active volunteers now; distinct volunteers who served and hours served between start and
+    end (inclusive dates). With grid_id: volunteers of that grid."""
+    active = select(func.count(Volunteer.id)).where(_live_volunteers(), Volunteer.status == VolunteerStatus.ACTIVE)
+    served = (
+        select(func.count(func.distinct(ServiceRecord.volunteer_id)), func.coalesce(func.sum(ServiceRecord.hours), 0.0))
+        .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+        .where(_live_volunteers(), ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
+    )
+    if grid_id is not None:
+        active = active.where(Volunteer.grid_id == grid_id)
+        served = served.where(Volunteer.grid_id == grid_id)
+    volunteers_served, hours = session.execute(served).one()
+    return VolunteerHeadline(active_volunteers=int(session.execute(active).scalar_one()),
+                             volunteers_served=int(volunteers_served), service_hours=float(hours or 0.0))
+
+
+def volunteers_by_grid(*, session: Session) -> pd.DataFrame:
+    """Active volunteers per grid, every grid (zeros included)."""
+    rows = session.execute(
+        select(Area.id.label("grid_id"), func.count(Volunteer.id).label("active_volunteers"))
+        .select_from(Area)
+        .outerjoin(Volunteer, and_(Volunteer.grid_id == Area.id, _live_volunteers(),
+                                   Volunteer.status == VolunteerStatus.ACTIVE))
+        .where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
+        .group_by(Area.id)
+        .order_by(Area.code)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["grid_id", "active_volunteers"])
+
+
+def monthly_hours(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Service hours per month of the period (every month, 0 when none)."""
+    year, month = month_parts(ServiceRecord.served_on)
+    query = (
+        select(year.label("year"), month.label("month"), func.sum(ServiceRecord.hours).label("hours"))
+        .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+        .where(_live_volunteers(), ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
+        .group_by(year, month)
+    )
+    if grid_id is not None:
+        query = query.where(Volunteer.grid_id == grid_id)
+    frame = pd.DataFrame([(month_label(r.year, r.month), float(r.hours)) for r in session.execute(query)],
+                         columns=["month", "hours"])
+    return fill_months(frame, start, end, ["hours"])
+
+
+def volunteer_roster(*, session: Session, grid_id: int | None = None, status: str | None = None,
+                     skill: str | None = None, team_id: int | None = None, search: str | None = None,
+                     may_see_personal_data: bool = False) -> pd.DataFrame:
+    """The roster, most hours first: one row per volunteer with the columns ROSTER_COLUMNS.
+    `skills` is a list of skill codes and `teams` a list of team names; `phone` is masked unless
+    the viewer may see personal data; `stars` comes from all-time hours."""
+    hours = _hours_per_volunteer()
+    total = func.coalesce(hours.c.total_hours, 0.0)
+    query = (
+        select(Volunteer.id, Person.name, Person.phone, Volunteer.grid_id, Area.name.label("grid_name"),
+               Volunteer.skills, Volunteer.status, Volunteer.joined_on, total.label("total_hours"),
+               func.coalesce(hours.c.hours_12m, 0.0).label("hours_12m"), _star_case(total).label("stars"))
+        .join(Person, Person.id == Volunteer.person_id)
+        .outerjoin(Area, Area.id == Volunteer.grid_id)
+        .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
+        .where(_live_volunteers(), Person.deleted_at.is_(None))
+        .order_by(total.desc(), Person.name, Volunteer.id)
+    )
+    if grid_id is not None:
+        query = query.where(Volunteer.grid_id == grid_id)
+    if status:
+        query = query.where(Volunteer.status == status)
+    if skill:
+        # Skills are stored comma-separated; the commas around both sides match whole codes only.
+        query = query.where((literal(",") + Volunteer.skills + literal(",")).contains(f",{skill},", autoescape=True))
+    if team_id is not None:
+        query = query.where(Volunteer.id.in_(
+            select(TeamMembership.volunteer_id).where(TeamMembership.organisation_id == team_id)))
+    if search and search.strip():
+        query = query.where(func.lower(Person.name).contains(search.strip().lower(), autoescape=True))
+    rows = session.execute(query).all()
+    teams = _team_names([row.id for row in rows], session)
+    records = [
+        (row.id, row.name, display_phone(row.phone, may_see=may_see_personal_data), row.grid_id, row.grid_name,
+         [code for code in row.skills.split(",") if code], teams.get(row.id, []), row.status, row.joined_on,
+         float(row.total_hours), float(row.hours_12m), int(row.stars))
+        for row in rows
+    ]
+    return pd.DataFrame(records, columns=ROSTER_COLUMNS)
+
+
+def _team_names(volunteer_ids: list[int], session: Session) -> dict[int, list[str]]:
+    if not volunteer_ids:
+        return {}
+    names: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(TeamMembership.volunteer_id, Organisation.name)
+        .join(Organisation, Organisation.id == TeamMembership.organisation_id)
+        .where(TeamMembership.volunteer_id.in_(volunteer_ids), Organisation.deleted_at.is_(None))
+        .order_by(Organisation.name)
+    )
+    for volunteer_id, name in rows:
+        names.setdefault(volunteer_id, []).append(name)
+    return names
+
+
+def volunteer_detail(*, session: Session, volunteer_id: int, may_see_personal_data: bool) -> VolunteerDetail | None:
+    """One volunteer for the edit form, or None when there is no such (live) volunteer."""
+    hours = _hours_per_volunteer()
+    total = func.coalesce(hours.c.total_hours, 0.0)
+    row = session.execute(
+        select(Volunteer.id, Person.name, Person.phone, Volunteer.grid_id, Area.name.label("grid_name"),
+               Volunteer.skills, Volunteer.status, Volunteer.joined_on, Volunteer.note, Volunteer.version,
+               total.label("total_hours"), _star_case(total).label("stars"))
+        .join(Person, Person.id == Volunteer.person_id)
+        .outerjoin(Area, Area.id == Volunteer.grid_id)
+        .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
+        .where(Volunteer.id == volunteer_id, _live_volunteers())
+    ).one_or_none()
+    if row is None:
+        return None
+    teams = session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(TeamMembership, TeamMembership.organisation_id == Organisation.id)
+        .where(TeamMembership.volunteer_id == volunteer_id, Organisation.deleted_at.is_(None))
+        .order_by(Organisation.name)
+    ).all()
+    return VolunteerDetail(
+        id=row.id, name=row.name, phone=display_phone(row.phone, may_see=may_see_personal_data),
+        grid_id=row.grid_id, grid_name=row.grid_name,
+        skills=tuple(code for code in row.skills.split(",") if code), status=row.status, joined_on=row.joined_on,
+        team_ids=tuple(team.id for team in teams), team_names=tuple(team.name for team in teams), note=row.note,
+        version=row.version, total_hours=float(row.total_hours), stars=int(row.stars),
+    )
+
+
+def service_records(*, session: Session, volunteer_id: int, limit: int = 50) -> pd.DataFrame:
+    """A volunteer's service records, newest first: id, served_on, hours, event, issue, note."""
+    rows = session.execute(
+        select(ServiceRecord.id, ServiceRecord.served_on, ServiceRecord.hours, Event.title.label("event"),
+               Issue.title.label("issue"), ServiceRecord.note)
+        .outerjoin(Event, and_(Event.id == ServiceRecord.event_id, Event.deleted_at.is_(None)))
+        .outerjoin(Issue, and_(Issue.id == ServiceRecord.issue_id, Issue.deleted_at.is_(None)))
+        .where(ServiceRecord.volunteer_id == volunteer_id)
+        .order_by(ServiceRecord.served_on.desc(), ServiceRecord.id.desc())
+        .limit(limit)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "served_on", "hours", "event", "issue", "note"])
+
+
+def hours_by_star_level(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
+    """How many volunteers hold each star level 0..5 (all-time hours), every level listed.
+    Counts every volunteer on the roster whatever their status: a star, once earned, stays."""
+    hours = _hours_per_volunteer()
+    stars = _star_case(func.coalesce(hours.c.total_hours, 0.0))
+    query = (
+        select(stars.label("stars"), func.count(Volunteer.id).label("volunteers"))
+        .select_from(Volunteer)
+        .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
+        .where(_live_volunteers())
+        .group_by(stars)
+    )
+    if grid_id is not None:
+        query = query.where(Volunteer.grid_id == grid_id)
+    counts = {int(row.stars): int(row.volunteers) for row in session.execute(query)}
+    return pd.DataFrame([(level, counts.get(level, 0)) for level in STAR_LEVELS], columns=["stars", "volunteers"])
+
+
+def top_volunteers(*, session: Session, start: date, end: date, limit: int = 10,
+                   grid_id: int | None = None) -> pd.DataFrame:
+    """Volunteers with the most hours served between start and end: id, name, grid_name, hours."""
+    hours = func.sum(ServiceRecord.hours)
+    query = (
+        select(Volunteer.id, Person.name, Area.name.label("grid_name"), hours.label("hours"))
+        .select_from(ServiceRecord)
+        .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+        .join(Person, Person.id == Volunteer.person_id)
+        .outerjoin(Area, Area.id == Volunteer.grid_id)
+        .where(_live_volunteers(), ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
+        .group_by(Volunteer.id, Person.name, Area.name)
+        .order_by(hours.desc(), Person.name)
+        .limit(limit)
+    )
+    if grid_id is not None:
+        query = query.where(Volunteer.grid_id == grid_id)
+    rows = session.execute(query).all()
+    return pd.DataFrame([(r.id, r.name, r.grid_name, float(r.hours)) for r in rows],
+                        columns=["id", "name", "grid_name", "hours"])
+
+
+def list_teams(*, session: Session) -> pd.DataFrame:
+    """Volunteer and culture & sports teams a volunteer can join: id, name, kind."""
+    rows = session.execute(
+        select(Organisation.id, Organisation.name, Organisation.kind)
+        .where(Organisation.kind.in_(TEAM_KINDS), Organisation.deleted_at.is_(None))
+        .order_by(Organisation.name)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "name", "kind"])
+
+
+def service_event_options(*, session: Session, limit: int = 200) -> pd.DataFrame:
+    """Events that hours can be logged against (already started), newest first: id, title, starts_at."""
+    rows = session.execute(
+        select(Event.id, Event.title, Event.starts_at)
+        .where(Event.deleted_at.is_(None), Event.starts_at < datetime_range(today(), today())[1])
+        .order_by(Event.starts_at.desc())
+        .limit(limit)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "title", "starts_at"])
