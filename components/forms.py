@@ -19,7 +19,7 @@ def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = 
     """Run `action(session)` in one write transaction. On success, remember a flash message and
     rerun; on a user error, show why and leave the database unchanged (the form keeps its input)."""
     try:
-        with write_session() as session:
+        with write_session(actor=ctx.actor) as session:
             result = action(session)
     except ValidationError as error:
         st.error("\n".join(f"- {message}" for message in error.messages(ctx.lang)))
