@@ -19,6 +19,7 @@ class Actor:
     name: str
     role: Role
     grid_ids: frozenset[int] = field(default_factory=frozenset)
+    user_id: int | None = None
 
     @property
     def may_see_personal_data(self) -> bool:

@@ -1,0 +1,250 @@
+"""Events and participation, aggregated in SQL.
+
+Participation rate (参与率) = unique named residents who took part in at least one event in the
+period ÷ resident population. Only attendees who live in a grid count (the population is the sum
+of grid populations); the anonymous headcount is reported beside it, never added to it. A grid
+filter selects the events held for that grid (grid_id None = the whole community); for the
+participants of a grid it selects the residents who live there, whichever event they went to."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import ColumnElement, distinct, func, or_, select
+from sqlmodel import Session
+
+from gongzhi.clock import now
+from gongzhi.domain import AreaLevel
+from gongzhi.models import Area, Attendance, Event, Organisation, Person
+from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts, share
+
+LIST_COLUMNS = ["id", "title", "kind", "host", "grid_id", "grid_name", "starts_at", "ends_at", "place", "capacity",
+                "named_attendance", "headcount", "total"]
+UPCOMING_COLUMNS = ["id", "title", "kind", "starts_at", "place", "grid_id", "grid_name"]
+
+
+@dataclass(frozen=True)
+class EventHeadline:
+    events: int
+    named_attendance: int
+    headcount: int
+    participants: int
+    participation_rate: float | None
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    id: int
+    title: str
+    kind: str
+    host_org_id: int | None
+    host: str | None
+    grid_id: int | None  # None = the whole community
+    grid_name: str | None
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    capacity: int | None
+    headcount: int
+    description: str
+    version: int
+    named_attendance: int
+    # (person id, label) of named attendees; empty unless the viewer may see personal data
+    attendees: tuple[tuple[int, str], ...] = field(default_factory=tuple)
+
+    @property
+    def total_attendance(self) -> int:
+        return self.named_attendance + self.headcount
+
+
+def _events_where(start: date | None, end: date | None, grid_id: int | None) -> list[ColumnElement]:
+    conditions: list[ColumnElement] = [Event.deleted_at.is_(None)]
+    if start is not None:
+        conditions.append(Event.starts_at >= datetime_range(start, start)[0])
+    if end is not None:
+        conditions.append(Event.starts_at < datetime_range(end, end)[1])
+    if grid_id is not None:
+        conditions.append(Event.grid_id == grid_id)
+    return conditions
+
+
+def _live_grid() -> list[ColumnElement]:
+    return [Area.level == AreaLevel.GRID, Area.deleted_at.is_(None)]
+
+
+def _resident_attendance():
+    """Attendance rows of living persons who live in a (living) grid, joined to event and person."""
+    return (select().select_from(Attendance)
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Person, Person.id == Attendance.person_id)
+            .join(Area, Area.id == Person.grid_id)
+            .where(Person.deleted_at.is_(None), *_live_grid()))
+
+
+def _named_rows():
+    """Attendance rows of persons not deleted, joined to their event."""
+    return (select().select_from(Attendance)
+            .join(Event, Event.id == Attendance.event_id)
+            .join(Person, Person.id == Attendance.person_id)
+            .where(Person.deleted_at.is_(None)))
+
+
+def event_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> EventHeadline:
+    events_where = _events_where(start, end, grid_id)
+    events, headcount = session.execute(
+        select(func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0)).where(*events_where)
+    ).one()
+    named = session.execute(_named_rows().add_columns(func.count(Attendance.id)).where(*events_where)).scalar_one()
+
+    residents = _resident_attendance().add_columns(func.count(distinct(Attendance.person_id))) \
+        .where(*_events_where(start, end, None))
+    population_query = select(func.coalesce(func.sum(Area.population), 0)).where(*_live_grid())
+    if grid_id is not None:
+        residents = residents.where(Person.grid_id == grid_id)
+        population_query = population_query.where(Area.id == grid_id)
+    participants = session.execute(residents).scalar_one()
+    population = session.execute(population_query).scalar_one()
+    return EventHeadline(events=int(events), named_attendance=int(named), headcount=int(headcount),
+                         participants=int(participants), participation_rate=share(participants, population))
+
+
+def participation_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
+    """One row per grid (all grids): population, unique residents of the grid who took part in
+    any event of the period, and their rate (None when the population is 0)."""
+    per_grid = (_resident_attendance()
+                .add_columns(Person.grid_id.label("grid_id"),
+                             func.count(distinct(Attendance.person_id)).label("participants"))
+                .where(*_events_where(start, end, None))
+                .group_by(Person.grid_id).subquery())
+    rows = session.execute(
+        select(Area.id, Area.name, Area.population, func.coalesce(per_grid.c.participants, 0))
+        .outerjoin(per_grid, per_grid.c.grid_id == Area.id)
+        .where(*_live_grid()).order_by(Area.code)
+    ).all()
+    return pd.DataFrame(
+        [{"grid_id": grid, "grid_name": name, "population": int(population or 0), "participants": int(participants),
+          "rate": share(participants, population)} for grid, name, population, participants in rows],
+        columns=["grid_id", "grid_name", "population", "participants", "rate"])
+
+
+def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int = 10) -> pd.DataFrame:
+    rows = session.execute(
+        select(Event.id, Event.title, Event.kind, Event.starts_at, Event.place, Event.grid_id,
+               Area.name.label("grid_name"))
+        .outerjoin(Area, Area.id == Event.grid_id)
+        .where(*_events_where(None, None, grid_id), Event.starts_at >= now())
+        .order_by(Event.starts_at, Event.id).limit(limit)
+    ).mappings().all()
+    return pd.DataFrame(rows, columns=UPCOMING_COLUMNS)
+
+
+def monthly_participation(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Every month of the period: events held, and attendance = named + anonymous headcount."""
+    events_where = _events_where(start, end, grid_id)
+    year, month = month_parts(Event.starts_at)
+    per_month: dict[str, dict[str, int]] = {}
+    for y, m, events, headcount in session.execute(
+        select(year, month, func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0))
+        .where(*events_where).group_by(year, month)
+    ).all():
+        per_month[month_label(y, m)] = {"events": int(events), "headcount": int(headcount), "named_attendance": 0}
+    for y, m, named in session.execute(
+        _named_rows().add_columns(year, month, func.count(Attendance.id)).where(*events_where).group_by(year, month)
+    ).all():
+        per_month.setdefault(month_label(y, m), {"events": 0, "headcount": 0})["named_attendance"] = int(named)
+    frame = pd.DataFrame([{"month": label, **values} for label, values in per_month.items()],
+                         columns=["month", "events", "named_attendance", "headcount"])
+    frame = fill_months(frame, start, end, ["events", "named_attendance", "headcount"])
+    frame[["events", "named_attendance", "headcount"]] = frame[["events", "named_attendance", "headcount"]].astype(int)
+    frame["attendance"] = frame["named_attendance"] + frame["headcount"]
+    return frame[["month", "events", "attendance", "named_attendance", "headcount"]]
+
+
+def _named_per_event():
+    return (_named_rows().add_columns(Attendance.event_id.label("event_id"),
+                                      func.count(Attendance.id).label("named"))
+            .group_by(Attendance.event_id).subquery())
+
+
+def list_events(*, session: Session, start: date | None = None, end: date | None = None, grid_id: int | None = None,
+                kind: str | None = None, upcoming: bool | None = None) -> pd.DataFrame:
+    """Events starting in [start, end] (either bound optional). upcoming=True: not started yet,
+    soonest first; False: already started, latest first; None: both, latest first.
+    grid_name is None for an event of the whole community."""
+    named = _named_per_event()
+    query = (select(Event.id, Event.title, Event.kind, Organisation.name.label("host"), Event.grid_id,
+                    Area.name.label("grid_name"), Event.starts_at, Event.ends_at, Event.place, Event.capacity,
+                    func.coalesce(named.c.named, 0).label("named_attendance"), Event.headcount)
+             .outerjoin(Organisation, Organisation.id == Event.host_org_id)
+             .outerjoin(Area, Area.id == Event.grid_id)
+             .outerjoin(named, named.c.event_id == Event.id)
+             .where(*_events_where(start, end, grid_id)))
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    if upcoming is True:
+        query = query.where(Event.starts_at >= now()).order_by(Event.starts_at, Event.id)
+    else:
+        if upcoming is False:
+            query = query.where(Event.starts_at < now())
+        query = query.order_by(Event.starts_at.desc(), Event.id.desc())
+    frame = pd.DataFrame(session.execute(query).mappings().all(), columns=LIST_COLUMNS[:-1])
+    frame["capacity"] = frame["capacity"].astype("Int64")
+    frame["total"] = frame["named_attendance"] + frame["headcount"]
+    return frame
+
+
+def person_label(name: str, phone: str | None) -> str:
+    """'王芳 (…1234)': the last four digits tell namesakes apart without showing the number."""
+    return f"{name} (…{phone[-4:]})" if phone else name
+
+
+def event_detail(*, session: Session, event_id: int, may_see_personal_data: bool) -> EventDetail | None:
+    """One event with its version (for edits) and attendance. Attendee names are personal data:
+    without the right to see them only the counts are returned. None when there is no such event."""
+    row = session.execute(
+        select(Event, Organisation.name, Area.name)
+        .outerjoin(Organisation, Organisation.id == Event.host_org_id)
+        .outerjoin(Area, Area.id == Event.grid_id)
+        .where(Event.id == event_id, Event.deleted_at.is_(None))
+    ).first()
+    if row is None:
+        return None
+    event, host, grid_name = row
+    named = session.execute(_named_rows().add_columns(func.count(Attendance.id))
+                            .where(Attendance.event_id == event_id)).scalar_one()
+    attendees: tuple[tuple[int, str], ...] = ()
+    if may_see_personal_data:
+        attendees = tuple(
+            (person_id, person_label(name, phone)) for person_id, name, phone in session.execute(
+                _named_rows().add_columns(Person.id, Person.name, Person.phone)
+                .where(Attendance.event_id == event_id).order_by(Person.name, Person.id)).all())
+    return EventDetail(id=event.id, title=event.title, kind=event.kind, host_org_id=event.host_org_id, host=host,
+                       grid_id=event.grid_id, grid_name=grid_name, starts_at=event.starts_at, ends_at=event.ends_at,
+                       place=event.place, capacity=event.capacity, headcount=event.headcount,
+                       description=event.description, version=event.version, named_attendance=int(named),
+                       attendees=attendees)
+
+
+def people_options(*, session: Session, grid_id: int | None = None, search: str | None = None, limit: int = 200,
+                   may_see_personal_data: bool = True) -> pd.DataFrame:
+    """Residents to pick as named attendees: id and a label (name + last four phone digits).
+    Names are personal data, so a viewer without that right gets no options."""
+    if not may_see_personal_data:
+        return pd.DataFrame(columns=["id", "label"])
+    query = select(Person.id, Person.name, Person.phone).where(Person.deleted_at.is_(None))
+    if grid_id is not None:
+        query = query.where(Person.grid_id == grid_id)
+    text = (search or "").strip()
+    if text:
+        query = query.where(or_(Person.name.contains(text, autoescape=True),
+                                Person.phone.contains(text, autoescape=True)))
+    rows = session.execute(query.order_by(Person.name, Person.id).limit(limit)).all()
+    return pd.DataFrame([{"id": person_id, "label": person_label(name, phone)} for person_id, name, phone in rows],
+                        columns=["id", "label"])
+
+
+def host_options(*, session: Session) -> pd.DataFrame:
+    """Organisations that can host an event: id, name."""
+    rows = session.execute(select(Organisation.id, Organisation.name)
+                           .where(Organisation.deleted_at.is_(None)).order_by(Organisation.name)).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=["id", "name"])

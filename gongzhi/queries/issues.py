@@ -1,0 +1,359 @@
+"""Issue figures and lists: the headline numbers of the five-step loop, counts by state, grid,
+category and month, the filterable list, and one issue's detail and timeline. Everything is
+counted in SQL; results are DataFrames or frozen dataclasses so the page cache can keep them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import and_, case, func, literal, select, true
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from gongzhi.clock import today
+from gongzhi.domain import (
+    ISSUE_CATEGORIES,
+    ISSUE_STATE_ORDER,
+    OPEN_STATES,
+    RESOLVED_STATES,
+    SATISFIED_MIN_RATING,
+    AreaLevel,
+)
+from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, TimelineEntry
+from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts, share
+
+OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
+RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED_STATES)
+
+
+def _live():
+    return Issue.deleted_at.is_(None)
+
+
+def _in_grid(grid_id: int | None):
+    return true() if grid_id is None else Issue.grid_id == grid_id
+
+
+def _is_open():
+    return Issue.state.in_(OPEN_STATE_CODES)
+
+
+def _is_overdue(on: date):
+    return and_(_is_open(), Issue.due_date < on)
+
+
+def _resolved_between(start: date, end: date):
+    low, high = datetime_range(start, end)
+    return and_(Issue.state.in_(RESOLVED_STATE_CODES), Issue.resolved_at >= low, Issue.resolved_at < high)
+
+
+def _reported_between(start: date, end: date):
+    low, high = datetime_range(start, end)
+    return and_(Issue.reported_at >= low, Issue.reported_at < high)
+
+
+def _count_where(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# --- headline -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssueHeadline:
+    open_issues: int
+    overdue: int
+    reported: int
+    resolved: int
+    median_days_to_resolve: float | None
+    share_resolved_in_grid: float | None
+    mean_rating: float | None
+    share_satisfied: float | None
+    on_time_share: float | None
+
+
+def _median_days_to_resolve(session: Session, where) -> float | None:
+    """Median without window functions or percentile extensions: count, then read the middle
+    one or two values in order."""
+    n = session.execute(select(func.count()).select_from(Issue).where(where)).scalar_one()
+    if n == 0:
+        return None
+    offset, take = ((n - 1) // 2, 1) if n % 2 else (n // 2 - 1, 2)
+    middle = session.execute(
+        select(Issue.days_to_resolve).where(where).order_by(Issue.days_to_resolve, Issue.id).offset(offset).limit(take)
+    ).scalars().all()
+    return float(sum(middle)) / len(middle)
+
+
+def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
+    """Open and overdue are today's snapshot; the rest count what happened in [start, end].
+    On-time share counts open overdue issues in its denominator (DOMAIN.md)."""
+    on = today()
+    scope = and_(_live(), _in_grid(grid_id))
+    resolved_in_period = _resolved_between(start, end)
+    counts = session.execute(
+        select(
+            _count_where(_is_open()).label("open_issues"),
+            _count_where(_is_overdue(on)).label("overdue"),
+            _count_where(_reported_between(start, end)).label("reported"),
+            _count_where(resolved_in_period).label("resolved"),
+            _count_where(and_(resolved_in_period, Issue.resolved_in_grid.is_(True))).label("resolved_in_grid"),
+            _count_where(and_(resolved_in_period, Issue.resolved_on_time.is_(True))).label("resolved_on_time"),
+        ).select_from(Issue).where(scope)
+    ).one()
+    low, high = datetime_range(start, end)
+    ratings = session.execute(
+        select(func.count(Rating.id), func.avg(Rating.rating), _count_where(Rating.rating >= SATISFIED_MIN_RATING))
+        .join(Issue, Issue.id == Rating.issue_id)
+        .where(scope, Rating.created_at >= low, Rating.created_at < high)
+    ).one()
+    rating_count, mean_rating, satisfied = ratings
+    median = _median_days_to_resolve(
+        session, and_(scope, resolved_in_period, Issue.days_to_resolve.is_not(None)))
+    return IssueHeadline(
+        open_issues=int(counts.open_issues),
+        overdue=int(counts.overdue),
+        reported=int(counts.reported),
+        resolved=int(counts.resolved),
+        median_days_to_resolve=median,
+        share_resolved_in_grid=share(int(counts.resolved_in_grid), int(counts.resolved)),
+        mean_rating=float(mean_rating) if rating_count else None,
+        share_satisfied=share(int(satisfied), int(rating_count)),
+        on_time_share=share(int(counts.resolved_on_time), int(counts.resolved) + int(counts.overdue)),
+    )
+
+
+# --- breakdowns -----------------------------------------------------------------------------
+
+def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
+    """One row per grid (zeros included): open and overdue now, reported in the period."""
+    on = today()
+    rows = session.execute(
+        select(
+            Area.id.label("grid_id"),
+            _count_where(_is_open()).label("open_issues"),
+            _count_where(_is_overdue(on)).label("overdue"),
+            _count_where(_reported_between(start, end)).label("reported"),
+        )
+        .select_from(Area)
+        .outerjoin(Issue, and_(Issue.grid_id == Area.id, _live()))
+        .where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
+        .group_by(Area.id, Area.code)
+        .order_by(Area.code)
+    ).all()
+    return pd.DataFrame([tuple(int(v) for v in r) for r in rows],
+                        columns=["grid_id", "open_issues", "overdue", "reported"])
+
+
+def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
+    """Open issues now, per state in loop order (every open state, zeros included)."""
+    counts = dict(session.execute(
+        select(Issue.state, func.count(Issue.id)).where(_live(), _in_grid(grid_id), _is_open()).group_by(Issue.state)
+    ).all())
+    return pd.DataFrame({"state": list(OPEN_STATE_CODES),
+                         "count": [int(counts.get(state, 0)) for state in OPEN_STATE_CODES]})
+
+
+def issues_by_category(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Per category (all of them, zeros included, most reported first): issues reported in the
+    period, and how many of those are still open."""
+    rows = dict((r.category, (int(r.reported), int(r.still_open))) for r in session.execute(
+        select(Issue.category, func.count(Issue.id).label("reported"), _count_where(_is_open()).label("still_open"))
+        .where(_live(), _in_grid(grid_id), _reported_between(start, end))
+        .group_by(Issue.category)
+    ).all())
+    frame = pd.DataFrame(
+        [(code, *rows.get(code, (0, 0))) for code in ISSUE_CATEGORIES], columns=["category", "reported", "still_open"])
+    return frame.sort_values(["reported", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Issues reported and resolved per month, every month of the period."""
+    def per_month(column, condition, name):
+        year, month = month_parts(column)
+        rows = session.execute(
+            select(year.label("y"), month.label("m"), func.count(Issue.id))
+            .where(_live(), _in_grid(grid_id), condition).group_by(year, month)
+        ).all()
+        return pd.DataFrame([(month_label(y, m), int(n)) for y, m, n in rows], columns=["month", name])
+
+    reported = per_month(Issue.reported_at, _reported_between(start, end), "reported")
+    resolved = per_month(Issue.resolved_at, _resolved_between(start, end), "resolved")
+    frame = fill_months(reported, start, end, ["reported"]).merge(
+        fill_months(resolved, start, end, ["resolved"]), on="month")
+    return frame.astype({"reported": int, "resolved": int})
+
+
+def overdue_issues(*, session: Session, grid_id: int | None = None, limit: int = 20) -> pd.DataFrame:
+    """Open issues past their due date, most overdue first."""
+    on = today()
+    rows = session.execute(
+        select(Issue.id, Issue.title, Area.name.label("grid_name"), Issue.state, Issue.due_date)
+        .join(Area, Area.id == Issue.grid_id)
+        .where(_live(), _in_grid(grid_id), _is_overdue(on))
+        .order_by(Issue.due_date, Issue.id)
+        .limit(limit)
+    ).all()
+    return pd.DataFrame([(*r, (on - r.due_date).days) for r in rows],
+                        columns=["id", "title", "grid_name", "state", "due_date", "days_overdue"])
+
+
+# --- list, detail, timeline ------------------------------------------------------------------
+
+LIST_COLUMNS = ["id", "title", "category", "state", "grid_id", "grid_name", "reported_at", "due_date", "overdue",
+                "lead_org", "rating", "reporter"]
+
+
+def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str | None = None,
+                grid_id: int | None = None, overdue_only: bool = False, start: date | None = None,
+                end: date | None = None, may_see_personal_data: bool = False, limit: int = 500) -> pd.DataFrame:
+    """Issues newest first, filtered by state(s), category, grid, overdue now, and reported
+    between start and end (each bound optional). `reporter` is the reporter's name only for
+    viewers who may see personal data, and blank otherwise (also blank when anonymous)."""
+    on = today()
+    reporter = Person.name if may_see_personal_data else literal("")
+    query = (
+        select(Issue.id, Issue.title, Issue.category, Issue.state, Issue.grid_id, Area.name.label("grid_name"),
+               Issue.reported_at, Issue.due_date, case((_is_overdue(on), True), else_=False).label("overdue"),
+               Organisation.name.label("lead_org"), Issue.rating, reporter.label("reporter"))
+        .join(Area, Area.id == Issue.grid_id)
+        .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
+        .where(_live(), _in_grid(grid_id))
+    )
+    if may_see_personal_data:
+        query = query.outerjoin(Person, Person.id == Issue.reporter_id)
+    if states:
+        query = query.where(Issue.state.in_(tuple(states)))
+    if category:
+        query = query.where(Issue.category == category)
+    if overdue_only:
+        query = query.where(_is_overdue(on))
+    if start is not None:
+        query = query.where(Issue.reported_at >= datetime_range(start, start)[0])
+    if end is not None:
+        query = query.where(Issue.reported_at < datetime_range(end, end)[1])
+    rows = session.execute(query.order_by(Issue.reported_at.desc(), Issue.id.desc()).limit(limit)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=LIST_COLUMNS)
+    frame["overdue"] = frame["overdue"].astype(bool)
+    frame["reporter"] = frame["reporter"].fillna("")
+    frame["lead_org"] = frame["lead_org"].fillna("")
+    return frame
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    rating: int
+    fix_status: str
+    comment: str
+    rated_by: str  # blank for viewers who may not see personal data
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IssueDetail:
+    id: int
+    version: int
+    title: str
+    description: str
+    category: str
+    state: str
+    grid_id: int
+    grid_name: str
+    building_name: str | None
+    reporter: str | None  # None when anonymous, or hidden from this viewer (see reporter_hidden)
+    reporter_hidden: bool
+    reported_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    due_date: date
+    overdue: bool
+    days_to_resolve: float | None
+    resolved_on_time: bool | None
+    resolved_in_grid: bool | None
+    went_to_meeting: bool
+    lead_org_id: int | None
+    lead_org_name: str | None
+    cooperators: tuple[tuple[int, str], ...]  # (organisation id, name)
+    reject_reason: str | None
+    duplicate_of_id: int | None
+    rating: int | None
+    fix_status: str | None
+    reopen_count: int
+    ratings: tuple[RatingRecord, ...]  # oldest first
+    lat: float | None
+    lon: float | None
+
+
+def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool) -> IssueDetail | None:
+    """One issue with its names resolved, co-operators and ratings; None when it does not exist
+    (or was deleted)."""
+    building = aliased(Area)
+    row = session.execute(
+        select(Issue, Area.name.label("grid_name"), building.name.label("building_name"),
+               Organisation.name.label("lead_org_name"), Person.name.label("reporter_name"))
+        .join(Area, Area.id == Issue.grid_id)
+        .outerjoin(building, building.id == Issue.building_id)
+        .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
+        .outerjoin(Person, Person.id == Issue.reporter_id)
+        .where(Issue.id == issue_id, _live())
+    ).first()
+    if row is None:
+        return None
+    issue: Issue = row.Issue
+    cooperators = tuple((int(i), name) for i, name in session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(IssueCooperator, IssueCooperator.organisation_id == Organisation.id)
+        .where(IssueCooperator.issue_id == issue_id).order_by(Organisation.name)
+    ).all())
+    ratings = tuple(
+        RatingRecord(rating=r.rating, fix_status=r.fix_status, comment=r.comment,
+                     rated_by=r.rated_by if may_see_personal_data else "", created_at=r.created_at)
+        for r in session.execute(
+            select(Rating.rating, Rating.fix_status, Rating.comment, Rating.rated_by, Rating.created_at)
+            .where(Rating.issue_id == issue_id).order_by(Rating.created_at, Rating.id)
+        ).all()
+    )
+    return IssueDetail(
+        id=issue.id, version=issue.version, title=issue.title, description=issue.description,
+        category=issue.category, state=issue.state, grid_id=issue.grid_id, grid_name=row.grid_name,
+        building_name=row.building_name,
+        reporter=row.reporter_name if may_see_personal_data else None,
+        reporter_hidden=not may_see_personal_data,
+        reported_at=issue.reported_at, first_response_at=issue.first_response_at, resolved_at=issue.resolved_at,
+        closed_at=issue.closed_at, due_date=issue.due_date,
+        overdue=issue.state in OPEN_STATE_CODES and issue.due_date < today(),
+        days_to_resolve=issue.days_to_resolve, resolved_on_time=issue.resolved_on_time,
+        resolved_in_grid=issue.resolved_in_grid, went_to_meeting=issue.went_to_meeting,
+        lead_org_id=issue.lead_org_id, lead_org_name=row.lead_org_name, cooperators=cooperators,
+        reject_reason=issue.reject_reason, duplicate_of_id=issue.duplicate_of_id, rating=issue.rating,
+        fix_status=issue.fix_status, reopen_count=issue.reopen_count, ratings=ratings, lat=issue.lat, lon=issue.lon,
+    )
+
+
+TIMELINE_COLUMNS = ["id", "kind", "from_state", "to_state", "actor", "actor_role", "note", "meeting_id", "created_at"]
+
+
+def issue_timeline(*, session: Session, issue_id: int) -> pd.DataFrame:
+    """Every line of an issue's timeline, oldest first."""
+    rows = session.execute(
+        select(TimelineEntry.id, TimelineEntry.kind, TimelineEntry.from_state, TimelineEntry.to_state,
+               TimelineEntry.actor, TimelineEntry.actor_role, TimelineEntry.note, TimelineEntry.meeting_id,
+               TimelineEntry.created_at)
+        .where(TimelineEntry.issue_id == issue_id)
+        .order_by(TimelineEntry.created_at, TimelineEntry.id)
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=TIMELINE_COLUMNS)
+
+
+def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: int | None = None) -> pd.DataFrame:
+    """Residents who can be named as an issue's reporter (id, name, grid_name). Empty for viewers
+    who may not see personal data: they report anonymously."""
+    columns = ["id", "name", "grid_name"]
+    if not may_see_personal_data:
+        return pd.DataFrame(columns=columns)
+    query = (select(Person.id, Person.name, Area.name.label("grid_name"))
+             .outerjoin(Area, Area.id == Person.grid_id).where(Person.deleted_at.is_(None)))
+    if grid_id is not None:
+        query = query.where(Person.grid_id == grid_id)
+    rows = session.execute(query.order_by(Person.name, Person.id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
