@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.page_setup import context
+from components.page_setup import current_context
 from gongzhi.db import get_engine, read_session
 
 
@@ -23,6 +23,6 @@ def _cached(function_path: str, database_url: str, revision: int, kwargs: tuple)
 def query(function: Callable, **kwargs) -> Any:
     """Run a core query `function(*, session, **kwargs)` through the cache. Arguments must be
     hashable (ints, strings, dates, tuples)."""
-    ctx = context()
+    ctx = current_context()
     return _cached(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision,
                    tuple(sorted(kwargs.items())))
