@@ -17,7 +17,7 @@ from gongzhi.domain import (
 )
 from gongzhi.errors import Conflict, FieldError, IllegalTransition, NotFound, ValidationError
 from gongzhi.models import Issue, Organisation, Rating, TimelineEntry
-from gongzhi.permissions import Actor, require_write
+from gongzhi.permissions import Actor, require_rating, require_write
 
 S = IssueState
 ALLOWED: dict[IssueState, tuple[IssueState, ...]] = {
@@ -85,14 +85,25 @@ def move(
     allowed ones. Entering `in_action` needs a lead organisation; `rejected` needs a reason."""
     issue = get_issue_for_update(session, issue_id, expected_version)
     require_write(actor, grid_id=issue.grid_id)
-    target = IssueState(to_state)
+    return _apply_move(session, issue, IssueState(to_state), actor=actor, note=note, lead_org_id=lead_org_id,
+                       due_date=due_date, reject_reason=reject_reason, duplicate_of_id=duplicate_of_id,
+                       meeting_id=meeting_id)
+
+
+def _apply_move(session: Session, issue: Issue, target: IssueState, *, actor: Actor, note: str = "",
+                lead_org_id: int | None = None, due_date: date | None = None, reject_reason: str | None = None,
+                duplicate_of_id: int | None = None, meeting_id: int | None = None) -> Issue:
+    """The move itself, once the caller has checked who may make it."""
     _check_allowed(issue, target)
     errors: list[FieldError] = []
     at = now()
 
+    reopening = issue.state == S.RESIDENT_REVIEW and target == S.IN_ACTION
     if target == S.IN_ACTION:
         lead = lead_org_id or issue.lead_org_id
-        if lead is None or session.get(Organisation, lead) is None:
+        # A reopened issue that the grid had fixed itself goes back to the grid without a lead
+        # organisation: the resident's rating must never be refused for want of one.
+        if (lead is None and not reopening) or (lead is not None and session.get(Organisation, lead) is None):
             errors.append(FieldError("issues.field_lead_org", "errors.required"))
         if due_date is not None and due_date < at.date():
             errors.append(FieldError("issues.field_due_date", "errors.date_in_past"))
@@ -126,7 +137,7 @@ def move(
         issue.closed_at = at
     if target in (S.CLOSED, S.CLOSED_UNRATED):
         issue.closed_at = at
-    if from_state == S.RESIDENT_REVIEW and target == S.IN_ACTION:
+    if reopening:
         issue.reopen_count += 1
         issue.resolved_at = issue.days_to_resolve = issue.resolved_on_time = issue.resolved_in_grid = None
     issue.state = target.value
@@ -147,9 +158,11 @@ def rate(
     comment: str = "",
     expected_version: int | None = None,
 ) -> Issue:
-    """群众评事: a rating of 1–5 and fixed / partly fixed / not fixed. A rating ≤ 2 or "not fixed"
-    reopens the issue (back to in_action, counted); otherwise it closes."""
+    """群众评事: a rating of 1–5 and fixed / partly fixed / not fixed, by the committee, the grid's
+    leader or a resident representative. A rating ≤ 2 or "not fixed" reopens the issue (back to
+    in_action, counted); otherwise it closes."""
     issue = get_issue_for_update(session, issue_id, expected_version)
+    require_rating(actor, grid_id=issue.grid_id)
     errors: list[FieldError] = []
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         errors.append(FieldError("issues.field_rating", "errors.between", low=1, high=5))
@@ -168,8 +181,7 @@ def rate(
     _record(session, issue, kind="rating", actor=actor, from_state=issue.state, to_state=issue.state,
             note=f"{rating}/5 {fix_status} {comment}".strip())
     reopen = rating <= REOPEN_MAX_RATING or fix_status == FixStatus.NOT_FIXED
-    return move(session=session, issue_id=issue.id, to_state=S.IN_ACTION if reopen else S.CLOSED,
-                actor=actor, note=comment)
+    return _apply_move(session, issue, S.IN_ACTION if reopen else S.CLOSED, actor=actor, note=comment)
 
 
 def close_expired_reviews(*, session: Session, actor: Actor) -> int:

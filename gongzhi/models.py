@@ -5,7 +5,7 @@ functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shan
 from datetime import date
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -47,7 +47,9 @@ class Area(Versioned, SoftDeleted, table=True):
     parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
     population: int = Field(default=0)
     households: int = Field(default=0)
-    leader_id: int | None = Field(default=None, foreign_key="person.id")
+    # use_alter: area and person refer to each other, so this key is added after both tables exist.
+    leader_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("person.id", use_alter=True, name="fk_area_leader_id"), nullable=True))
     boundary: str | None = Field(default=None, sa_type=Text)  # GeoJSON geometry
     centroid_lon: float | None = None
     centroid_lat: float | None = None

@@ -36,3 +36,10 @@ def require_write(actor: Actor, *, grid_id: int | None) -> None:
     if actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids:
         return
     raise PermissionDenied(role=actor.role.value)
+
+
+def require_rating(actor: Actor, *, grid_id: int | None) -> None:
+    """群众评事: residents' representatives rate results too, besides those who may write."""
+    if actor.role == Role.REPRESENTATIVE:
+        return
+    require_write(actor, grid_id=grid_id)
