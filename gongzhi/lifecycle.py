@@ -165,11 +165,11 @@ def rate(
     require_rating(actor, grid_id=issue.grid_id)
     errors: list[FieldError] = []
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        errors.append(FieldError("issues.field_rating", "errors.between", low=1, high=5))
+        errors.append(FieldError("issues.field_rating", "errors.between", {"low": 1, "high": 5}))
     if fix_status not in {f.value for f in FixStatus}:
         errors.append(FieldError("issues.field_fix_status", "errors.required"))
     if len(comment) > 500:
-        errors.append(FieldError("issues.field_comment", "errors.too_long", max=500))
+        errors.append(FieldError("issues.field_comment", "errors.too_long", {"max": 500}))
     if errors:
         raise ValidationError(errors)
     if issue.state != S.RESIDENT_REVIEW:

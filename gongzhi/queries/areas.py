@@ -23,10 +23,10 @@ def list_grids(*, session: Session, may_see_personal_data: bool = False) -> pd.D
         .where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
         .order_by(Area.code)
     ).mappings().all()
-    frame = pd.DataFrame(rows, columns=["id", "code", "name", "community", "population", "households", "leader",
-                                        "leader_phone", "centroid_lon", "centroid_lat"])
-    frame["leader_phone"] = [display_phone(p, may_see=may_see_personal_data) for p in frame["leader_phone"]]
-    return frame
+    columns = ["id", "code", "name", "community", "population", "households", "leader", "leader_phone",
+               "centroid_lon", "centroid_lat"]
+    return pd.DataFrame([{**row, "leader_phone": display_phone(row["leader_phone"], may_see=may_see_personal_data)}
+                         for row in rows], columns=columns)
 
 
 def grid_boundaries(*, session: Session) -> list[tuple[int, str, str, str | None]]:
