@@ -15,6 +15,7 @@ from gongzhi.queries.areas import list_grids
 PERIODS = ("period_30d", "period_90d", "period_12m", "period_month", "period_custom")
 GRID_KEY = "selected_grid_id"
 PERIOD_KEY = "selected_period"
+ALL_GRIDS = 0
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,17 @@ def grid_filter(ctx: PageContext) -> int | None:
         if requested in codes:
             st.session_state[GRID_KEY] = codes[requested]
     selected = st.session_state.get(GRID_KEY)
-    if selected not in options:
-        selected = None
-    st.session_state["_grid_widget"] = selected
-    return st.sidebar.selectbox(ctx.t("common.grid"), [None, *options], key="_grid_widget",
-                                format_func=lambda gid: ctx.t("common.all_grids") if gid is None else options[gid],
-                                on_change=_persist, args=("_grid_widget", GRID_KEY))
+    # 0 stands for "all grids": a None value would show the widget as unselected.
+    st.session_state["_grid_widget"] = selected if selected in options else ALL_GRIDS
+    choice = st.sidebar.selectbox(ctx.t("common.grid"), [ALL_GRIDS, *options], key="_grid_widget",
+                                  format_func=lambda gid: ctx.t("common.all_grids") if gid == ALL_GRIDS else options[gid],
+                                  on_change=_persist_grid)
+    return None if choice == ALL_GRIDS else choice
+
+
+def _persist_grid() -> None:
+    choice = st.session_state["_grid_widget"]
+    st.session_state[GRID_KEY] = None if choice == ALL_GRIDS else choice
 
 
 def select_grid(grid_id: int | None) -> None:

@@ -1,0 +1,77 @@
+"""The app in a real Chromium: what AppTest cannot see. The overview's figures as drawn, the map
+drawn from local assets only (one polygon per grid), and an issue created through the form."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from components.kpi import format_number, format_percent
+from gongzhi.clock import today
+from gongzhi.db import get_engine, read_session
+from gongzhi.domain import AreaLevel
+from gongzhi.i18n import translate
+from gongzhi.models import Area
+from gongzhi.queries.issues import issue_headline
+from tests.browser.helpers import save_screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _metrics(page) -> dict[str, str]:
+    """Every metric card on the page as {label: value}."""
+    cards = page.locator("[data-testid='stMetric']")
+    result = {}
+    for index in range(cards.count()):
+        card = cards.nth(index)
+        label = card.locator("[data-testid='stMetricLabel']").inner_text().strip()
+        result[label] = card.locator("[data-testid='stMetricValue']").inner_text().strip()
+    return result
+
+
+def _server_session(app_server):
+    return read_session(get_engine(f"sqlite:///{app_server.database}"))
+
+
+def test_overview_shows_the_headline_figures(app_server, page):
+    page.page.goto(f"{app_server.url}/?lang=en")
+    wait_for_app(page.page)
+    page.page.wait_for_selector("[data-testid='stMetric']")
+    shown = _metrics(page.page)
+    end = today()
+    start = end.replace(year=end.year - 1) + timedelta(days=1)
+    with _server_session(app_server) as session:
+        expected = issue_headline(session=session, start=start, end=end)
+    assert shown[translate("en", "overview.kpi_open_issues")] == format_number(expected.open_issues)
+    assert shown[translate("en", "overview.kpi_overdue")] == format_number(expected.overdue)
+    assert shown[translate("en", "overview.kpi_resolved_in_grid")] == format_percent(expected.share_resolved_in_grid)
+    assert expected.open_issues > 0
+    save_screenshot(page.page, "overview")
+    assert page.external_requests() == []
+
+
+def _map_frame(page):
+    for _ in range(120):
+        for frame in page.frames:
+            try:
+                if frame.locator("path.gongzhi-grid").count() > 0:
+                    return frame
+            except Exception:  # a frame detached while we looked
+                continue
+        page.wait_for_timeout(500)
+    raise AssertionError("no map frame with grid polygons")
+
+
+def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
+    page.page.goto(f"{app_server.url}/grid_map?lang=en")
+    wait_for_app(page.page)
+    frame = _map_frame(page.page)
+    page.page.wait_for_timeout(1000)
+    with _server_session(app_server) as session:
+        grids = session.execute(select(func.count()).select_from(Area).where(
+            Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))).scalar_one()
+    codes = frame.eval_on_selector_all("path.gongzhi-grid", "paths => paths.map(p => p.dataset.gridCode)")
+    assert len(codes) == grids == len(set(codes)) == 12
+    assert frame.evaluate("() => typeof window.L") == "object"
+    save_screenshot(page.page, "grid_map")
+    assert page.external_requests() == [], page.external_requests()
