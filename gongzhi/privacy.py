@@ -27,16 +27,26 @@ def normalise_phone(raw: str | None) -> str | None:
         digits = digits[2:]
     if not digits.isdigit():
         raise ValueError("not a phone number")
-    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+    if _MOBILE.match(digits):
         return "+86" + digits
+    if _LANDLINE.match(digits):
+        return "+86" + digits[1:]  # E.164 drops the trunk prefix 0: 0755-2765… -> +86 755 2765…
     raise ValueError("not a phone number")
+
+
+def _national(phone: str) -> str:
+    """'+8613800138000' -> '13800138000'; '+8675527654321' -> '075527654321'."""
+    if not phone.startswith("+86"):
+        return phone
+    rest = phone[3:]
+    return rest if rest.startswith("1") else "0" + rest
 
 
 def mask_phone(phone: str | None) -> str:
     """'+8613800138000' -> '138****8000'. Keeps 3 leading and 4 trailing digits, never more."""
     if not phone:
         return ""
-    digits = phone[3:] if phone.startswith("+86") else phone
+    digits = _national(phone)
     if len(digits) < 8:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
@@ -47,7 +57,7 @@ def display_phone(phone: str | None, *, may_see: bool) -> str:
         return ""
     if not may_see:
         return mask_phone(phone)
-    return phone[3:] if phone.startswith("+86") else phone
+    return _national(phone)
 
 
 def contains_national_id(text: str | None) -> bool:

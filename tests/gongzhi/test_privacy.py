@@ -12,7 +12,8 @@ from gongzhi.privacy import contains_national_id, display_phone, mask_phone, nor
     ("0086 13800138000", "+8613800138000"),
     ("+86 138 0013 8000", "+8613800138000"),
     ("8613800138000", "+8613800138000"),
-    ("0755-27654321", "+86075527654321"),
+    ("0755-27654321", "+8675527654321"),
+    ("021 6485 1234", "+862164851234"),
 ])
 def test_phone_numbers_are_normalised(raw, normalised):
     assert normalise_phone(raw) == normalised
@@ -34,6 +35,8 @@ def test_masking_keeps_three_leading_and_four_trailing_digits():
     assert display_phone("+8613800138000", may_see=False) == "138****8000"
     assert display_phone("+8613800138000", may_see=True) == "13800138000"
     assert "0013" not in mask_phone("+8613800138000")
+    assert display_phone("+8675527654321", may_see=True) == "075527654321"
+    assert mask_phone("+8675527654321") == "075****4321"
 
 
 @pytest.mark.parametrize(("text", "found"), [
