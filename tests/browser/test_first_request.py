@@ -1,0 +1,29 @@
+"""A bookmark to a page as the very first request a new server gets: Streamlit's legacy pages/
+mode is still on then, and the page must still come up inside the app (menu, data, no error)."""
+
+import shutil
+
+import pytest
+
+from gongzhi.i18n import translate
+from tests.browser.conftest import AppServer
+from tests.browser.helpers import wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_page_bookmark_works_as_the_first_request_after_a_start(demo_template, tmp_path, page):
+    database = tmp_path / "gongzhi.db"
+    shutil.copyfile(demo_template, database)
+    server = AppServer(database, tmp_path / "streamlit.log")
+    try:
+        page.page.goto(f"{server.url}/volunteers?lang=en")
+        wait_for_app(page.page)
+        page.page.wait_for_selector("[data-testid='stMetric']")
+        assert page.page.locator("h1").first.inner_text().strip() == translate("en", "nav.volunteers")
+        menu = page.page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert translate("en", "nav.grid_map") in menu and translate("en", "nav.meetings") in menu
+        assert page.page.locator("[data-testid='stException']").count() == 0
+        assert page.page.get_by_text("Page not found").count() == 0
+    finally:
+        server.stop()
