@@ -20,7 +20,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
 def _ensure_environment(requirements: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must also run on an older python3
         sys.exit("Gongzhi needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv …", flush=True)

@@ -9,7 +9,8 @@ PALETTE = ["#0b4f8a", "#d97706", "#15803d", "#b91c1c", "#6d28d9", "#0e7490", "#a
 LABEL_SIZE = 14
 
 
-def _style(chart: alt.Chart, height: int) -> alt.Chart:
+def style_chart(chart: alt.Chart, height: int) -> alt.Chart:
+    """The shared look: large labels that read from the back of a room, no frame."""
     return chart.properties(height=height).configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE) \
         .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE).configure_view(strokeWidth=0)
 
@@ -23,10 +24,10 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str
     value = alt.Y(f"{y}:Q", title=y_title) if not horizontal else alt.X(f"{y}:Q", title=y_title)
     encoding = {"x": category, "y": value} if not horizontal else {"y": category, "x": value}
     tooltip = [alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title)]
-    chart = alt.Chart(frame).mark_bar(color=PALETTE[0] if color is None else None).encode(**encoding, tooltip=tooltip)
+    chart = alt.Chart(frame).mark_bar(**({} if color else {"color": PALETTE[0]})).encode(**encoding, tooltip=tooltip)
     if color:
         chart = chart.encode(color=alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE)))
-    st.altair_chart(_style(chart, height), width="stretch", alt=summary)
+    st.altair_chart(style_chart(chart, height), width="stretch", alt=summary)
     st.caption(summary)
 
 
@@ -41,5 +42,5 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str
         color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{y}:Q", title=y_title)],
     )
-    st.altair_chart(_style(chart, height), width="stretch", alt=summary)
+    st.altair_chart(style_chart(chart, height), width="stretch", alt=summary)
     st.caption(summary)

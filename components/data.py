@@ -3,8 +3,8 @@ revision, which every write bumps, so a save is visible on every page (and in ev
 process) at the next rerun, and nothing stale is served."""
 
 import importlib
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import streamlit as st

@@ -22,10 +22,6 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
 
-class LoginRefused(GongzhiError):
-    key = "auth.login_refused"
-
-
 class LoginThrottled(GongzhiError):
     key = "auth.login_throttled"
 

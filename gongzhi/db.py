@@ -12,8 +12,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from gongzhi import models
 from gongzhi.audit import AUDIT_KEY
-from gongzhi.permissions import SYSTEM_ACTOR, Actor
 from gongzhi.config import database_url
+from gongzhi.permissions import SYSTEM_ACTOR, Actor
 
 _engines: dict[str, Engine] = {}
 SQLITE_BUSY_TIMEOUT_MS = 10_000

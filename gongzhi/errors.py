@@ -49,7 +49,23 @@ class ValidationError(GongzhiError):
 
 
 class IllegalTransition(GongzhiError):
+    """Params `current`, `target` and `allowed` (comma-separated) are state codes, shown as labels."""
+
     key = "errors.illegal_transition"
+
+    def message(self, lang: str) -> str:
+        from gongzhi.i18n import label, translate
+
+        def name(code: str) -> str:
+            if f"state.{code}" in _catalogue():
+                return label(lang, "state", code)
+            return translate(lang, f"errors.target_{code}") if f"errors.target_{code}" in _catalogue() else code
+
+        allowed = [code for code in str(self.params.get("allowed", "")).split(", ") if code and code != "-"]
+        separator = "、" if lang == "zh-CN" else ", "
+        return translate(lang, self.key, current=name(self.params.get("current", "")),
+                         target=name(self.params.get("target", "")),
+                         allowed=separator.join(map(name, allowed)) or translate(lang, "common.none"))
 
 
 class NotFound(GongzhiError):
@@ -64,3 +80,9 @@ class Conflict(GongzhiError):
 
 class PermissionDenied(GongzhiError):
     key = "errors.permission_denied"
+
+
+def _catalogue():
+    from gongzhi.i18n import catalogue
+
+    return catalogue()

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from gongzhi.clock import now
 from gongzhi.domain import (
+    ISSUE_CATEGORIES,
     RATING_WINDOW_DAYS,
     REOPEN_MAX_RATING,
     FixStatus,
@@ -18,8 +19,10 @@ from gongzhi.domain import (
 from gongzhi.errors import Conflict, FieldError, IllegalTransition, NotFound, ValidationError
 from gongzhi.models import Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, require_rating, require_write
+from gongzhi.privacy import contains_national_id
 
 S = IssueState
+NOTE_MAX = 1000
 ALLOWED: dict[IssueState, tuple[IssueState, ...]] = {
     S.REPORTED: (S.GRID_REVIEW,),
     # resolve locally (in_action / resident_review), take it to a meeting, or reject it
@@ -99,11 +102,16 @@ def _apply_move(session: Session, issue: Issue, target: IssueState, *, actor: Ac
     at = now()
 
     reopening = issue.state == S.RESIDENT_REVIEW and target == S.IN_ACTION
+    if len(note) > NOTE_MAX:
+        errors.append(FieldError("issues.field_note", "errors.too_long", {"max": NOTE_MAX}))
+    elif contains_national_id(note):
+        errors.append(FieldError("issues.field_note", "errors.national_id"))
     if target == S.IN_ACTION:
         lead = lead_org_id or issue.lead_org_id
+        organisation = session.get(Organisation, lead) if lead is not None else None
         # A reopened issue that the grid had fixed itself goes back to the grid without a lead
         # organisation: the resident's rating must never be refused for want of one.
-        if (lead is None and not reopening) or (lead is not None and session.get(Organisation, lead) is None):
+        if (lead is None and not reopening) or (lead is not None and (organisation is None or organisation.deleted_at)):
             errors.append(FieldError("issues.field_lead_org", "errors.required"))
         if due_date is not None and due_date < at.date():
             errors.append(FieldError("issues.field_due_date", "errors.date_in_past"))
@@ -112,7 +120,7 @@ def _apply_move(session: Session, issue: Issue, target: IssueState, *, actor: Ac
             errors.append(FieldError("issues.field_reject_reason", "errors.required"))
         elif reject_reason == RejectReason.DUPLICATE:
             original = session.get(Issue, duplicate_of_id) if duplicate_of_id else None
-            if original is None or original.id == issue.id:
+            if original is None or original.deleted_at is not None or original.id == issue.id:
                 errors.append(FieldError("issues.field_duplicate_of", "errors.issue_not_found"))
     if errors:
         raise ValidationError(errors)
@@ -139,6 +147,8 @@ def _apply_move(session: Session, issue: Issue, target: IssueState, *, actor: Ac
         issue.closed_at = at
     if reopening:
         issue.reopen_count += 1
+        # The work starts again today: a fresh resolution deadline, not the one already missed.
+        issue.due_date = at.date() + timedelta(days=ISSUE_CATEGORIES.get(issue.category, ISSUE_CATEGORIES["other"])[1])
         issue.resolved_at = issue.days_to_resolve = issue.resolved_on_time = issue.resolved_in_grid = None
     issue.state = target.value
     session.add(issue)
@@ -184,12 +194,17 @@ def rate(
     return _apply_move(session, issue, S.IN_ACTION if reopen else S.CLOSED, actor=actor, note=comment)
 
 
+def expired_reviews(*, session: Session) -> list[int]:
+    """Issues left unrated for longer than RATING_WINDOW_DAYS in resident review."""
+    cutoff = now() - timedelta(days=RATING_WINDOW_DAYS)
+    return list(session.execute(
+        select(Issue.id).where(Issue.state == S.RESIDENT_REVIEW, Issue.resolved_at < cutoff, Issue.deleted_at.is_(None))
+    ).scalars())
+
+
 def close_expired_reviews(*, session: Session, actor: Actor) -> int:
     """Issues left unrated for RATING_WINDOW_DAYS in resident review close as closed_unrated."""
-    cutoff = now() - timedelta(days=RATING_WINDOW_DAYS)
-    ids = session.execute(
-        select(Issue.id).where(Issue.state == S.RESIDENT_REVIEW, Issue.resolved_at < cutoff, Issue.deleted_at.is_(None))
-    ).scalars().all()
+    ids = expired_reviews(session=session)
     for issue_id in ids:
         move(session=session, issue_id=issue_id, to_state=S.CLOSED_UNRATED, actor=actor,
              note=f"{RATING_WINDOW_DAYS}d")

@@ -19,12 +19,17 @@ def normalise_phone(raw: str | None) -> str | None:
     if not text:
         return None
     digits = re.sub(r"[\s\-()（）.]", "", text)
+    international = True
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
+    else:
+        international = False
+    if international and digits[:1] not in ("1", "0"):
+        digits = "0" + digits  # +86 755 … is the landline 0755 …
     if not digits.isdigit():
         raise ValueError("not a phone number")
     if _MOBILE.match(digits):

@@ -4,7 +4,7 @@ the participation rate (unique residents ÷ population)."""
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, SQLModel
 
@@ -21,10 +21,11 @@ DESCRIPTION_MAX = 2000
 
 
 class EventCreate(SQLModel):
-    title: str
-    kind: str
-    starts_at: datetime
-    ends_at: datetime
+    # Lenient types: a missing value becomes a clear field error from _validate, not a type error.
+    title: str = ""
+    kind: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
     host_org_id: int | None = None
     grid_id: int | None = None  # None = the whole community
     place: str = ""
@@ -127,8 +128,9 @@ def get_event_for_update(session: Session, event_id: int, expected_version: int 
     return event
 
 
-def _named_attendance(session: Session, event_id: int) -> set[int]:
-    return set(session.execute(select(Attendance.person_id).where(Attendance.event_id == event_id)).scalars())
+def _attendance_rows(session: Session, event_id: int) -> dict[int, Attendance]:
+    rows = session.execute(select(Attendance).where(Attendance.event_id == event_id)).scalars()
+    return {row.person_id: row for row in rows}
 
 
 def update_event(*, session: Session, actor: Actor, event_id: int, data: EventUpdate,
@@ -140,7 +142,7 @@ def update_event(*, session: Session, actor: Actor, event_id: int, data: EventUp
         require_write(actor, grid_id=changes["grid_id"])  # a grid leader may not move an event out of their grid
     current = {name: getattr(event, name) for name in EventCreate.model_fields}
     values = _validate(session, {**current, **changes},
-                       named_attendance=len(_named_attendance(session, event.id)))
+                       named_attendance=len(_attendance_rows(session, event.id)))
     for name in changes:
         setattr(event, name, values[name])
     session.add(event)
@@ -174,11 +176,10 @@ def record_attendance(*, session: Session, actor: Actor, event_id: int, person_i
     if errors:
         raise ValidationError(errors)
 
-    present = _named_attendance(session, event.id)
-    if present - wanted:
-        session.execute(delete(Attendance).where(
-            Attendance.event_id == event.id, Attendance.person_id.in_(present - wanted)))
-    for person_id in sorted(wanted - present):
+    present = _attendance_rows(session, event.id)
+    for person_id in present.keys() - wanted:
+        session.delete(present[person_id])  # through the ORM, so the audit trail records it
+    for person_id in sorted(wanted - present.keys()):
         session.add(Attendance(event_id=event.id, person_id=person_id))
     event.headcount = headcount
     # Attendance rows live in their own table: bump the event's version anyway, so a second

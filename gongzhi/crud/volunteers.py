@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
@@ -22,7 +22,7 @@ NAME_MAX = 40
 VOLUNTEER_NOTE_MAX = 500
 SERVICE_NOTE_MAX = 300
 MAX_HOURS_PER_RECORD = 24
-TEAM_KINDS = (OrgKind.VOLUNTEER_TEAM, OrgKind.CULTURE_SPORTS_TEAM)
+TEAM_KINDS = (OrgKind.VOLUNTEER_TEAM.value, OrgKind.CULTURE_SPORTS_TEAM.value)  # organisations volunteers join
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,14 @@ def _phone_taken(session: Session, phone: str, *, volunteer_id: int | None) -> b
 
 
 def _set_teams(session: Session, volunteer_id: int, team_ids: list[int]) -> None:
-    session.execute(delete(TeamMembership).where(TeamMembership.volunteer_id == volunteer_id))
-    session.add_all(TeamMembership(volunteer_id=volunteer_id, organisation_id=team_id) for team_id in team_ids)
+    """Add and remove memberships one by one through the ORM, so the audit trail records each."""
+    current = {membership.organisation_id: membership for membership in session.execute(
+        select(TeamMembership).where(TeamMembership.volunteer_id == volunteer_id)).scalars()}
+    for team_id, membership in current.items():
+        if team_id not in team_ids:
+            session.delete(membership)
+    session.add_all(TeamMembership(volunteer_id=volunteer_id, organisation_id=team_id)
+                    for team_id in team_ids if team_id not in current)
 
 
 def create_volunteer(*, session: Session, actor: Actor, data: VolunteerCreate) -> Volunteer:

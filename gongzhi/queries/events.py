@@ -241,10 +241,3 @@ def people_options(*, session: Session, grid_id: int | None = None, search: str 
     rows = session.execute(query.order_by(Person.name, Person.id).limit(limit)).all()
     return pd.DataFrame([{"id": person_id, "label": person_label(name, phone)} for person_id, name, phone in rows],
                         columns=["id", "label"])
-
-
-def host_options(*, session: Session) -> pd.DataFrame:
-    """Organisations that can host an event: id, name."""
-    rows = session.execute(select(Organisation.id, Organisation.name)
-                           .where(Organisation.deleted_at.is_(None)).order_by(Organisation.name)).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=["id", "name"])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, select, true
+from sqlalchemy import and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -24,6 +24,10 @@ from gongzhi.queries.common import datetime_range, fill_months, month_label, mon
 
 OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
 RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED_STATES)
+# Open and still waiting for the work to be done. An issue in resident review is open (waiting
+# for its rating) but already resolved, so it can no longer become overdue; counting it would
+# also put it twice into the on-time denominator (once resolved, once overdue).
+AWAITING_ACTION_CODES = tuple(code for code in OPEN_STATE_CODES if code not in RESOLVED_STATE_CODES)
 
 
 def _live():
@@ -39,7 +43,7 @@ def _is_open():
 
 
 def _is_overdue(on: date):
-    return and_(_is_open(), Issue.due_date < on)
+    return and_(Issue.state.in_(AWAITING_ACTION_CODES), Issue.due_date < on)
 
 
 def _resolved_between(start: date, end: date):
@@ -85,8 +89,9 @@ def _median_days_to_resolve(session: Session, where) -> float | None:
 
 
 def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
-    """Open and overdue are today's snapshot; the rest count what happened in [start, end].
-    On-time share counts open overdue issues in its denominator (DOMAIN.md)."""
+    """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
+    the rest count what happened in [start, end]. On-time share counts open overdue issues in
+    its denominator (DOMAIN.md)."""
     on = today()
     scope = and_(_live(), _in_grid(grid_id))
     resolved_in_period = _resolved_between(start, end)
@@ -184,7 +189,7 @@ def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: in
 
 
 def overdue_issues(*, session: Session, grid_id: int | None = None, limit: int = 20) -> pd.DataFrame:
-    """Open issues past their due date, most overdue first."""
+    """Open issues not yet resolved and past their due date, most overdue first."""
     on = today()
     rows = session.execute(
         select(Issue.id, Issue.title, Area.name.label("grid_name"), Issue.state, Issue.due_date)
@@ -205,10 +210,13 @@ LIST_COLUMNS = ["id", "title", "category", "state", "grid_id", "grid_name", "rep
 
 def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str | None = None,
                 grid_id: int | None = None, overdue_only: bool = False, start: date | None = None,
-                end: date | None = None, may_see_personal_data: bool = False, limit: int = 500) -> pd.DataFrame:
+                end: date | None = None, include_open: bool = False, may_see_personal_data: bool = False,
+                limit: int = 500) -> pd.DataFrame:
     """Issues newest first, filtered by state(s), category, grid, overdue now, and reported
-    between start and end (each bound optional). `reporter` is the reporter's name only for
-    viewers who may see personal data, and blank otherwise (also blank when anonymous)."""
+    between start and end (each bound optional). With include_open, issues still open are listed
+    even when reported before start: the period picks which finished work to show, and nothing
+    open drops off the list. `reporter` is the reporter's name only for viewers who may see
+    personal data, and blank otherwise (also blank when anonymous)."""
     on = today()
     reporter = Person.name if may_see_personal_data else literal("")
     query = (
@@ -228,7 +236,8 @@ def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str
     if overdue_only:
         query = query.where(_is_overdue(on))
     if start is not None:
-        query = query.where(Issue.reported_at >= datetime_range(start, start)[0])
+        after_start = Issue.reported_at >= datetime_range(start, start)[0]
+        query = query.where(or_(after_start, _is_open()) if include_open else after_start)
     if end is not None:
         query = query.where(Issue.reported_at < datetime_range(end, end)[1])
     rows = session.execute(query.order_by(Issue.reported_at.desc(), Issue.id.desc()).limit(limit)).all()
@@ -321,7 +330,7 @@ def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool
         reporter_hidden=not may_see_personal_data,
         reported_at=issue.reported_at, first_response_at=issue.first_response_at, resolved_at=issue.resolved_at,
         closed_at=issue.closed_at, due_date=issue.due_date,
-        overdue=issue.state in OPEN_STATE_CODES and issue.due_date < today(),
+        overdue=issue.state in AWAITING_ACTION_CODES and issue.due_date < today(),
         days_to_resolve=issue.days_to_resolve, resolved_on_time=issue.resolved_on_time,
         resolved_in_grid=issue.resolved_in_grid, went_to_meeting=issue.went_to_meeting,
         lead_org_id=issue.lead_org_id, lead_org_name=row.lead_org_name, cooperators=cooperators,

@@ -44,7 +44,7 @@ class MeetingDetail:
 
 
 def _live_agenda_items():
-    """Agenda items whose issue (if any) is not soft-deleted, with the issue joined."""
+    """Join condition: the meeting's agenda items, leaving out those whose issue is soft-deleted."""
     return and_(AgendaItem.meeting_id == Meeting.id,
                 or_(AgendaItem.issue_id.is_(None), AgendaItem.issue_id.in_(
                     select(Issue.id).where(Issue.deleted_at.is_(None)))))
@@ -133,10 +133,10 @@ def decisions(*, session: Session, start: date | None = None, end: date | None =
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
-def issues_awaiting_meeting(*, session: Session) -> pd.DataFrame:
-    """Issues in state `meeting` that no meeting has settled yet (deferred ones included), longest
-    waiting first: since when they wait, how often they were deferred, and the planned meeting
-    whose agenda already holds them, if any."""
+def issues_awaiting_meeting(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
+    """Issues in state `meeting` (of one grid, or all) that no meeting has settled yet, deferred
+    ones included, longest waiting first: since when they wait, how often they were deferred, and
+    the planned meeting whose agenda already holds them, if any."""
     entered = (
         select(TimelineEntry.issue_id, func.max(TimelineEntry.created_at).label("waiting_since"))
         .where(TimelineEntry.kind == "transition", TimelineEntry.to_state == IssueState.MEETING.value)
@@ -166,7 +166,7 @@ def issues_awaiting_meeting(*, session: Session) -> pd.DataFrame:
                Meeting.deleted_at.is_(None))
     )
     planned = aliased(Meeting)
-    rows = session.execute(
+    query = (
         select(Issue.id, Issue.title, Issue.category, Issue.grid_id, Area.name.label("grid_name"), Issue.reported_at,
                entered.c.waiting_since, func.coalesce(deferred.c.times_deferred, 0).label("times_deferred"),
                planned_meeting.c.planned_meeting_id, planned.title.label("planned_meeting_title"),
@@ -178,5 +178,8 @@ def issues_awaiting_meeting(*, session: Session) -> pd.DataFrame:
         .outerjoin(planned, planned.id == planned_meeting.c.planned_meeting_id)
         .where(Issue.state == IssueState.MEETING.value, Issue.deleted_at.is_(None), Issue.id.not_in(settled))
         .order_by(func.coalesce(entered.c.waiting_since, Issue.reported_at), Issue.id)
-    ).mappings().all()
+    )
+    if grid_id is not None:
+        query = query.where(Issue.grid_id == grid_id)
+    rows = session.execute(query).mappings().all()
     return pd.DataFrame(rows, columns=AWAITING_COLUMNS)

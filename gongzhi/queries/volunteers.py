@@ -10,12 +10,11 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlmodel import Session
 
 from gongzhi.clock import today
-from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, OrgKind, VolunteerStatus
+from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, VolunteerStatus
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.privacy import display_phone
-from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts
+from gongzhi.queries.common import fill_months, month_label, month_parts
 
-TEAM_KINDS = (OrgKind.VOLUNTEER_TEAM, OrgKind.CULTURE_SPORTS_TEAM)
 STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
 
 ROSTER_COLUMNS = ["id", "name", "phone", "grid_id", "grid_name", "skills", "teams", "status", "joined_on",
@@ -264,24 +263,3 @@ def top_volunteers(*, session: Session, start: date, end: date, limit: int = 10,
     rows = session.execute(query).all()
     return pd.DataFrame([(r.id, r.name, r.grid_name, float(r.hours)) for r in rows],
                         columns=["id", "name", "grid_name", "hours"])
-
-
-def list_teams(*, session: Session) -> pd.DataFrame:
-    """Volunteer and culture & sports teams a volunteer can join: id, name, kind."""
-    rows = session.execute(
-        select(Organisation.id, Organisation.name, Organisation.kind)
-        .where(Organisation.kind.in_(TEAM_KINDS), Organisation.deleted_at.is_(None))
-        .order_by(Organisation.name)
-    ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "name", "kind"])
-
-
-def service_event_options(*, session: Session, limit: int = 200) -> pd.DataFrame:
-    """Events that hours can be logged against (already started), newest first: id, title, starts_at."""
-    rows = session.execute(
-        select(Event.id, Event.title, Event.starts_at)
-        .where(Event.deleted_at.is_(None), Event.starts_at < datetime_range(today(), today())[1])
-        .order_by(Event.starts_at.desc())
-        .limit(limit)
-    ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "title", "starts_at"])

@@ -153,3 +153,10 @@ def test_remove_agenda_item_refuses_a_decided_item(write, engine, agenda_setup):
         remove_agenda_item(session=session, actor=COMMITTEE, agenda_item_id=item_id)
     assert raised.value.key == "meetings.error_item_decided"
     assert _count(engine, AgendaItem) == 1
+
+
+def test_agenda_changes_need_the_committee(write, engine, agenda_setup):
+    leader = Actor(name="网格长", role=Role.LEADER, grid_ids=frozenset({1}))
+    with pytest.raises(PermissionDenied), write() as session:
+        add_agenda_item(session=session, actor=leader, meeting_id=agenda_setup["planned"], topic="议题")
+    assert _count(engine, AgendaItem) == 0

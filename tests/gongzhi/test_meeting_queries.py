@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi.models import AgendaItem, Area, Issue, Meeting, Organisation, TimelineEntry
@@ -159,3 +160,10 @@ def test_empty_database_gives_empty_frames(session: Session):
     assert list_meetings(session=session).empty
     assert decisions(session=session).empty
     assert issues_awaiting_meeting(session=session).empty
+
+
+def test_issues_awaiting_meeting_of_one_grid(community, session: Session):
+    grid_ids = dict(session.execute(select(Area.code, Area.id)).all())
+    assert list(issues_awaiting_meeting(session=session, grid_id=grid_ids["G-A"])["title"]) == ["停车位划线", "电动车充电桩"]
+    # the only waiting issue of the other grid is soft-deleted
+    assert issues_awaiting_meeting(session=session, grid_id=grid_ids["G-B"]).empty

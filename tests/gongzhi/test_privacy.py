@@ -14,6 +14,7 @@ from gongzhi.privacy import contains_national_id, display_phone, mask_phone, nor
     ("8613800138000", "+8613800138000"),
     ("0755-27654321", "+8675527654321"),
     ("021 6485 1234", "+862164851234"),
+    ("+86 755 2765 4321", "+8675527654321"),  # already international: normalising is idempotent
 ])
 def test_phone_numbers_are_normalised(raw, normalised):
     assert normalise_phone(raw) == normalised

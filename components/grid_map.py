@@ -1,0 +1,431 @@
+"""The grid map: one polygon per grid coloured by a chosen figure, with grid names, a tooltip of
+every figure, a legend, and the selected grid outlined. Everything it loads comes from this
+server (`static/` served at /app/static): folium's CDN links are replaced by the vendored
+Leaflet, there is no basemap unless GONGZHI_TILE_URL names one, and no branca colormap is used
+(streamlit-folium would add d3 from CDNs for it). All text on the map is user text or catalogue
+text placed into HTML, so it goes through escape_text."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+import pandas as pd
+import streamlit as st
+from branca.element import MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+from streamlit_folium import st_folium
+
+from components.kpi import Kpi, format_number, format_percent, kpi_row
+from components.page_setup import PageContext
+from gongzhi.config import static_url_prefix, tile_attribution, tile_url
+from gongzhi.escape import escape_text
+from gongzhi.geo import combined_bounds
+from gongzhi.queries.grid_metrics import GridPanel, GridShape
+
+MAP_KEY = "grid_map"
+CLICK_KEY = "_grid_map_clicked"  # a click, left by the map's change callback for grid_map() to return
+MAP_HEIGHT = 620
+LEGEND_ROOM_PX = 170
+GRID_CLASS = "gongzhi-grid"  # on every grid polygon's <path>, plus gongzhi-grid-<id>
+SELECTED_CLASS = "gongzhi-grid-selected"  # on the selected grid's outline
+# Sequential ColorBrewer scales, light to dark (darker = more): oranges for problems, blues for
+# strengths. Both stay distinguishable on a washed-out projector.
+SCALES = {
+    "open_issues": ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603"),
+    "overdue": ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603"),
+    "participation_rate": ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+    "volunteers_per_1000": ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"),
+}
+COUNT_METRICS = frozenset({"open_issues", "overdue"})
+NO_DATA_COLOUR = "#d1d5db"
+OUTLINE_COLOUR = "#374151"
+SELECTED_COLOUR = "#111827"
+TOOLTIP_FIELDS = ("name", "code", "population", "households", "open_issues", "overdue", "participation_rate",
+                  "volunteers_per_1000")
+
+
+@dataclass(frozen=True)
+class ColourClass:
+    low: float
+    high: float
+    colour: str
+
+
+def format_metric(metric: str, value: float | int | None) -> str:
+    """A figure as people read it: counts whole, participation as a percentage."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return format_number(None)
+    if metric == "participation_rate":
+        return format_percent(value, digits=1)
+    if metric in COUNT_METRICS or metric in ("population", "households"):
+        return format_number(value)
+    return format_number(value, digits=1)
+
+
+def colour_classes(values: pd.Series, metric: str, *, count: int = 5) -> list[ColourClass]:
+    """Up to `count` classes of equal width between the lowest and highest value, lightest
+    first, so the grid with the highest value is always in the darkest class. Counts get
+    whole-number ranges (0–2, 3–5, …). Empty when no grid has a value."""
+    present = pd.to_numeric(values, errors="coerce").dropna()
+    if present.empty:
+        return []
+    palette = SCALES[metric]
+    low, high = float(present.min()), float(present.max())
+    classes = min(count, present.nunique())
+    if metric in COUNT_METRICS:
+        step = math.ceil((high - low + 1) / classes)
+        bounds = []
+        start = low
+        while start <= high:
+            bounds.append((start, min(start + step - 1, high)))
+            start += step
+    else:
+        width = (high - low) / classes
+        bounds = [(low + i * width, high if i == classes - 1 else low + (i + 1) * width) for i in range(classes)]
+    last = len(bounds) - 1
+    # Spread the palette over however many classes there are; the top class is always darkest.
+    shades = [palette[round(i * (len(palette) - 1) / last)] if last else palette[2] for i in range(len(bounds))]
+    return [ColourClass(lo, hi, shade) for (lo, hi), shade in zip(bounds, shades, strict=True)]
+
+
+def colour_for(value: float | None, classes: Sequence[ColourClass]) -> str:
+    if value is None or pd.isna(value) or not classes:
+        return NO_DATA_COLOUR
+    for colour_class in classes:
+        if value <= colour_class.high + 1e-9:
+            return colour_class.colour
+    return classes[-1].colour
+
+
+def class_label(metric: str, colour_class: ColourClass) -> str:
+    low, high = format_metric(metric, colour_class.low), format_metric(metric, colour_class.high)
+    return low if low == high else f"{low} – {high}"
+
+
+class MapStyle(MacroElement):
+    """Plain light background, readable grid names with a white halo, legend and tooltip style."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+            .leaflet-container { background: #f3f4f6; font-family: "Noto Sans CJK SC", "Microsoft YaHei",
+                "PingFang SC", sans-serif; }
+            .gongzhi-grid-label-icon { background: none; border: none; }
+            .gongzhi-grid-label { position: absolute; left: 0; top: 0; transform: translate(-50%, -50%);
+                width: max-content; white-space: nowrap; font-size: 16px; font-weight: 700; color: #111827;
+                text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 4px #fff; pointer-events: none; text-align: center;
+                line-height: 1.2; }
+            .gongzhi-grid-label-sub { font-size: 13px; font-weight: 600; }
+            .gongzhi-legend { background: rgba(255, 255, 255, 0.94); padding: 8px 12px; border-radius: 6px;
+                box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 14px; line-height: 1.5; color: #111827;
+                max-width: 150px; }
+            .gongzhi-legend .gongzhi-legend-title { font-weight: 700; margin-bottom: 2px; }
+            .gongzhi-legend .gongzhi-legend-note { font-size: 13px; color: #374151; }
+            .gongzhi-legend .gongzhi-swatch { display: inline-block; width: 20px; height: 14px; margin-right: 8px;
+                vertical-align: middle; border: 1px solid #6b7280; }
+            .gongzhi-tooltip { font-size: 15px; }
+            .gongzhi-tooltip th { text-align: left; padding-right: 10px; font-weight: 400; color: #374151; }
+            .gongzhi-tooltip td { font-weight: 700; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}{% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "GongzhiMapStyle"
+
+
+class Legend(MacroElement):
+    """The colour key as a Leaflet control; `html` is built from escaped text only."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: "bottomright"});
+            {{ this.get_name() }}.onAdd = function () {
+                var div = L.DomUtil.create("div", "gongzhi-legend");
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "GongzhiLegend"
+        self.html = html
+
+
+class GridLabels(MacroElement):
+    """Grid names at their label points. Built directly as divIcon markers (not folium.Marker,
+    which first creates Leaflet's default image icon and so requests marker PNGs), and
+    non-interactive, so a click on a name reaches the grid beneath it."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            {{ this.labels|tojson }}.forEach(function (label) {
+                L.marker([label.lat, label.lon], {
+                    icon: L.divIcon({className: "gongzhi-grid-label-icon", html: label.html, iconSize: [0, 0]}),
+                    interactive: false, keyboard: false
+                }).addTo({{ this._parent.get_name() }});
+            });
+        {% endmacro %}
+    """)
+
+    def __init__(self, shapes: Sequence[GridShape]):
+        super().__init__()
+        self._name = "GongzhiGridLabels"
+        self.labels = [{"lat": s.label_lat, "lon": s.label_lon, "html": label_html(s.name)} for s in shapes]
+
+
+def label_html(name: str) -> str:
+    """A grid's name on the map; a trailing part in brackets, as in 第一网格（桂花苑）, goes on a
+    second, smaller line so that neighbouring names do not run into each other."""
+    for bracket in ("（", " ("):
+        main, found, rest = name.partition(bracket)
+        if found and main.strip():
+            return (f'<div class="gongzhi-grid-label">{escape_text(main.strip())}'
+                    f'<div class="gongzhi-grid-label-sub">{escape_text(found.strip() + rest)}</div></div>')
+    return f'<div class="gongzhi-grid-label">{escape_text(name)}</div>'
+
+
+class FitGrids(MacroElement):
+    """Fit the map to every grid, leaving room on the right for the legend so that it covers no
+    grid; fit again when the frame is resized (the column's width settles after loading), until
+    the user pans or zooms."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                var fitting = false, touched = false;
+                function fit() {
+                    fitting = true;
+                    map.fitBounds({{ this.bounds|tojson }}, {paddingTopLeft: [24, 24],
+                        paddingBottomRight: [{{ this.legend_room }}, 24], maxZoom: 18, animate: false});
+                    fitting = false;
+                }
+                map.on("dragstart", function () { touched = true; });
+                map.on("zoomstart", function () { if (!fitting) { touched = true; } });
+                map.on("resize", function () { if (!touched) { fit(); } });
+                fit();
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "GongzhiFitGrids"
+        self.bounds = bounds
+        self.legend_room = LEGEND_ROOM_PX
+
+
+def legend_html(ctx: PageContext, metric: str, classes: Sequence[ColourClass], has_missing: bool) -> str:
+    rows = [f'<div class="gongzhi-legend-title">{escape_text(ctx.t(f"map.metric_{metric}"))}</div>',
+            f'<div class="gongzhi-legend-note">{escape_text(ctx.t("map.legend_darker"))}</div>']
+    for colour_class in reversed(classes):  # highest on top, as on a thermometer
+        rows.append(f'<div><span class="gongzhi-swatch" style="background:{colour_class.colour}"></span>'
+                    f"{escape_text(class_label(metric, colour_class))}</div>")
+    if has_missing or not classes:
+        rows.append(f'<div><span class="gongzhi-swatch" style="background:{NO_DATA_COLOUR}"></span>'
+                    f'{escape_text(ctx.t("map.no_data"))}</div>')
+    return "".join(rows)
+
+
+def _value(row: pd.Series | None, column: str):
+    if row is None:
+        return None
+    value = row[column]
+    return None if pd.isna(value) else value
+
+
+def _feature(shape: GridShape, row: pd.Series | None) -> dict:
+    """One grid as a GeoJSON feature carrying only what the map needs, every text escaped."""
+    properties = {"grid_id": shape.grid_id, "name": escape_text(shape.name), "code": escape_text(shape.code)}
+    for column in TOOLTIP_FIELDS[2:]:
+        properties[column] = escape_text(format_metric(column, _value(row, column)))
+    return {"type": "Feature", "id": shape.grid_id, "properties": properties, "geometry": shape.geometry}
+
+
+def _local_assets(m: folium.Map) -> None:
+    """Only the vendored Leaflet, from this server (instance attributes: the class lists are shared)."""
+    prefix = static_url_prefix()
+    m.default_js = [("leaflet", f"{prefix}/leaflet/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{prefix}/leaflet/leaflet.css")]
+
+
+# Marks each polygon for people and tests: data attributes beside the CSS class set in the style.
+_TAG_POLYGON = JsCode("""
+    function (feature, layer) {
+        layer.on("add", function () {
+            var element = layer.getElement && layer.getElement();
+            if (element) {
+                element.setAttribute("data-grid-id", String(feature.properties.grid_id));
+                element.setAttribute("data-grid-code", feature.properties.code);
+            }
+        });
+    }
+""")
+
+
+def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str) -> folium.Map:
+    """The map of every grid with a boundary, coloured by `metric` (a column of grid_metrics).
+    The selected grid's outline is a separate layer (selection_layer) so that selecting a grid
+    does not reload the map."""
+    rows = {int(row["grid_id"]): row for _, row in metrics.iterrows()}
+    drawn = [shape for shape in boundaries if shape.geometry]
+    classes = colour_classes(metrics[metric], metric)  # every grid's value, drawn or not
+    box = combined_bounds(shape.geometry for shape in drawn)
+    centre = [(box[1] + box[3]) / 2, (box[0] + box[2]) / 2] if box else [0.0, 0.0]
+    # zoomSnap 0.25: fitting the community uses the room there is, not the next whole zoom level down.
+    m = folium.Map(location=centre, zoom_start=15, tiles=None, control_scale=True, max_zoom=19, zoom_snap=0.25,
+                   zoom_delta=0.5)
+    _local_assets(m)
+    url = tile_url()
+    if url:
+        folium.TileLayer(tiles=url, attr=escape_text(tile_attribution() or url), max_zoom=19, control=False).add_to(m)
+    MapStyle().add_to(m)
+
+    fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
+    aliases = [escape_text(ctx.t(f"map.field_{field}")) for field in TOOLTIP_FIELDS]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": [_feature(s, rows.get(s.grid_id)) for s in drawn]},
+        name="grids",
+        style_function=lambda feature: {
+            "fillColor": fill[feature["id"]], "fillOpacity": 0.8, "color": OUTLINE_COLOUR, "weight": 1.5,
+            "className": f"{GRID_CLASS} {GRID_CLASS}-{feature['id']}"},
+        highlight_function=lambda _feature: {"weight": 4, "color": SELECTED_COLOUR, "fillOpacity": 0.9},
+        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=aliases, sticky=True,
+                                      class_name="gongzhi-tooltip"),
+        on_each_feature=_TAG_POLYGON,
+    ).add_to(m)
+    GridLabels(drawn).add_to(m)
+    has_missing = any(fill[s.grid_id] == NO_DATA_COLOUR for s in drawn)
+    Legend(legend_html(ctx, metric, classes, has_missing)).add_to(m)
+    if box:
+        FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
+    return m
+
+
+def selection_layer(boundaries: Sequence[GridShape], grid_id: int | None) -> folium.FeatureGroup | None:
+    """A thick outline around the selected grid; it lets clicks through to the grid below."""
+    shape = next((s for s in boundaries if s.grid_id == grid_id), None)
+    if shape is None:
+        return None
+    group = folium.FeatureGroup(name="selection", control=False)
+    folium.GeoJson(
+        {"type": "Feature", "id": shape.grid_id, "properties": {}, "geometry": shape.geometry},
+        style_function=lambda _feature: {"fill": False, "color": SELECTED_COLOUR, "weight": 5,
+                                         "className": f"{SELECTED_CLASS} {SELECTED_CLASS}-{shape.grid_id}"},
+        interactive=False,
+    ).add_to(group)
+    return group
+
+
+def clicked_grid_id(value: dict | None) -> int | None:
+    """The grid id in st_folium's `last_active_drawing` (the clicked feature), if any."""
+    feature = (value or {}).get("last_active_drawing") or {}
+    grid_id = (feature.get("properties") or {}).get("grid_id")
+    try:
+        return int(grid_id) if grid_id is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _remember_click() -> None:
+    st.session_state[CLICK_KEY] = clicked_grid_id(st.session_state.get(MAP_KEY))
+
+
+def grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
+             selected_grid_id: int | None = None) -> int | None:
+    """Draw the map; returns the id of a grid the user has just clicked (once per click), else None.
+    Only the clicked feature and a click counter come back from the browser (the counter makes
+    a second click on the same grid a change too), so panning and zooming do not rerun the app. The selection outline is added as a feature group, which the component swaps in
+    place without reloading the map, so a click keeps the user's view."""
+    st_folium(
+        build_grid_map(ctx, metrics, boundaries, metric),
+        key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
+        returned_objects=["last_active_drawing", "last_object_clicked_count"],
+        feature_group_to_add=selection_layer(boundaries, selected_grid_id),
+        on_change=_remember_click,
+    )
+    return st.session_state.pop(CLICK_KEY, None)
+
+
+def map_summary(ctx: PageContext, metrics: pd.DataFrame, metric: str) -> str:
+    """One sentence saying what the colours show: the highest and the lowest grid."""
+    name = ctx.t(f"map.metric_{metric}")
+    valued = metrics.dropna(subset=[metric])
+    if valued.empty:
+        return ctx.t("map.summary_no_values", metric=name)
+    high = valued.loc[valued[metric].idxmax()]
+    low = valued.loc[valued[metric].idxmin()]
+    return ctx.t("map.summary", metric=name, high_name=high["name"], high_value=format_metric(metric, high[metric]),
+                 low_name=low["name"], low_value=format_metric(metric, low[metric]))
+
+
+def missing_boundaries_note(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape]) -> str | None:
+    """Names the grids that have figures but no boundary to draw, if any."""
+    drawn = {shape.grid_id for shape in boundaries}
+    names = metrics.loc[~metrics["grid_id"].isin(drawn), "name"].tolist()
+    return ctx.t("map.missing_boundaries", names=ctx.t("map.list_separator").join(names)) if names else None
+
+
+def metrics_table(ctx: PageContext, metrics: pd.DataFrame) -> None:
+    """Every grid's figures, so they can be read without hovering over the map."""
+    column = st.column_config
+    st.dataframe(
+        metrics, hide_index=True, width="stretch",
+        column_order=["code", "name", "leader", "population", "households", "open_issues", "overdue",
+                      "participation_rate", "volunteers_per_1000"],
+        column_config={
+            "code": column.TextColumn(ctx.t("map.field_code")),
+            "name": column.TextColumn(ctx.t("map.field_name")),
+            "leader": column.TextColumn(ctx.t("map.field_leader")),
+            "population": column.NumberColumn(ctx.t("map.field_population"), format="localized"),
+            "households": column.NumberColumn(ctx.t("map.field_households"), format="localized"),
+            "open_issues": column.NumberColumn(ctx.t("map.field_open_issues")),
+            "overdue": column.NumberColumn(ctx.t("map.field_overdue")),
+            "participation_rate": column.NumberColumn(ctx.t("map.field_participation_rate"), format="percent"),
+            "volunteers_per_1000": column.NumberColumn(ctx.t("map.field_volunteers_per_1000"), format="%.1f"),
+        },
+    )
+
+
+def show_grid_panel(ctx: PageContext, panel: GridPanel) -> None:
+    """The selected grid: who leads it, how many live there, what is open and what is coming up."""
+    st.subheader(ctx.t("map.panel_title", name=panel.name, code=panel.code))
+    kpi_row([
+        Kpi(ctx.t("map.field_leader"), panel.leader or ctx.t("map.no_leader")),
+        Kpi(ctx.t("map.field_population"), format_number(panel.population)),
+        Kpi(ctx.t("map.field_households"), format_number(panel.households)),
+        Kpi(ctx.t("map.field_open_issues"), format_number(panel.open_issues)),
+        Kpi(ctx.t("map.field_overdue"), format_number(panel.overdue)),
+    ], columns=2)
+    if panel.leader_phone:
+        # A stored phone is digits only (masked: with asterisks); as code it is shown literally.
+        st.caption(ctx.t("map.leader_phone", phone=f"`{panel.leader_phone}`"))
+    column = st.column_config
+    st.markdown(f"**{ctx.t('map.open_issues_list')}**")
+    if panel.issues.empty:
+        st.caption(ctx.t("map.no_open_issues"))
+    else:
+        issues = panel.issues.assign(state=[ctx.label("state", code) for code in panel.issues["state"]])
+        st.dataframe(issues, hide_index=True, width="stretch", column_order=["title", "state", "due_date", "overdue"],
+                     column_config={"title": column.TextColumn(ctx.t("map.column_title")),
+                                    "state": column.TextColumn(ctx.t("map.column_state")),
+                                    "due_date": column.DateColumn(ctx.t("map.column_due_date")),
+                                    "overdue": column.CheckboxColumn(ctx.t("map.field_overdue"))})
+    st.markdown(f"**{ctx.t('map.upcoming_events')}**")
+    if panel.events.empty:
+        st.caption(ctx.t("map.no_upcoming_events"))
+    else:
+        events = panel.events.assign(kind=[ctx.label("event_kind", code) for code in panel.events["kind"]])
+        st.dataframe(events, hide_index=True, width="stretch", column_order=["starts_at", "title", "kind", "place"],
+                     column_config={"starts_at": column.DatetimeColumn(ctx.t("map.column_starts_at"),
+                                                                       format="YYYY-MM-DD HH:mm"),
+                                    "title": column.TextColumn(ctx.t("map.column_title")),
+                                    "kind": column.TextColumn(ctx.t("map.column_kind")),
+                                    "place": column.TextColumn(ctx.t("map.column_place"))})

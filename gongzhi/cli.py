@@ -1,0 +1,129 @@
+"""The command line: `python -m gongzhi COMMAND`. Each command is one function taking the parsed
+arguments and returning the exit status, registered by its own `_add_…` function below; a new
+command (create-user, import, export, backup …) is one more pair of the same shape."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from sqlalchemy.engine import Engine, make_url
+
+from gongzhi.db import get_engine, init_db, read_session, write_session
+from gongzhi.domain import RATING_WINDOW_DAYS
+from gongzhi.errors import GongzhiError
+from gongzhi.permissions import SYSTEM_ACTOR
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    engine = get_engine(args.database_url)
+    args.engines.append(engine)  # disposed when the command ends (SQLite checkpoints its WAL)
+    return engine
+
+
+def _shown_url(engine: Engine) -> str:
+    return make_url(str(engine.url)).render_as_string(hide_password=True)
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+# -- seed ---------------------------------------------------------------------------------------
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from gongzhi.seed import DatabaseNotEmptyError, database_is_empty, reset_and_seed, seed_demo
+
+    engine = _engine(args)
+    where = _shown_url(engine)
+    if args.reset:
+        summary = reset_and_seed(engine=engine, today=args.today)
+        print(f"Reset {where} and seeded the demo community: {summary.line()}")
+        return EXIT_OK
+    init_db(engine)
+    with read_session(engine) as session:
+        empty = database_is_empty(session)
+    if not empty:
+        print(f"{where} already holds data; the demo is only loaded into an empty database. "
+              "Run `python -m gongzhi seed --reset` to drop ALL data and load the demo.", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        summary = seed_demo(engine=engine, today=args.today)
+    except DatabaseNotEmptyError:  # someone else wrote to it in the meantime
+        print(f"{where} already holds data; nothing was changed.", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Seeded the demo community into {where}: {summary.line()}")
+    return EXIT_OK
+
+
+def _add_seed(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "seed", help="load the demo community into an empty database",
+        description="Load the demo community (桃源居社区: 12 grids, people, organisations, volunteers, "
+                    "events, issues and meetings) into an empty database. Refuses a database that "
+                    "already holds data unless --reset is given.")
+    parser.add_argument("--reset", action="store_true",
+                        help="drop every table first (ALL data is lost), then load the demo")
+    parser.add_argument("--today", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                        help="date the demo as of this day (default: today)")
+    parser.set_defaults(handler=cmd_seed)
+
+
+# -- close-unrated ------------------------------------------------------------------------------
+
+
+def cmd_close_unrated(args: argparse.Namespace) -> int:
+    from gongzhi.lifecycle import close_expired_reviews
+
+    engine = _engine(args)
+    init_db(engine)
+    with write_session(engine, actor=SYSTEM_ACTOR) as session:
+        closed = close_expired_reviews(session=session, actor=SYSTEM_ACTOR)
+    print(f"Closed {closed} issue(s) left unrated for {RATING_WINDOW_DAYS} days in resident review "
+          f"as closed_unrated ({_shown_url(engine)}).")
+    return EXIT_OK
+
+
+def _add_close_unrated(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "close-unrated", help=f"close issues left unrated for {RATING_WINDOW_DAYS} days in resident review",
+        description=f"Close every issue that has waited more than {RATING_WINDOW_DAYS} days in resident "
+                    "review without a rating (state closed_unrated). Safe to run daily, e.g. from cron.")
+    parser.set_defaults(handler=cmd_close_unrated)
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_seed, _add_close_unrated]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gongzhi", description="Gongzhi command line.")
+    parser.add_argument("--database-url", default=None, metavar="URL",
+                        help="database to work on (default: $DATABASE_URL, else data/gongzhi.db)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.engines = []
+    try:
+        return args.handler(args)
+    except GongzhiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        for engine in args.engines:
+            engine.dispose()

@@ -1,0 +1,91 @@
+"""Grid boundaries for display. Stored boundaries are GeoJSON geometries in WGS-84 longitude/
+latitude (RFC 7946) and never change here: the map gets a simplified copy with rounded
+coordinates, which keeps the page small without visibly moving any edge."""
+
+import json
+from collections.abc import Iterable
+
+import shapely
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+# Degrees. ~2 m on the ground: invisible at street zoom, drops the surveyors' redundant vertices.
+DISPLAY_TOLERANCE = 0.00002
+# Six decimals of a degree are ~0.1 m, finer than any boundary is drawn.
+COORDINATE_DECIMALS = 6
+
+Bounds = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat)
+
+
+def parse_boundary(geojson_text: str | None) -> BaseGeometry | None:
+    """A grid's stored boundary (a GeoJSON geometry, or a Feature holding one) as a valid shapely
+    polygon or multipolygon; None when it is missing, unreadable or not an area."""
+    if not geojson_text or not geojson_text.strip():
+        return None
+    try:
+        data = json.loads(geojson_text)
+        if isinstance(data, dict) and data.get("type") == "Feature":
+            data = data.get("geometry")
+        geometry = shape(data)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError):
+        return None
+    if geometry.is_empty or geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        return None
+    if not geometry.is_valid:
+        # A self-touching ring drawn by hand is still the area its author meant.
+        geometry = shapely.make_valid(geometry)
+        polygons = [part for part in getattr(geometry, "geoms", [geometry])
+                    if part.geom_type in ("Polygon", "MultiPolygon")]
+        if not polygons:
+            return None
+        geometry = shapely.union_all(polygons)
+    return geometry
+
+
+def _rounded(coordinates):
+    if isinstance(coordinates[0], (int, float)):
+        return [round(value, COORDINATE_DECIMALS) for value in coordinates]
+    return [_rounded(part) for part in coordinates]
+
+
+def simplify_for_display(geometry: BaseGeometry, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:
+    """A GeoJSON geometry dict: simplified (topology preserved, so it stays valid) and snapped to
+    COORDINATE_DECIMALS; None if nothing of it is left."""
+    simplified = geometry.simplify(tolerance, preserve_topology=True)
+    snapped = shapely.set_precision(simplified, 10 ** -COORDINATE_DECIMALS)
+    if snapped.is_empty:
+        return None
+    data = mapping(snapped)
+    return {"type": data["type"], "coordinates": _rounded(data["coordinates"])}
+
+
+def display_geometry(geojson_text: str | None, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:
+    """The stored boundary text -> a small GeoJSON geometry dict for the map, or None."""
+    geometry = parse_boundary(geojson_text)
+    return None if geometry is None else simplify_for_display(geometry, tolerance)
+
+
+def centroid(geojson_text: str | None) -> tuple[float, float] | None:
+    """(lon, lat) of the boundary's centroid, or None."""
+    geometry = parse_boundary(geojson_text)
+    if geometry is None:
+        return None
+    point = geometry.centroid
+    return point.x, point.y
+
+
+def label_point(geometry: BaseGeometry) -> tuple[float, float]:
+    """(lon, lat) where a name can sit: the centroid, unless the shape is concave enough for the
+    centroid to fall outside it, then a point surely inside."""
+    point = geometry.centroid
+    if not geometry.contains(point):
+        point = geometry.representative_point()
+    return round(point.x, COORDINATE_DECIMALS), round(point.y, COORDINATE_DECIMALS)
+
+
+def combined_bounds(geometries: Iterable[dict | BaseGeometry]) -> Bounds | None:
+    """(min_lon, min_lat, max_lon, max_lat) around every geometry, to fit the map; None if none."""
+    boxes = [(geometry if isinstance(geometry, BaseGeometry) else shape(geometry)).bounds for geometry in geometries]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

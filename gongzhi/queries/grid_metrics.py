@@ -1,0 +1,111 @@
+"""What the grid map shows: each grid's figures (composed from the issue, event and volunteer
+queries, so the map and the other pages always agree), the simplified shapes to draw, and the
+panel of one grid."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlmodel import Session
+
+from gongzhi.clock import today
+from gongzhi.geo import label_point, parse_boundary, simplify_for_display
+from gongzhi.queries.areas import grid_boundaries, list_grids
+from gongzhi.queries.events import participation_by_grid, upcoming_events
+from gongzhi.queries.issues import OPEN_STATE_CODES, issue_headline, issues_by_grid, list_issues
+from gongzhi.queries.volunteers import volunteers_by_grid
+
+# The figures a grid can be coloured by, in the order the page offers them.
+METRICS = ("open_issues", "overdue", "participation_rate", "volunteers_per_1000")
+COLUMNS = ["grid_id", "code", "name", "population", "households", "leader", "open_issues", "overdue",
+           "participation_rate", "volunteers_per_1000"]
+PANEL_ISSUES = 5
+PANEL_EVENTS = 5
+
+
+@dataclass(frozen=True)
+class GridShape:
+    """A grid's boundary as the map draws it (simplified copy; the stored one is untouched)."""
+
+    grid_id: int
+    code: str
+    name: str
+    geometry: dict  # GeoJSON geometry, lon/lat
+    label_lon: float
+    label_lat: float
+
+
+@dataclass(frozen=True)
+class GridPanel:
+    """One grid as the map's side panel shows it."""
+
+    grid_id: int
+    code: str
+    name: str
+    community: str | None
+    leader: str | None
+    leader_phone: str  # masked unless the viewer may see personal data
+    population: int
+    households: int
+    open_issues: int
+    overdue: int
+    issues: pd.DataFrame  # its newest open issues: id, title, state, due_date, overdue
+    events: pd.DataFrame  # upcoming events of the grid: id, title, kind, starts_at, place
+
+
+def grid_metrics(*, session: Session, start: date, end: date) -> pd.DataFrame:
+    """One row per grid (ordered by code) with COLUMNS. open_issues and overdue are the current
+    snapshot; participation_rate is for [start, end] (NaN when the population is 0);
+    volunteers_per_1000 = active volunteers per 1,000 residents (NaN when the population is 0)."""
+    grids = list_grids(session=session)[["id", "code", "name", "population", "households", "leader"]]
+    grids = grids.rename(columns={"id": "grid_id"})
+    issues = issues_by_grid(session=session, start=start, end=end)[["grid_id", "open_issues", "overdue"]]
+    participation = participation_by_grid(session=session, start=start, end=end)[["grid_id", "rate"]]
+    volunteers = volunteers_by_grid(session=session)[["grid_id", "active_volunteers"]]
+    frame = (grids.merge(issues, on="grid_id", how="left")
+             .merge(participation.rename(columns={"rate": "participation_rate"}), on="grid_id", how="left")
+             .merge(volunteers, on="grid_id", how="left"))
+    for column in ("population", "households", "open_issues", "overdue", "active_volunteers"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["participation_rate"] = pd.to_numeric(frame["participation_rate"], errors="coerce").astype(float)
+    population = frame["population"].where(frame["population"] > 0)
+    frame["volunteers_per_1000"] = (frame["active_volunteers"] / population * 1000).astype(float)
+    frame["grid_id"] = frame["grid_id"].astype(int)
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def grid_shapes(*, session: Session) -> list[GridShape]:
+    """The grids that have a usable boundary, simplified for display, ordered by code."""
+    shapes = []
+    for grid_id, code, name, boundary in grid_boundaries(session=session):
+        geometry = parse_boundary(boundary)
+        display = None if geometry is None else simplify_for_display(geometry)
+        if display is None:
+            continue
+        lon, lat = label_point(geometry)
+        shapes.append(GridShape(grid_id=int(grid_id), code=code, name=name, geometry=display,
+                                label_lon=lon, label_lat=lat))
+    return shapes
+
+
+def grid_panel(*, session: Session, grid_id: int, may_see_personal_data: bool) -> GridPanel | None:
+    """The clicked grid: leader (phone masked unless allowed), population, households, open and
+    overdue issues now with the newest open ones, and its upcoming events. None if there is no such grid."""
+    grids = list_grids(session=session, may_see_personal_data=may_see_personal_data)
+    match = grids[grids["id"] == grid_id]
+    if match.empty:
+        return None
+    grid = match.iloc[0]
+    on = today()
+    headline = issue_headline(session=session, start=on, end=on, grid_id=grid_id)
+    events = upcoming_events(session=session, grid_id=grid_id, limit=PANEL_EVENTS)
+    return GridPanel(
+        grid_id=int(grid["id"]), code=grid["code"], name=grid["name"],
+        community=None if pd.isna(grid["community"]) else grid["community"],
+        leader=None if pd.isna(grid["leader"]) else grid["leader"], leader_phone=grid["leader_phone"] or "",
+        population=int(grid["population"]), households=int(grid["households"]),
+        open_issues=int(headline.open_issues), overdue=int(headline.overdue),
+        issues=list_issues(session=session, states=OPEN_STATE_CODES, grid_id=grid_id, limit=PANEL_ISSUES)[
+            ["id", "title", "state", "due_date", "overdue"]],
+        events=events[["id", "title", "kind", "starts_at", "place"]].reset_index(drop=True),
+    )
