@@ -75,3 +75,38 @@ def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
     assert frame.evaluate("() => typeof window.L") == "object"
     save_screenshot(page.page, "grid_map")
     assert page.external_requests() == [], page.external_requests()
+
+
+def _choose(page, within, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` inside `within`, typing to filter as a
+    person would (the option list opens in a layer of its own on the page)."""
+    combobox = within.locator("[data-testid='stSelectbox']").filter(has_text=label).first.get_by_role("combobox")
+    combobox.click()
+    combobox.fill(option)
+    page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page):
+    title = "浏览器测试：5栋门禁损坏"
+    page.page.goto(f"{app_server.url}/issues?lang=en")
+    wait_for_app(page.page)
+    page.page.get_by_text(translate("en", "issues.new_issue")).first.click()
+    form = page.page.locator("[data-testid='stForm']").first
+    form.get_by_label(translate("en", "issues.field_title")).fill(title)
+    _choose(page.page, form, translate("en", "issues.field_category"), translate("en", "category.security"))
+    with _server_session(app_server) as session:
+        grid_name = session.execute(select(Area.name).where(Area.level == AreaLevel.GRID).order_by(Area.code)).first()[0]
+    _choose(page.page, form, translate("en", "issues.field_grid"), grid_name)
+    form.get_by_role("button", name=translate("en", "issues.report_submit")).click()
+    page.page.get_by_text(translate("en", "issues.reported_ok")).wait_for(timeout=30_000)
+    wait_for_app(page.page)
+    # The grid is drawn on a canvas; its accessible table holds the cell texts.
+    cell = page.page.locator("[data-testid='stDataFrame'] [role='gridcell']").filter(has_text=title)
+    cell.first.wait_for(state="attached", timeout=30_000)
+    assert cell.first.get_attribute("data-testid") == "glide-cell-2-0"  # the newest issue comes first
+    with _server_session(app_server) as session:
+        from gongzhi.models import Issue
+
+        stored = session.execute(select(Issue.category, Issue.state).where(Issue.title == title)).all()
+    assert stored == [("security", "reported")]
+    assert page.external_requests() == []
