@@ -134,8 +134,9 @@ def headline_cards(ctx: PageContext, figures: Headlines) -> None:
                     help=versus),
         # No delta: its denominator counts the issues overdue today, which an earlier period cannot.
         Kpi(ctx.t("overview.kpi_on_time"), format_percent(issues.on_time_share), help=ctx.t("overview.help_on_time")),
+        # A previous period without any event (e.g. before the records start) is no baseline.
         _share_card(ctx, ctx.t("overview.kpi_participation"), figures.events.participation_rate,
-                    figures.events_before.participation_rate, digits=1,
+                    figures.events_before.participation_rate if figures.events_before.events else None, digits=1,
                     help=ctx.t("overview.help_participation") + " " + versus),
     ])
     st.subheader(ctx.t("overview.section_month", span=_span(ctx, figures.month)))

@@ -123,8 +123,9 @@ def _expected(url: str, lang: str) -> tuple[dict[str, str], dict[str, str | None
         label("mean_rating"): (None if issues.mean_rating is None or issues_before.mean_rating is None
                                else f"{issues.mean_rating - issues_before.mean_rating:+,.1f}"),
         label("participation"): (
+            # no delta against a previous period without any event: it is no baseline
             None if events.participation_rate is None or events_before.participation_rate is None
-            else i18n.translate(lang, "overview.delta_points",
+            or events_before.events == 0 else i18n.translate(lang, "overview.delta_points",
                                 value=f"{(events.participation_rate - events_before.participation_rate) * 100:+.1f}")),
     }
     return values, deltas
