@@ -1,8 +1,16 @@
-"""The menu: every page file with its title key, icon and URL path. Each URL path is the file's
-stem, so a bookmark resolves to the same page whether or not Streamlit's legacy pages/ mode is
-still on (it is on a process's first run, see components.page_setup.context)."""
+"""The menu: every page file with its title key, icon, URL path and the roles that may use it.
+Each URL path is the file's stem, so a bookmark resolves to the same page whether or not
+Streamlit's legacy pages/ mode is still on (it is on a process's first run, see
+components.page_setup.context)."""
 
 from dataclasses import dataclass
+
+from gongzhi.permissions import Actor, Role
+
+EVERYONE = frozenset(Role)
+MEMBERS = frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER, Role.REPRESENTATIVE})
+ADMINS = frozenset({Role.ADMIN})
+SIGNED_OUT = frozenset()  # shown only to someone who has not signed in
 
 
 @dataclass(frozen=True)
@@ -11,14 +19,24 @@ class PageEntry:
     title_key: str
     icon: str
     url_path: str
+    roles: frozenset[Role]
 
 
 PAGES = [
-    PageEntry("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
-    PageEntry("pages/grid_map.py", "nav.grid_map", ":material/map:", "grid_map"),
-    PageEntry("pages/issues.py", "nav.issues", ":material/assignment:", "issues"),
-    PageEntry("pages/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers"),
-    PageEntry("pages/events.py", "nav.events", ":material/event:", "events"),
-    PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings"),
+    PageEntry("pages/overview.py", "nav.overview", ":material/dashboard:", "overview", EVERYONE),
+    PageEntry("pages/grid_map.py", "nav.grid_map", ":material/map:", "grid_map", EVERYONE),
+    PageEntry("pages/issues.py", "nav.issues", ":material/assignment:", "issues", MEMBERS),
+    PageEntry("pages/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
+    PageEntry("pages/events.py", "nav.events", ":material/event:", "events", MEMBERS),
+    PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
+    PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"
+LOGIN_PAGE = "login"
+
+
+def pages_for(actor: Actor | None) -> list[PageEntry]:
+    """The menu of this actor; someone not signed in sees only the login page."""
+    if actor is None:
+        return [entry for entry in PAGES if entry.url_path == LOGIN_PAGE]
+    return [entry for entry in PAGES if actor.role in entry.roles]

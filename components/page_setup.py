@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gongzhi import i18n, lifecycle
+from gongzhi.accounts import actor_for, user_for_identity
 from gongzhi.clock import now
 from gongzhi.config import DEFAULT_DATABASE_URL, database_url
 from gongzhi.db import current_revision, get_engine, init_db, is_empty, read_session, write_session
@@ -18,7 +19,7 @@ LANGUAGE_KEY = "lang"
 @dataclass(frozen=True)
 class PageContext:
     lang: str
-    actor: Actor
+    actor: Actor | None  # None: not signed in (only the login page is offered)
     revision: int
     database_url: str
     empty: bool
@@ -71,9 +72,44 @@ def _language() -> str:
     return st.session_state[LANGUAGE_KEY]
 
 
-def default_actor(lang: str) -> Actor:
-    # Until accounts exist, the app acts as the committee secretary.
-    return Actor(name=i18n.translate(lang, "common.default_actor"), role=Role.COMMITTEE)
+USER_KEY = "user_id"
+SHOW_LOGIN_KEY = "show_login"
+
+
+def public_access() -> bool:
+    """Off by default: with GONGZHI_PUBLIC_ACCESS=1 visitors who do not sign in see the public
+    role (aggregates and the map only)."""
+    return os.environ.get("GONGZHI_PUBLIC_ACCESS") == "1"
+
+
+def _actor(lang: str) -> Actor | None:
+    """Who is acting, as the database says now: a role change or a removed account takes
+    effect at the next rerun. Nothing in the URL or session state but the account id counts."""
+    user_id = st.session_state.get(USER_KEY)
+    if user_id is not None:
+        with read_session() as session:
+            actor = actor_for(session=session, user_id=user_id)
+        if actor is None:
+            del st.session_state[USER_KEY]
+        else:
+            return actor
+    if oidc_configured() and st.user.is_logged_in:
+        with read_session() as session:
+            user_id = user_for_identity(session=session, subject=st.user.get("sub"), email=st.user.get("email"))
+        if user_id is not None:
+            st.session_state[USER_KEY] = user_id
+            return _actor(lang)
+    if public_access() and not st.session_state.get(SHOW_LOGIN_KEY):
+        return Actor(name=i18n.translate(lang, "role.public"), role=Role.PUBLIC)
+    return None
+
+
+def oidc_configured() -> bool:
+    """An [auth] section in secrets.toml turns on sign-in with the organisation's identity provider."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
 
 
 def page_setup() -> PageContext:
@@ -84,7 +120,7 @@ def page_setup() -> PageContext:
     with read_session() as session:
         revision = current_revision(session)
         empty = is_empty(session)
-    context = PageContext(lang=lang, actor=default_actor(lang), revision=revision, database_url=url, empty=empty)
+    context = PageContext(lang=lang, actor=_actor(lang), revision=revision, database_url=url, empty=empty)
     st.session_state["page_context"] = context
     st.session_state[SHELL_MARKER] = True
     return context
@@ -118,3 +154,23 @@ def language_switch(ctx: PageContext) -> None:
     st.sidebar.selectbox(
         ctx.t("common.language"), i18n.LANGUAGES, key=LANGUAGE_KEY, format_func=names.__getitem__,
     )
+
+
+def sign_out() -> None:
+    st.session_state.pop(USER_KEY, None)
+    if oidc_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def account_box(ctx: PageContext) -> None:
+    """Who is signed in, and the way out (or in, for a public visitor)."""
+    if ctx.actor is None:
+        return
+    st.sidebar.caption(ctx.t("common.acting_as", name=ctx.actor.name, role=ctx.label("role", ctx.actor.role)))
+    if ctx.actor.role == Role.PUBLIC:
+        if st.sidebar.button(ctx.t("auth.sign_in"), key="sign_in"):
+            st.session_state[SHOW_LOGIN_KEY] = True
+            st.rerun()
+    elif st.sidebar.button(ctx.t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
+        sign_out()
+        st.rerun()

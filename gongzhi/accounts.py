@@ -12,7 +12,7 @@ from sqlmodel import Session
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
-from gongzhi.models import Area, LoginAttempt, User, UserGrid
+from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
 from gongzhi.permissions import Actor, Role
 
 _hasher = PasswordHasher()
@@ -99,3 +99,48 @@ def actor_for(*, session: Session, user_id: int) -> Actor | None:
         return None
     grids = frozenset(session.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user_id)).scalars())
     return Actor(name=user.display_name, role=Role(user.role), grid_ids=grids, user_id=user.id)
+
+
+def user_for_identity(*, session: Session, subject: str | None, email: str | None) -> int | None:
+    """The account an OIDC identity maps to: by its subject, else by an account named as its email."""
+    live = (User.active.is_(True), User.deleted_at.is_(None))
+    if subject:
+        found = session.execute(select(User.id).where(User.oidc_subject == subject, *live)).scalar()
+        if found is not None:
+            return found
+    if email:
+        return session.execute(select(User.id).where(User.username == email, *live)).scalar()
+    return None
+
+
+DEMO_PASSWORD = "gongzhi-demo"
+DEMO_SETTING = "demo_accounts"
+# (username, role, display name key) of the accounts the demo database comes with.
+DEMO_ACCOUNTS = [
+    ("admin", Role.ADMIN, "管理员"),
+    ("committee", Role.COMMITTEE, "居委会秘书"),
+    ("leader", Role.LEADER, "第一网格网格长"),
+    ("representative", Role.REPRESENTATIVE, "居民代表"),
+]
+
+
+def create_demo_accounts(*, session: Session, leader_grid_id: int) -> None:
+    """One account per role, all with DEMO_PASSWORD; the grid leader leads `leader_grid_id`.
+    Marks the database as the demo, so the login page may list them."""
+    for username, role, display_name in DEMO_ACCOUNTS:
+        create_user(session=session, username=username, password=DEMO_PASSWORD, role=role, display_name=display_name,
+                    grid_ids=(leader_grid_id,) if role == Role.LEADER else ())
+    session.merge(AppSetting(key=DEMO_SETTING, value="1"))
+    session.flush()
+
+
+def listed_demo_accounts(*, session: Session) -> list[tuple[str, str]]:
+    """(username, role) of the demo accounts, while this database is the demo; else nothing."""
+    setting = session.get(AppSetting, DEMO_SETTING)
+    if setting is None or setting.value != "1":
+        return []
+    names = [username for username, _, _ in DEMO_ACCOUNTS]
+    rows = session.execute(select(User.username, User.role).where(
+        User.username.in_(names), User.active.is_(True), User.deleted_at.is_(None))).all()
+    order = {name: index for index, name in enumerate(names)}
+    return sorted(((u, r) for u, r in rows), key=lambda row: order[row[0]])

@@ -39,6 +39,13 @@ class Revision(SQLModel, table=True):
     value: int = Field(default=0)
 
 
+class AppSetting(SQLModel, table=True):
+    """Small facts about this installation, e.g. that it holds the demo community."""
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(default="", max_length=200)
+
+
 class Area(Versioned, SoftDeleted, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True)

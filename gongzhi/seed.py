@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from gongzhi import clock, lifecycle
+from gongzhi.accounts import create_demo_accounts
 from gongzhi.config import PROJECT_ROOT
 from gongzhi.db import init_db, write_session
 from gongzhi.domain import (
@@ -136,6 +137,8 @@ def seed_demo(*, engine: Engine, today: date | None = None) -> SeedSummary:
         builder = _DemoBuilder(session, today=today, as_of=as_of)
         builder.build()
         session.flush()
+        first_grid = session.execute(select(Area.id).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalar()
+        create_demo_accounts(session=session, leader_grid_id=first_grid)
         summary = _summarise(session, today)
     return replace(summary, seconds=round(perf_counter() - started, 2))
 

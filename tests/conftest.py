@@ -13,6 +13,30 @@ from gongzhi.permissions import Actor, Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COMMITTEE = Actor(name="测试秘书", role=Role.COMMITTEE)
+TEST_PASSWORD = "test-password-123"
+TEST_DISPLAY_NAMES = {"admin": "测试管理员", "committee": "测试秘书", "leader": "测试网格长", "representative": "测试代表"}
+
+
+def account_for_role(url: str, role: str) -> int:
+    """The id of the test account of `role` in that database, created on first use; a grid
+    leader leads the first grid."""
+    from sqlalchemy import select
+
+    from gongzhi.accounts import create_user
+    from gongzhi.domain import AreaLevel
+    from gongzhi.models import Area, User
+
+    engine = get_engine(url)
+    username = f"test-{role}"
+    with write_session(engine) as session:
+        existing = session.execute(select(User.id).where(User.username == username)).scalar()
+        if existing is not None:
+            return existing
+        grids = ()
+        if role == "leader":
+            grids = (session.execute(select(Area.id).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalar(),)
+        return create_user(session=session, username=username, password=TEST_PASSWORD, role=role,
+                           display_name=TEST_DISPLAY_NAMES[role], grid_ids=grids).id
 
 
 def sqlite_url(path: Path) -> str:
@@ -90,11 +114,17 @@ def open_page(monkeypatch):
 
     monkeypatch.setattr(script_runner, "_mpa_v1", run_app_script)
 
-    def _open(url: str, page: str | None = None, *, lang: str = "en", timeout: float = 60) -> AppTest:
+    def _open(url: str, page: str | None = None, *, lang: str = "en", role: str | None = "committee",
+              timeout: float = 60) -> AppTest:
+        """Signed in as a test account of `role` ("public": a visitor with public access on;
+        None: signed out)."""
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("GONGZHI_DEMO", "0")
+        monkeypatch.setenv("GONGZHI_PUBLIC_ACCESS", "1" if role == "public" else "0")
         app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=timeout)
         app.session_state["lang"] = lang
+        if role not in (None, "public"):
+            app.session_state["user_id"] = account_for_role(url, role)
         app.run()
         if page is not None:
             app.switch_page(page)

@@ -22,3 +22,25 @@ def save_screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, base_url: str, username: str = "committee", *, lang: str = "en") -> None:
+    """Open the app and sign in with a demo account (password `gongzhi-demo`). Streamlit keeps
+    the sign-in for this browser session: move on with `open_from_menu`, not a new page load."""
+    from gongzhi.accounts import DEMO_PASSWORD
+    from gongzhi.i18n import translate
+
+    page.goto(f"{base_url}/?lang={lang}")
+    wait_for_app(page)
+    page.get_by_role("textbox", name=translate(lang, "auth.field_username"), exact=True).fill(username)
+    page.get_by_role("textbox", name=translate(lang, "auth.field_password"), exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=translate(lang, "auth.sign_in")).click()
+    page.locator("h1").filter(has_text=translate(lang, "nav.overview")).wait_for(timeout=30_000)
+    wait_for_app(page)
+
+
+def open_from_menu(page, title: str) -> None:
+    """Go to a page through the sidebar menu, as a person would (keeps the session)."""
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
+    page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
+    wait_for_app(page)

@@ -13,7 +13,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.issues import issue_headline
-from tests.browser.helpers import save_screenshot, wait_for_app
+from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +34,7 @@ def _server_session(app_server):
 
 
 def test_overview_shows_the_headline_figures(app_server, page):
-    page.page.goto(f"{app_server.url}/?lang=en")
-    wait_for_app(page.page)
+    sign_in(page.page, app_server.url)
     page.page.wait_for_selector("[data-testid='stMetric']")
     shown = _metrics(page.page)
     end = today()
@@ -63,8 +62,8 @@ def _map_frame(page):
 
 
 def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
-    page.page.goto(f"{app_server.url}/grid_map?lang=en")
-    wait_for_app(page.page)
+    sign_in(page.page, app_server.url, "representative")
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
     frame = _map_frame(page.page)
     page.page.wait_for_timeout(1000)
     with _server_session(app_server) as session:
@@ -88,8 +87,8 @@ def _choose(page, within, label: str, option: str) -> None:
 
 def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page):
     title = "浏览器测试：5栋门禁损坏"
-    page.page.goto(f"{app_server.url}/issues?lang=en")
-    wait_for_app(page.page)
+    sign_in(page.page, app_server.url, "committee")
+    open_from_menu(page.page, translate("en", "nav.issues"))
     page.page.get_by_text(translate("en", "issues.new_issue")).first.click()
     form = page.page.locator("[data-testid='stForm']").first
     form.get_by_label(translate("en", "issues.field_title")).fill(title)

@@ -8,6 +8,7 @@ import pytest
 
 from components.navigation import PAGES
 from gongzhi import i18n
+from gongzhi.permissions import Role
 
 NAMESPACES = {key.split(".")[0] for key in i18n.catalogue()}
 KEY_PATTERN = re.compile(r"\b[a-z_]+\.[a-z0-9_]+\b")
@@ -27,7 +28,8 @@ def _visible_texts(app) -> list[str]:
 @pytest.mark.parametrize("entry", PAGES, ids=[entry.url_path for entry in PAGES])
 @pytest.mark.parametrize("database", ["demo", "empty"])
 def test_page_renders(open_page, demo_url, db_url, entry, lang, database):
-    app = open_page(demo_url if database == "demo" else db_url, entry.path, lang=lang)
+    role = "committee" if Role.COMMITTEE in entry.roles else None  # the login page: signed out
+    app = open_page(demo_url if database == "demo" else db_url, entry.path, lang=lang, role=role)
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == i18n.translate(lang, entry.title_key)
     leaked = [key for text in _visible_texts(app) for key in KEY_PATTERN.findall(text)

@@ -19,6 +19,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, Issue, Organisation, Person, Rating, TimelineEntry
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import issue_headline, list_issues
+from tests.conftest import TEST_DISPLAY_NAMES
 
 PAGE = "pages/issues.py"
 SECRETARY = Actor(name="王秘书", role=Role.COMMITTEE)
@@ -185,10 +186,9 @@ def test_detail_shows_the_timeline(open_page, community):
     assert metric_values(app)["Step"] == "Resident review"
 
 
-def test_a_representative_sees_no_reporter_and_only_rates(open_page, community, monkeypatch):
+def test_a_representative_sees_no_reporter_and_only_rates(open_page, community):
     url, ids = community
-    monkeypatch.setattr("components.page_setup.default_actor", lambda lang: Actor("代表", Role.REPRESENTATIVE))
-    app = open_issue(open_page(url, PAGE), ids["楼道噪音"])
+    app = open_issue(open_page(url, PAGE, role="representative"), ids["楼道噪音"])
     assert "Reported by" not in app.dataframe(key="issue_table").value.columns
     assert "张阿姨" not in table(app, "Item")["Value"].tolist()
     assert not app.form_submit_button
@@ -221,7 +221,7 @@ def test_new_issue_form_saves_the_issue_and_its_timeline(open_page, community):
         assert (issue.category, issue.grid_id, issue.description, issue.state) == ("repairs", ids["G2"], "3栋2单元", "reported")
         entries = session.execute(select(TimelineEntry.kind, TimelineEntry.to_state, TimelineEntry.actor)
                                   .where(TimelineEntry.issue_id == issue.id)).all()
-        assert [tuple(e) for e in entries] == [("created", "reported", i18n.translate("en", "common.default_actor"))]
+        assert [tuple(e) for e in entries] == [("created", "reported", TEST_DISPLAY_NAMES["committee"])]
     assert [s.value for s in app.success] == [i18n.translate("en", "issues.reported_ok")]
     assert issue.id in app.dataframe(key="issue_table").value["No."].tolist()
     assert app.selectbox(key="issue_selected").value == issue.id  # the new issue is opened
