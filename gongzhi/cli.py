@@ -101,9 +101,64 @@ def _add_close_unrated(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=cmd_close_unrated)
 
 
+# -- create-user --------------------------------------------------------------------------------
+
+
+def _read_password() -> str:
+    """Asked twice without echo at a terminal; read from the first line of standard input otherwise
+    (e.g. `printf '%s\n' "$PASSWORD" | python -m gongzhi create-user …`), never from the command line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first, second = getpass.getpass("Password: "), getpass.getpass("Password again: ")
+        if first != second:
+            raise SystemExit("error: the passwords differ; nothing was created")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from gongzhi.accounts import create_user
+    from gongzhi.models import Area
+
+    engine = _engine(args)
+    init_db(engine)
+    password = _read_password()
+    with write_session(engine, actor=SYSTEM_ACTOR) as session:
+        grid_ids = []
+        for code in args.grid:
+            grid_id = session.execute(select(Area.id).where(Area.code == code, Area.level == "grid")).scalar()
+            if grid_id is None:
+                print(f"error: no grid with code {code!r}; nothing was created", file=sys.stderr)
+                return EXIT_FAILED
+            grid_ids.append(grid_id)
+        user = create_user(session=session, username=args.username, password=password, role=args.role,
+                           display_name=args.name, grid_ids=tuple(grid_ids))
+        user_id = user.id
+    print(f"Created account {args.username!r} (role {args.role}, id {user_id}) in {_shown_url(engine)}.")
+    return EXIT_OK
+
+
+def _add_create_user(commands: argparse._SubParsersAction) -> None:
+    from gongzhi.permissions import Role
+
+    parser = commands.add_parser(
+        "create-user", help="create an account (the first admin, for example)",
+        description="Create an account. The password is asked at the terminal, or read from the first "
+                    "line of standard input; it must have at least 10 characters.")
+    parser.add_argument("username")
+    parser.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.PUBLIC])
+    parser.add_argument("--name", default=None, help="the name shown in the app and the audit trail")
+    parser.add_argument("--grid", action="append", default=[], metavar="CODE",
+                        help="a grid a grid leader leads, by its code (repeat for several)")
+    parser.set_defaults(handler=cmd_create_user)
+
+
 # -- the parser ---------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_seed, _add_close_unrated]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_seed, _add_close_unrated, _add_create_user]
 
 
 def build_parser() -> argparse.ArgumentParser:

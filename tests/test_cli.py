@@ -18,11 +18,11 @@ from gongzhi.models import Area, Issue, Organisation, TimelineEntry
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run(url: str, *args: str) -> subprocess.CompletedProcess:
+def _run(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGZHI_")}
     env["DATABASE_URL"] = url
     return subprocess.run([sys.executable, "-m", "gongzhi", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, input=stdin)
 
 
 def _count(url: str, model) -> int:
@@ -99,3 +99,28 @@ def test_the_parser_names_its_commands():
     assert "seed" in help_text and "close-unrated" in help_text
     args = parser.parse_args(["seed", "--reset"])
     assert args.handler is cli.cmd_seed and args.reset
+
+
+def test_create_user_makes_an_account_that_can_sign_in(tmp_path):
+    from gongzhi.accounts import actor_for, authenticate
+    from gongzhi.db import write_session
+    from gongzhi.models import User
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    init_db(get_engine(url))
+    with write_session(get_engine(url)) as session:
+        session.add(Area(code="G01", name="第一网格", level=AreaLevel.GRID))
+    created = _run(url, "create-user", "li.wei", "--role", "leader", "--name", "李伟", "--grid", "G01",
+                   stdin="a long secret 42\n")
+    assert created.returncode == 0, created.stderr
+    assert "a long secret" not in created.stdout + created.stderr
+    with write_session(get_engine(url)) as session:
+        user = authenticate(session=session, username="li.wei", password="a long secret 42", address="cli")
+        actor = actor_for(session=session, user_id=user.id)
+    assert (actor.name, actor.role.value, len(actor.grid_ids)) == ("李伟", "leader", 1)
+
+    short = _run(url, "create-user", "x", "--role", "admin", stdin="short\n")
+    unknown_grid = _run(url, "create-user", "y", "--role", "leader", "--grid", "NOPE", stdin="a long secret 42\n")
+    assert short.returncode == unknown_grid.returncode == 1
+    assert "at least 10 characters" in short.stderr and "NOPE" in unknown_grid.stderr
+    assert _count(url, User) == 1
