@@ -31,7 +31,8 @@ class PageContext:
         return i18n.label(self.lang, namespace, code)
 
 
-@st.cache_resource(show_spinner=False)
+# Runs before the language is known, hence both languages; seeding the demo takes a few seconds.
+@st.cache_resource(show_spinner="正在准备数据库… Preparing the database…")
 def _prepare_database(url: str) -> None:
     """Once per process and database: create the schema, and seed the demo into a new default DB."""
     engine = get_engine(url)
