@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.audit_view import delete_record_action
 from components.charts import PALETTE, bar_chart, style_chart
 from components.data import query
 from components.filters import grid_options
@@ -214,7 +215,8 @@ def create_event_form(ctx: PageContext, *, grid_id: int | None) -> None:
             _forget(*(f"{NEW}_{name}" for name in FIELDS))
             return event
 
-        save(ctx, create, success=ctx.t("events.created", title=values["title"].strip()))
+        save(ctx, create, success=ctx.t("events.created", title=values["title"].strip()), form_key=NEW,
+             submission=values)
 
 
 def _remember_version(prefix: str, detail: EventDetail) -> int:
@@ -263,6 +265,7 @@ def edit_event_form(ctx: PageContext, events: pd.DataFrame) -> None:
             return event
 
         save(ctx, update, success=ctx.t("events.updated", title=values["title"].strip()))
+    delete_record_action(ctx, kind="event", record_id=detail.id, grid_id=detail.grid_id, version=version)
 
 
 def attendance_form(ctx: PageContext, past_events: pd.DataFrame) -> None:

@@ -374,12 +374,17 @@ def missing_boundaries_note(ctx: PageContext, metrics: pd.DataFrame, boundaries:
 
 
 def metrics_table(ctx: PageContext, metrics: pd.DataFrame) -> None:
-    """Every grid's figures, so they can be read without hovering over the map."""
+    """Every grid's figures, so they can be read without hovering over the map. The leaders'
+    names only for those who may see names: the column is dropped, not hidden, because a hidden
+    column's values still reach the browser."""
     column = st.column_config
+    shown = ["code", "name", "leader", "population", "households", "open_issues", "overdue",
+             "participation_rate", "volunteers_per_1000"]
+    if not ctx.actor.may_see_names:
+        shown.remove("leader")
+        metrics = metrics.drop(columns=["leader"])
     st.dataframe(
-        metrics, hide_index=True, width="stretch",
-        column_order=["code", "name", "leader", "population", "households", "open_issues", "overdue",
-                      "participation_rate", "volunteers_per_1000"],
+        metrics, hide_index=True, width="stretch", column_order=shown,
         column_config={
             "code": column.TextColumn(ctx.t("map.field_code")),
             "name": column.TextColumn(ctx.t("map.field_name")),
@@ -397,14 +402,15 @@ def metrics_table(ctx: PageContext, metrics: pd.DataFrame) -> None:
 def show_grid_panel(ctx: PageContext, panel: GridPanel) -> None:
     """The selected grid: who leads it, how many live there, what is open and what is coming up."""
     st.subheader(ctx.t("map.panel_title", name=panel.name, code=panel.code))
+    may_see_names = ctx.actor.may_see_names  # the public sees no one's name, nor (masked) phone
     kpi_row([
-        Kpi(ctx.t("map.field_leader"), panel.leader or ctx.t("map.no_leader")),
+        *([Kpi(ctx.t("map.field_leader"), panel.leader or ctx.t("map.no_leader"))] if may_see_names else []),
         Kpi(ctx.t("map.field_population"), format_number(panel.population)),
         Kpi(ctx.t("map.field_households"), format_number(panel.households)),
         Kpi(ctx.t("map.field_open_issues"), format_number(panel.open_issues)),
         Kpi(ctx.t("map.field_overdue"), format_number(panel.overdue)),
     ], columns=2)
-    if panel.leader_phone:
+    if panel.leader_phone and may_see_names:
         # A stored phone is digits only (masked: with asterisks); as code it is shown literally.
         st.caption(ctx.t("map.leader_phone", phone=f"`{panel.leader_phone}`"))
     column = st.column_config

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from components.audit_view import delete_record_action
 from components.charts import bar_chart
 from components.data import query
 from components.forms import save
@@ -318,7 +319,7 @@ def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | No
             st.session_state[OPEN_NEXT_KEY] = issue.id
             return issue
 
-        save(ctx, report, success=ctx.t("issues.reported_ok"))
+        save(ctx, report, success=ctx.t("issues.reported_ok"), form_key="issue_new", submission=data)
 
 
 def move_form(ctx: PageContext, detail: IssueDetail, expected_version: int) -> None:
@@ -430,3 +431,4 @@ def issue_actions(ctx: PageContext, detail: IssueDetail) -> None:
     for tab, (_, form) in zip(st.tabs([ctx.t(title) for title, _ in forms]), forms, strict=True):
         with tab:
             form(ctx, detail, expected_version)
+    delete_record_action(ctx, kind="issue", record_id=detail.id, grid_id=detail.grid_id, version=expected_version)

@@ -169,7 +169,8 @@ def plan_meeting_form(ctx: PageContext) -> None:
             st.session_state[SELECT_NEXT_KEY] = meeting.id
             return meeting
 
-        save(ctx, plan, success=ctx.t("meetings.planned_saved", title=data.title.strip()))
+        save(ctx, plan, success=ctx.t("meetings.planned_saved", title=data.title.strip()), form_key="meeting_new",
+             submission=data)
 
 
 def agenda_forms(ctx: PageContext, detail: MeetingDetail, awaiting: pd.DataFrame) -> None:

@@ -29,6 +29,7 @@ PAGES = [
     PageEntry("pages/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
     PageEntry("pages/events.py", "nav.events", ":material/event:", "events", MEMBERS),
     PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
+    PageEntry("pages/audit.py", "nav.audit", ":material/history:", "audit", ADMINS),
     PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"

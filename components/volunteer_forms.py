@@ -7,6 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from components.audit_view import delete_record_action
 from components.charts import bar_chart
 from components.data import query
 from components.filters import Period
@@ -248,7 +249,7 @@ def add_volunteer_form(ctx: PageContext, default_grid_id: int | None) -> None:
             _forget(NEW_PREFIX)
             return volunteer
 
-        save(ctx, action, success=ctx.t("volunteers.added", name=name.strip()))
+        save(ctx, action, success=ctx.t("volunteers.added", name=name.strip()), form_key=NEW_PREFIX, submission=data)
 
 
 def edit_volunteer_form(ctx: PageContext, detail: volunteer_queries.VolunteerDetail) -> None:
@@ -296,6 +297,7 @@ def edit_volunteer_form(ctx: PageContext, detail: volunteer_queries.VolunteerDet
             return volunteer
 
         save(ctx, action, success=ctx.t("volunteers.updated", name=name.strip()))
+    delete_record_action(ctx, kind="volunteer", record_id=detail.id, grid_id=detail.grid_id, version=opened_version)
 
 
 def log_hours_form(ctx: PageContext, detail: volunteer_queries.VolunteerDetail) -> None:
@@ -322,4 +324,5 @@ def log_hours_form(ctx: PageContext, detail: volunteer_queries.VolunteerDetail) 
             return record
 
         save(ctx, action, success=ctx.t("volunteers.hours_logged", name=detail.name,
-                                        hours=format_number(hours, digits=1)))
+                                        hours=format_number(hours, digits=1)),
+             form_key=LOG_PREFIX, submission=(detail.id, served_on, hours, event_id, note))

@@ -9,11 +9,16 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session as OrmSession
 
 from gongzhi.clock import now
+from gongzhi.errors import Conflict
 from gongzhi.models import AuditEntry, LoginAttempt, Revision
+from gongzhi.queries.audit import last_change
 
 NOT_AUDITED = {AuditEntry.__tablename__, Revision.__tablename__, LoginAttempt.__tablename__}
 SECRET_COLUMNS = {"password_hash"}  # recorded as changed, never with its value
 AUDIT_KEY = "audit_actor"  # session.info key holding the Actor of a write session
+# session.info key: (class, primary key, version) of every versioned row a write session's flushes
+# update or delete, so that a StaleDataError can be explained afterwards (see stale_conflict).
+VERSIONED_WRITES_KEY = "versioned_writes"
 
 
 def _plain(value):
@@ -77,3 +82,40 @@ def _audit_after_flush(session, _flush_context):
                      "record_id": _record_id(obj), "action": action, "before": _dump(before), "after": _dump(after)})
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _remember_versioned_writes(session, _flush_context, _instances):
+    if AUDIT_KEY not in session.info:
+        return
+    writes = session.info.setdefault(VERSIONED_WRITES_KEY, [])
+    for obj in [*session.dirty, *session.deleted]:
+        mapper = inspect(obj).mapper
+        if mapper.version_id_col is not None:
+            # The version as loaded: the flush itself bumps it only in the UPDATE it sends.
+            writes.append((mapper.class_, tuple(mapper.primary_key_from_instance(obj)), obj.version))
+
+
+def conflict(session, record, *, what: str) -> Conflict:
+    """The Conflict for a save refused because `record` moved on since the user's copy: it names
+    who changed it last and when, from the trail (read in the caller's session)."""
+    table, record_id = record.__table__.name, _record_id(record)
+    change = last_change(session=session, table_name=table, record_id=record_id)
+    if change is None:
+        return Conflict("errors.conflict_unknown", what=what, id=record_id)
+    who, at = change
+    return Conflict(what=what, id=record_id, who=who, when=at.strftime("%Y-%m-%d %H:%M"))
+
+
+def stale_conflict(session, writes) -> Conflict:
+    """The Conflict for a flush that failed with StaleDataError: `writes` is the failed write
+    session's info[VERSIONED_WRITES_KEY]; `session` a fresh one to look up which of those rows
+    another user changed meanwhile, and who."""
+    for cls, primary_key, version in writes or ():
+        current = session.get(cls, primary_key)
+        if current is None or current.version != version:
+            if current is None:
+                return Conflict("errors.conflict_unknown", what=cls.__table__.name,
+                                id="/".join(map(str, primary_key)))
+            return conflict(session, current, what=cls.__table__.name)
+    return Conflict("errors.conflict_unknown", what="record", id="?")

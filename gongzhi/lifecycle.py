@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
+from gongzhi.audit import conflict
 from gongzhi.clock import now
 from gongzhi.domain import (
     ISSUE_CATEGORIES,
@@ -16,7 +17,7 @@ from gongzhi.domain import (
     IssueState,
     RejectReason,
 )
-from gongzhi.errors import Conflict, FieldError, IllegalTransition, NotFound, ValidationError
+from gongzhi.errors import FieldError, IllegalTransition, NotFound, ValidationError
 from gongzhi.models import Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, require_rating, require_write
 from gongzhi.privacy import contains_national_id
@@ -52,7 +53,7 @@ def get_issue_for_update(session: Session, issue_id: int, expected_version: int 
     if issue is None or issue.deleted_at is not None:
         raise NotFound(what="issue", id=issue_id)
     if expected_version is not None and issue.version != expected_version:
-        raise Conflict(what="issue", id=issue_id)
+        raise conflict(session, issue, what="issue")
     return issue
 
 

@@ -85,6 +85,10 @@ def _dump(engine) -> dict[str, list[tuple]]:
             rows = [tuple(row) for row in connection.execute(select(table).order_by(*order))]
             if name == "auditentry":
                 rows = sorted((row[1:] for row in rows), key=repr)
+            if "password_hash" in table.columns:  # argon2 salts are random by design
+                index = list(table.columns.keys()).index("password_hash")
+                assert all(row[index].startswith("$argon2id$") for row in rows)
+                rows = [row[:index] + row[index + 1:] for row in rows]
             tables[name] = rows
     return tables
 

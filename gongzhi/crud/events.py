@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, SQLModel
 
+from gongzhi.audit import conflict
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel, EventKind
-from gongzhi.errors import Conflict, FieldError, NotFound, ValidationError
+from gongzhi.errors import FieldError, NotFound, ValidationError
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
 from gongzhi.permissions import Actor, require_write
 from gongzhi.privacy import contains_national_id
@@ -124,7 +125,7 @@ def get_event_for_update(session: Session, event_id: int, expected_version: int 
     if event is None or event.deleted_at is not None:
         raise NotFound(what="event", id=event_id)
     if expected_version is not None and event.version != expected_version:
-        raise Conflict(what="event", id=event_id)
+        raise conflict(session, event, what="event")
     return event
 
 

@@ -14,7 +14,7 @@ from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
 from gongzhi.errors import FieldError, IllegalTransition, ValidationError
 from gongzhi.lifecycle import get_issue_for_update
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, TimelineEntry
-from gongzhi.permissions import Actor, require_write
+from gongzhi.permissions import Actor, require_some_write, require_write
 from gongzhi.privacy import contains_national_id
 
 TITLE_MAX = 120
@@ -68,6 +68,7 @@ def _record(session: Session, issue: Issue, *, kind: str, actor: Actor, note: st
 def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
     """居民提事: a new issue in `reported`, due by its category's resolution SLA, located at the
     grid's centre unless a point is given, with its "created" line on the timeline."""
+    require_some_write(actor)  # before validation, which looks up the reporter
     title = (data.title or "").strip()
     description = (data.description or "").strip()
     errors: list[FieldError] = []

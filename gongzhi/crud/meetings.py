@@ -6,8 +6,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
+from gongzhi.audit import conflict
 from gongzhi.domain import IssueState, MeetingKind, MeetingStatus
-from gongzhi.errors import Conflict, FieldError, GongzhiError, NotFound, ValidationError
+from gongzhi.errors import FieldError, GongzhiError, NotFound, ValidationError
 from gongzhi.models import AgendaItem, Issue, Meeting
 from gongzhi.permissions import Actor, require_write
 from gongzhi.privacy import contains_national_id
@@ -67,7 +68,7 @@ def _planned_meeting(session: Session, meeting_id: int, expected_version: int | 
     if meeting is None or meeting.deleted_at is not None:
         raise NotFound(what="meeting", id=meeting_id)
     if expected_version is not None and meeting.version != expected_version:
-        raise Conflict(what="meeting", id=meeting_id)
+        raise conflict(session, meeting, what="meeting")
     if meeting.status != MeetingStatus.PLANNED:
         # A held meeting's agenda is the record of what was discussed.
         raise GongzhiError("meetings.error_meeting_held", title=meeting.title)
@@ -115,7 +116,7 @@ def remove_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int,
     if item is None:
         raise NotFound(what="agenda item", id=agenda_item_id)
     if expected_version is not None and item.version != expected_version:
-        raise Conflict(what="agenda item", id=agenda_item_id)
+        raise conflict(session, item, what="agenda item")
     _planned_meeting(session, item.meeting_id, None)
     if item.decision is not None:
         raise GongzhiError("meetings.error_item_decided")

@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
+from gongzhi.audit import conflict
 from gongzhi.clock import today
 from gongzhi.domain import VOLUNTEER_SKILLS, AreaLevel, OrgKind, VolunteerStatus
-from gongzhi.errors import Conflict, FieldError, NotFound, ValidationError
+from gongzhi.errors import FieldError, NotFound, ValidationError
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
-from gongzhi.permissions import Actor, require_write
+from gongzhi.permissions import Actor, require_some_write, require_write
 from gongzhi.privacy import contains_national_id, normalise_phone
 
 NAME_MAX = 40
@@ -145,6 +146,7 @@ def _set_teams(session: Session, volunteer_id: int, team_ids: list[int]) -> None
 def create_volunteer(*, session: Session, actor: Actor, data: VolunteerCreate) -> Volunteer:
     """Add a resident to the roster: their Person and Volunteer records and team memberships,
     all in the caller's transaction. A phone number already on the roster is refused."""
+    require_some_write(actor)  # before validation, whose "phone taken" would reveal who is on the roster
     errors: list[FieldError] = []
     checked = _check_common(session, data, errors, volunteer_id=None)
     joined_on = data.joined_on or today()
@@ -180,7 +182,7 @@ def update_volunteer(*, session: Session, actor: Actor, volunteer_id: int, data:
     volunteer = _get_volunteer(session, volunteer_id)
     require_write(actor, grid_id=volunteer.grid_id)
     if expected_version is not None and volunteer.version != expected_version:
-        raise Conflict(what="volunteer", id=volunteer_id)
+        raise conflict(session, volunteer, what="volunteer")
     errors: list[FieldError] = []
     checked = _check_common(session, data, errors, volunteer_id=volunteer_id)
     if errors:

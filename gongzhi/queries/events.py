@@ -226,7 +226,7 @@ def event_detail(*, session: Session, event_id: int, may_see_personal_data: bool
 
 
 def people_options(*, session: Session, grid_id: int | None = None, search: str | None = None, limit: int = 200,
-                   may_see_personal_data: bool = True) -> pd.DataFrame:
+                   may_see_personal_data: bool = False) -> pd.DataFrame:
     """Residents to pick as named attendees: id and a label (name + last four phone digits).
     Names are personal data, so a viewer without that right gets no options."""
     if not may_see_personal_data:

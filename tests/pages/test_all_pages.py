@@ -28,7 +28,8 @@ def _visible_texts(app) -> list[str]:
 @pytest.mark.parametrize("entry", PAGES, ids=[entry.url_path for entry in PAGES])
 @pytest.mark.parametrize("database", ["demo", "empty"])
 def test_page_renders(open_page, demo_url, db_url, entry, lang, database):
-    role = "committee" if Role.COMMITTEE in entry.roles else None  # the login page: signed out
+    # The committee where it may; the admin on admin-only pages; signed out on the login page.
+    role = "committee" if Role.COMMITTEE in entry.roles else "admin" if Role.ADMIN in entry.roles else None
     app = open_page(demo_url if database == "demo" else db_url, entry.path, lang=lang, role=role)
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == i18n.translate(lang, entry.title_key)

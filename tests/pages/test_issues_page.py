@@ -317,7 +317,7 @@ def test_a_move_against_a_changed_issue_is_a_conflict(open_page, community):
         lifecycle.move(session=session, issue_id=issue_id, to_state="grid_review", actor=SECRETARY, note="别人先处理了")
     before = (fetch(url, issue_id).version, count(url, TimelineEntry))
     app.form_submit_button(key="issue_move_submit").click().run()
-    assert "Someone else changed this record" in errors(app)
+    assert f"system changed this record (issue #{issue_id}) at " in errors(app)  # who and when, from the trail
     assert (fetch(url, issue_id).version, count(url, TimelineEntry)) == before
     assert fetch(url, issue_id).state == "grid_review"
     # the page now shows the new state, and a second try against it works

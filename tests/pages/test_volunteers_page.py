@@ -253,7 +253,7 @@ def test_edit_over_someone_elses_change_is_refused(open_page, small_url):
     app.text_input(key=prefix + "name").input("王小芳")
     app.button(key="volunteer_edit_submit").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    assert "Someone else changed this record" in _errors(app)
+    assert f"system changed this record (volunteer #{volunteer_id}) at " in _errors(app)  # who and when
     with Session(get_engine(small_url)) as session:
         volunteer = session.get(Volunteer, volunteer_id)
         assert (session.get(Person, volunteer.person_id).name, volunteer.note) == ("王芳", "changed elsewhere")

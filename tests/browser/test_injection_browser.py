@@ -1,0 +1,84 @@
+"""Script-injection payloads in a grid name, an issue and an event, in the real app and a real
+Chromium: on the overview, the map (tooltip and label drawn), the issues and the events pages no
+script runs (no dialog opens) and no payload element exists in any frame."""
+
+import shutil
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from gongzhi.clock import now
+from gongzhi.crud.events import EventCreate, create_event
+from gongzhi.crud.issues import IssueCreate, create_issue
+from gongzhi.db import get_engine, write_session
+from gongzhi.domain import AreaLevel
+from gongzhi.i18n import translate
+from gongzhi.models import Area
+from gongzhi.permissions import Actor, Role
+from tests.browser.conftest import AppServer
+from tests.browser.helpers import open_from_menu, save_screenshot, sign_in
+from tests.browser.test_app_in_browser import _map_frame
+from tests.pages.test_injection import PAYLOAD
+
+pytestmark = pytest.mark.browser
+SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)
+
+
+@pytest.fixture(scope="module")
+def poisoned_server(demo_template, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("poisoned")
+    database = directory / "gongzhi.db"
+    shutil.copyfile(demo_template, database)
+    engine = get_engine(f"sqlite:///{database}")
+    with write_session(engine) as session:
+        grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
+        grid.name = PAYLOAD
+        create_issue(session=session, actor=SECRETARY, data=IssueCreate(
+            title=PAYLOAD, description=PAYLOAD, category="repairs", grid_id=grid.id))
+        start = now().replace(minute=0, second=0, microsecond=0)
+        create_event(session=session, actor=SECRETARY, data=EventCreate(
+            title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
+            description=PAYLOAD, grid_id=grid.id))
+    engine.dispose()
+    server = AppServer(database, directory / "streamlit.log")
+    yield server
+    server.stop()
+
+
+def payload_elements(page) -> int:
+    """Elements the payload would have created, had it been parsed as HTML, in every frame."""
+    found = 0
+    for frame in page.frames:
+        try:
+            found += frame.locator("img[src='x']").count()
+        except Exception:  # a frame detached while we looked
+            continue
+    return found
+
+
+def test_payloads_run_no_script_anywhere(poisoned_server, page):
+    dialogs: list[str] = []
+    page.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page.page, poisoned_server.url, "committee")
+    assert payload_elements(page.page) == 0
+
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
+    frame = _map_frame(page.page)
+    polygon = frame.locator("path.gongzhi-grid").first
+    polygon.hover()
+    polygon.click()
+    frame.locator(".gongzhi-tooltip").first.wait_for(timeout=10_000)
+    assert "<img src=x onerror=alert(1)>" in frame.locator("body").inner_text()  # shown as text
+    save_screenshot(page.page, "injection_map")
+    assert payload_elements(page.page) == 0
+
+    open_from_menu(page.page, translate("en", "nav.issues"))
+    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=10_000)  # the newest issue is open
+    assert payload_elements(page.page) == 0
+
+    open_from_menu(page.page, translate("en", "nav.events"))
+    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=10_000)
+    page.page.wait_for_timeout(1000)
+    assert payload_elements(page.page) == 0
+    assert dialogs == []
