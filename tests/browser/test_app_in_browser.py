@@ -4,6 +4,7 @@ drawn from local assets only (one polygon per grid), and an issue created throug
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from components.kpi import format_number, format_percent
@@ -78,11 +79,21 @@ def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
 
 def _choose(page, within, label: str, option: str) -> None:
     """Pick `option` in the selectbox labelled `label` inside `within`, typing to filter as a
-    person would (the option list opens in a layer of its own on the page)."""
+    person would (the option list opens in a layer of its own on the page). A click that lands
+    while the app is still rerunning can leave the list closed, so try again a few times."""
     combobox = within.locator("[data-testid='stSelectbox']").filter(has_text=label).first.get_by_role("combobox")
-    combobox.click()
-    combobox.fill(option)
-    page.get_by_role("option", name=option, exact=True).first.click()
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(4):
+        wait_for_app(page)
+        combobox.click()
+        combobox.fill(option)
+        try:
+            choice.wait_for(timeout=5_000)
+            choice.click()
+            return
+        except PlaywrightTimeout:
+            combobox.press("Escape")
+    raise AssertionError(f"option {option!r} never appeared in {label!r}")
 
 
 def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page):
