@@ -30,6 +30,7 @@ PAGES = [
     PageEntry("pages/events.py", "nav.events", ":material/event:", "events", MEMBERS),
     PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
     PageEntry("pages/audit.py", "nav.audit", ":material/history:", "audit", ADMINS),
+    PageEntry("pages/accounts.py", "nav.accounts", ":material/manage_accounts:", "accounts", ADMINS),
     PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"

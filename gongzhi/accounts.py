@@ -4,16 +4,19 @@ account takes effect at once)."""
 
 from datetime import timedelta
 
+import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
+from gongzhi.audit import conflict
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
-from gongzhi.errors import FieldError, GongzhiError, ValidationError
+from gongzhi.errors import FieldError, GongzhiError, NotFound, ValidationError
 from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
-from gongzhi.permissions import Actor, Role
+from gongzhi.permissions import Actor, Role, require_admin
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -39,15 +42,11 @@ def create_user(*, session: Session, username: str, password: str, role: str, di
                                  {} if not username else {"max": 40}))
     elif session.execute(select(User.id).where(User.username == username)).first():
         errors.append(FieldError("auth.field_username", "errors.duplicate"))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(FieldError("auth.field_password", "auth.password_too_short", {"min": MIN_PASSWORD_LENGTH}))
-    if role not in {r.value for r in Role}:
-        errors.append(FieldError("auth.field_role", "errors.invalid_choice"))
-    if role == Role.LEADER and not grid_ids:
-        errors.append(FieldError("auth.field_grids", "errors.required"))
-    known = set(session.execute(select(Area.id).where(Area.id.in_(grid_ids), Area.level == AreaLevel.GRID)).scalars())
-    if set(grid_ids) - known:
-        errors.append(FieldError("auth.field_grids", "errors.invalid_choice"))
+    errors += _password_errors(password)
+    display_name = (display_name or "").strip()
+    if display_name:
+        errors += _display_name_errors(display_name)
+    errors += _account_errors(session, role=role, grid_ids=grid_ids)
     if errors:
         raise ValidationError(errors)
     user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
@@ -57,6 +56,36 @@ def create_user(*, session: Session, username: str, password: str, role: str, di
     session.add_all(UserGrid(user_id=user.id, grid_id=grid_id) for grid_id in grid_ids)
     session.flush()
     return user
+
+
+DISPLAY_NAME_MAX = 40
+
+
+def _password_errors(password: str) -> list[FieldError]:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [FieldError("auth.field_password", "auth.password_too_short", {"min": MIN_PASSWORD_LENGTH})]
+    return []
+
+
+def _display_name_errors(display_name: str) -> list[FieldError]:
+    if not display_name:
+        return [FieldError("accounts.field_display_name", "errors.required")]
+    if len(display_name) > DISPLAY_NAME_MAX:
+        return [FieldError("accounts.field_display_name", "errors.too_long", {"max": DISPLAY_NAME_MAX})]
+    return []
+
+
+def _account_errors(session: Session, *, role: str, grid_ids: tuple[int, ...]) -> list[FieldError]:
+    """What is wrong with an account's role and grids, for a new account and an edit alike."""
+    errors = []
+    if role not in {r.value for r in Role}:
+        errors.append(FieldError("auth.field_role", "errors.invalid_choice"))
+    if role == Role.LEADER and not grid_ids:
+        errors.append(FieldError("auth.field_grids", "errors.required"))
+    known = set(session.execute(select(Area.id).where(Area.id.in_(grid_ids), Area.level == AreaLevel.GRID)).scalars())
+    if set(grid_ids) - known:
+        errors.append(FieldError("auth.field_grids", "errors.invalid_choice"))
+    return errors
 
 
 def _recent_failures(session: Session, column, value: str) -> int:
@@ -111,6 +140,99 @@ def user_for_identity(*, session: Session, subject: str | None, email: str | Non
     if email:
         return session.execute(select(User.id).where(User.username == email, *live)).scalar()
     return None
+
+
+# --- Managing accounts (admins only) ------------------------------------------------------------
+# Grids mean something only for a grid leader (permissions.require_write); other roles keep none.
+ACCOUNT_COLUMNS = ["id", "username", "display_name", "role", "grids", "grid_ids", "active", "oidc_linked",
+                   "created_at", "version"]
+
+
+def _leader_grids(role: str, grid_ids) -> tuple[int, ...]:
+    return tuple(sorted(set(grid_ids))) if role == Role.LEADER else ()
+
+
+def list_accounts(*, session: Session, viewer: Actor) -> pd.DataFrame:
+    """Every account (but soft-deleted ones), by username: role, the names (and ids) of the grids
+    it leads, whether it is active and linked to an OIDC identity, and its version for an edit."""
+    require_admin(viewer)
+    users = session.execute(select(User).where(User.deleted_at.is_(None)).order_by(User.username)).scalars().all()
+    grids: dict[int, list[tuple[int, str]]] = {}
+    for user_id, grid_id, name in session.execute(
+            select(UserGrid.user_id, Area.id, Area.name).join(Area, Area.id == UserGrid.grid_id).order_by(Area.code)):
+        grids.setdefault(user_id, []).append((grid_id, name))
+    return pd.DataFrame([{
+        "id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+        "grids": tuple(name for _, name in grids.get(user.id, [])),
+        "grid_ids": tuple(grid_id for grid_id, _ in grids.get(user.id, [])),
+        "active": bool(user.active), "oidc_linked": user.oidc_subject is not None,
+        "created_at": user.created_at, "version": user.version,
+    } for user in users], columns=ACCOUNT_COLUMNS)
+
+
+def create_account(*, session: Session, actor: Actor, username: str, password: str, role: str,
+                   display_name: str | None = None, grid_ids: tuple[int, ...] = ()) -> User:
+    """create_user for an admin in the app (the CLI, run by whoever holds the server, calls
+    create_user directly)."""
+    require_admin(actor)
+    return create_user(session=session, username=username, password=password, role=role, display_name=display_name,
+                       grid_ids=_leader_grids(role, grid_ids))
+
+
+def _account_for_update(session: Session, user_id: int, expected_version: int | None) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound(what="user", id=user_id)
+    if expected_version is not None and user.version != expected_version:
+        raise conflict(session, user, what="user")
+    return user
+
+
+def update_account(*, session: Session, actor: Actor, user_id: int, role: str, display_name: str,
+                   grid_ids: tuple[int, ...], active: bool, expected_version: int | None) -> User:
+    """Change an account's role, display name, grids and whether it may sign in, on the copy the
+    admin saw (`expected_version`). It takes effect at the account's next rerun (actor_for).
+    An admin cannot demote or deactivate their own account, so there is always an admin left."""
+    require_admin(actor)
+    user = _account_for_update(session, user_id, expected_version)
+    display_name = display_name.strip()
+    grid_ids = _leader_grids(role, grid_ids)
+    errors = _display_name_errors(display_name) + _account_errors(session, role=role, grid_ids=grid_ids)
+    if user.id == actor.user_id:
+        if role != Role.ADMIN:
+            errors.append(FieldError("auth.field_role", "accounts.own_role"))
+        if not active:
+            errors.append(FieldError("accounts.field_active", "accounts.own_active"))
+    if errors:
+        raise ValidationError(errors)
+    # Read before any change, so no autoflush splits this edit into two entries of the trail.
+    current = {link.grid_id: link for link in session.execute(
+        select(UserGrid).where(UserGrid.user_id == user.id)).scalars()}
+    user.role, user.display_name, user.active = role, display_name, active
+    if set(current) != set(grid_ids):
+        # A change of grids alone must still bump the account's version (and name its author in
+        # the trail), so that another admin's edit opened before it is refused.
+        flag_modified(user, "display_name")
+        for grid_id in set(current) - set(grid_ids):
+            session.delete(current[grid_id])  # through the ORM, so the trail records it
+        session.add_all(UserGrid(user_id=user.id, grid_id=grid_id) for grid_id in set(grid_ids) - set(current))
+    session.flush()
+    return user
+
+
+def reset_password(*, session: Session, actor: Actor, user_id: int, new_password: str) -> User:
+    """Set a new password for an account whose owner forgot theirs; the failed sign-ins counted
+    against it are forgotten, so the owner can sign in at once."""
+    require_admin(actor)
+    user = _account_for_update(session, user_id, expected_version=None)
+    errors = _password_errors(new_password)
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = hash_password(new_password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == user.username,
+                                               LoginAttempt.succeeded.is_(False)))
+    session.flush()
+    return user
 
 
 DEMO_PASSWORD = "gongzhi-demo"

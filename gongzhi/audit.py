@@ -76,6 +76,10 @@ def _audit_after_flush(session, _flush_context):
             if not _changed(obj):
                 continue
             before, after = _values(obj, previous=True), _values(obj)
+            state = inspect(obj)
+            for key in SECRET_COLUMNS & set(after):
+                if state.attrs[key].history.has_changes():
+                    after[key] = "*** (changed)"  # that it changed is audited, never the value
             if "deleted_at" in before and before["deleted_at"] != after["deleted_at"]:
                 action = "soft_delete" if after["deleted_at"] else "restore"
         rows.append({"at": now(), "actor": actor.name, "actor_role": actor.role.value, "table_name": table,

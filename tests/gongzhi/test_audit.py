@@ -60,3 +60,15 @@ def test_password_hashes_never_reach_the_audit_trail(engine):
         session.add(User(username="u", display_name="U", password_hash="$argon2id$secret", role="committee"))
     (entry,) = _entries(engine)
     assert "secret" not in entry.after and json.loads(entry.after)["password_hash"] == "***"
+
+
+def test_a_password_change_is_audited_as_a_change_without_the_value(engine):
+    with write_session(engine, actor=SECRETARY) as session:
+        session.add(User(username="u", display_name="U", password_hash="$argon2id$old", role="committee"))
+    with write_session(engine, actor=SECRETARY) as session:
+        session.get(User, 1).password_hash = "$argon2id$new"
+    update = _entries(engine)[-1]
+    assert update.action == "update"
+    assert json.loads(update.before)["password_hash"] == "***"
+    assert json.loads(update.after)["password_hash"] == "*** (changed)"
+    assert "old" not in update.before + update.after and "new" not in update.after.replace("(changed)", "")
