@@ -1,27 +1,31 @@
 """The grid map: one polygon per grid coloured by a chosen figure, with grid names, a tooltip of
 every figure, a legend, and the selected grid outlined. Everything it loads comes from this
 server (`static/` served at /app/static): folium's CDN links are replaced by the vendored
-Leaflet, there is no basemap unless GONGZHI_TILE_URL names one, and no branca colormap is used
-(streamlit-folium would add d3 from CDNs for it). All text on the map is user text or catalogue
+Leaflet and marker-cluster plugin, there is no basemap unless one is configured (gongzhi.config.basemap;
+on AMap's GCJ-02 tiles every drawn geometry is converted, see on_basemap), and no branca colormap
+is used (streamlit-folium would add d3 from CDNs for it). All text on the map is user text or catalogue
 text placed into HTML, so it goes through escape_text."""
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import folium
 import pandas as pd
 import streamlit as st
 from branca.element import MacroElement
+from folium.map import Layer
+from folium.plugins import MarkerCluster
 from folium.template import Template
 from folium.utilities import JsCode
 from streamlit_folium import st_folium
 
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
-from gongzhi.config import static_url_prefix, tile_attribution, tile_url
+from gongzhi.config import Basemap, basemap, static_url_prefix
+from gongzhi.coords import geometry_to_gcj02
 from gongzhi.escape import escape_text
-from gongzhi.geo import combined_bounds
+from gongzhi.geo import COORDINATE_DECIMALS, combined_bounds
 from gongzhi.queries.grid_metrics import GridPanel, GridShape
 
 MAP_KEY = "grid_map"
@@ -44,6 +48,17 @@ OUTLINE_COLOUR = "#374151"
 SELECTED_COLOUR = "#111827"
 TOOLTIP_FIELDS = ("name", "code", "population", "households", "open_issues", "overdue", "participation_rate",
                   "volunteers_per_1000")
+# Issue points by state: warm while waiting on the committee, blue in the works, green when
+# done, greys for the finished-without-result states (hidden unless asked for).
+STATE_COLOURS = {
+    "reported": "#dc2626", "grid_review": "#f97316", "meeting": "#a855f7", "in_action": "#2563eb",
+    "resident_review": "#0d9488", "closed": "#16a34a", "closed_unrated": "#6b7280", "rejected": "#78716c",
+}
+FACILITY_COLOUR = "#111827"  # near-black: every hue is taken by an issue state
+EVENT_COLOUR = "#db2777"
+ISSUES_LAYER_CLASS = "gongzhi-issue"  # on every issue point's <path>, plus gongzhi-issue-<state>
+FACILITY_CLASS = "gongzhi-facility"
+EVENT_CLASS = "gongzhi-event"
 
 
 @dataclass(frozen=True)
@@ -125,6 +140,10 @@ class MapStyle(MacroElement):
             .gongzhi-legend .gongzhi-legend-note { font-size: 13px; color: #374151; }
             .gongzhi-legend .gongzhi-swatch { display: inline-block; width: 20px; height: 14px; margin-right: 8px;
                 vertical-align: middle; border: 1px solid #6b7280; }
+            .gongzhi-legend .gongzhi-legend-gap { margin-top: 8px; }
+            .gongzhi-swatch.gongzhi-dot { width: 14px; border-radius: 50%; }
+            .leaflet-control-layers .gongzhi-swatch { display: inline-block; width: 12px; height: 12px;
+                margin: 0 4px; vertical-align: middle; border: 1px solid #6b7280; }
             .gongzhi-tooltip { font-size: 15px; }
             .gongzhi-tooltip th { text-align: left; padding-right: 10px; font-weight: 400; color: #374151; }
             .gongzhi-tooltip td { font-weight: 700; }
@@ -249,7 +268,7 @@ def _feature(shape: GridShape, row: pd.Series | None) -> dict:
     return {"type": "Feature", "id": shape.grid_id, "properties": properties, "geometry": shape.geometry}
 
 
-def _local_assets(m: folium.Map) -> None:
+def use_local_assets(m: folium.Map) -> None:
     """Only the vendored Leaflet, from this server (instance attributes: the class lists are shared)."""
     prefix = static_url_prefix()
     m.default_js = [("leaflet", f"{prefix}/leaflet/leaflet.js")]
@@ -270,29 +289,203 @@ _TAG_POLYGON = JsCode("""
 """)
 
 
-def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str) -> folium.Map:
-    """The map of every grid with a boundary, coloured by `metric` (a column of grid_metrics).
+def on_basemap(geometry: dict, base: Basemap) -> dict:
+    """A stored (WGS-84) GeoJSON geometry as the map draws it on `base`: in GCJ-02 on tiles drawn
+    in it (AMap/Gaode), as it is otherwise. Every polygon, label and point on the map goes through
+    here; what is stored never does."""
+    return geometry_to_gcj02(geometry) if base.gcj02 else geometry
+
+
+def point_on_basemap(lon: float, lat: float, base: Basemap) -> list[float]:
+    """[lon, lat] of a point as drawn on `base` (see on_basemap), rounded like the boundaries."""
+    moved = on_basemap({"type": "Point", "coordinates": [float(lon), float(lat)]}, base)["coordinates"]
+    return [round(value, COORDINATE_DECIMALS) for value in moved]
+
+
+def shape_on_basemap(shape: GridShape, base: Basemap) -> GridShape:
+    """A grid's display shape with its outline and label point as drawn on `base`."""
+    if not base.gcj02:
+        return shape
+    label_lon, label_lat = point_on_basemap(shape.label_lon, shape.label_lat, base)
+    return replace(shape, geometry=on_basemap(shape.geometry, base), label_lon=label_lon, label_lat=label_lat)
+
+
+class MapNote(MacroElement):
+    """A short notice on the map (e.g. why the configured basemap is not shown); `text` is escaped."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: "bottomleft"});
+            {{ this.get_name() }}.onAdd = function () {
+                var div = L.DomUtil.create("div", "gongzhi-legend gongzhi-map-note");
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "GongzhiMapNote"
+        self.html = escape_text(text)
+
+
+class PointLayer(Layer):
+    """Points from a compact GeoJSON FeatureCollection as circle markers: one Leaflet layer and
+    one colour table for all of them instead of a folium object per point. Each feature's
+    properties are `k` (key into `colours`) and `tip` (tooltip HTML built from escaped text only).
+    Added to a MarkerCluster, the cluster takes its markers over."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function () {
+                var colours = {{ this.colours|tojson }};
+                return L.geoJson({{ this.data|tojson }}, {
+                    pointToLayer: function (feature, latlng) {
+                        var kind = feature.properties.k;
+                        return L.circleMarker(latlng, {radius: {{ this.radius }}, weight: 1.5, color: "#ffffff",
+                            fillColor: colours[kind], fillOpacity: 0.95,
+                            className: {{ this.css_class|tojson }} + " " + {{ this.css_class|tojson }} + "-" + kind});
+                    },
+                    onEachFeature: function (feature, layer) {
+                        layer.bindTooltip(feature.properties.tip, {className: "gongzhi-tooltip"});
+                    }
+                });
+            })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, features: list[dict], colours: dict[str, str], css_class: str, *, radius: int = 7,
+                 name: str | None = None, control: bool = True, show: bool = True):
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "GongzhiPoints"
+        self.data = {"type": "FeatureCollection", "features": features}
+        self.colours = colours
+        self.css_class = css_class
+        self.radius = radius
+
+
+def _point_feature(position: list[float], kind: str, tip_parts: Sequence[str]) -> dict:
+    """A point feature for PointLayer; the tooltip lines are escaped here."""
+    tip = "<br>".join(escape_text(part) for part in tip_parts if part)
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": position}, "properties": {"k": kind, "tip": tip}}
+
+
+@dataclass(frozen=True)
+class MapLayers:
+    """What the point layers show (None = no such layer): issue_points, facilities and
+    upcoming_events frames of the core queries."""
+
+    issues: pd.DataFrame | None = None
+    facilities: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
+
+
+def _local_cluster(name_html: str) -> MarkerCluster:
+    """A marker cluster loading the vendored Leaflet.markercluster (its class lists point to a CDN);
+    `name_html`, its entry in the layer switch, must be built from escaped text."""
+    cluster = MarkerCluster(name=name_html, overlay=True, control=True, show=True,
+                            options={"showCoverageOnHover": False, "maxClusterRadius": 40, "spiderfyOnMaxZoom": True,
+                                     "disableClusteringAtZoom": 19})
+    prefix = static_url_prefix()
+    cluster.default_js = [("markerclusterjs", f"{prefix}/leaflet.markercluster/leaflet.markercluster.js")]
+    cluster.default_css = [("markerclustercss", f"{prefix}/leaflet.markercluster/MarkerCluster.css"),
+                           ("markerclusterdefaultcss", f"{prefix}/leaflet.markercluster/MarkerCluster.Default.css")]
+    return cluster
+
+
+def _swatch(colour: str) -> str:
+    return f'<span class="gongzhi-swatch gongzhi-dot" style="background:{colour}"></span>'
+
+
+def add_point_layers(ctx: PageContext, m: folium.Map, layers: MapLayers, drawn: Sequence[GridShape],
+                     base: Basemap) -> str:
+    """Add the issue, facility and event layers with a layer switch; returns the legend rows for
+    the issue states shown. Points without coordinates of their own (events always: they have
+    none) sit at their grid's label point, community-wide events at the middle of all grids."""
+    labels = {s.grid_id: [s.label_lon, s.label_lat] for s in drawn}  # already on the basemap
+    box = combined_bounds(s.geometry for s in drawn)
+    middle = [round((box[0] + box[2]) / 2, COORDINATE_DECIMALS), round((box[1] + box[3]) / 2, COORDINATE_DECIMALS)] \
+        if box else None
+
+    def place(lon, lat, grid_id) -> list[float] | None:
+        if lon is not None and lat is not None and not (pd.isna(lon) or pd.isna(lat)):
+            return point_on_basemap(lon, lat, base)
+        if grid_id is not None and not pd.isna(grid_id):
+            return labels.get(int(grid_id))
+        return middle
+
+    legend = ""
+    if layers.issues is not None:
+        features = []
+        for issue in layers.issues.itertuples(index=False):
+            position = place(issue.lon, issue.lat, issue.grid_id)
+            if position is not None:
+                features.append(_point_feature(position, issue.state, [
+                    f"#{issue.id} {issue.title}", f"{ctx.label('state', issue.state)} · {ctx.label('category', issue.category)}"]))
+        cluster = _local_cluster(escape_text(ctx.t("map.layer_issues")))
+        PointLayer(features, {state: STATE_COLOURS[state] for state in sorted({f["properties"]["k"] for f in features})},
+                   ISSUES_LAYER_CLASS, control=False).add_to(cluster)
+        cluster.add_to(m)
+        shown = [state for state in STATE_COLOURS if state in set(layers.issues["state"])]
+        legend += f'<div class="gongzhi-legend-title gongzhi-legend-gap">{escape_text(ctx.t("map.layer_issues"))}</div>'
+        legend += "".join(f"<div>{_swatch(STATE_COLOURS[state])}{escape_text(ctx.label('state', state))}</div>"
+                          for state in shown)
+    if layers.facilities is not None:
+        features = [_point_feature(point_on_basemap(f.lon, f.lat, base), f.kind,
+                                   [f.name, ctx.label("facility_kind", f.kind)])
+                    for f in layers.facilities.itertuples(index=False)]
+        name = f'{_swatch(FACILITY_COLOUR)}{escape_text(ctx.t("map.layer_facilities"))}'
+        PointLayer(features, {kind: FACILITY_COLOUR for kind in set(layers.facilities["kind"])}, FACILITY_CLASS,
+                   radius=6, name=name).add_to(m)
+    if layers.events is not None:
+        features = []
+        for event in layers.events.itertuples(index=False):
+            position = place(None, None, event.grid_id)
+            if position is not None:
+                features.append(_point_feature(position, "event", [
+                    event.title, f"{pd.Timestamp(event.starts_at):%Y-%m-%d %H:%M} {ctx.label('event_kind', event.kind)}",
+                    event.place]))
+        cluster = _local_cluster(f'{_swatch(EVENT_COLOUR)}{escape_text(ctx.t("map.layer_events"))}')
+        PointLayer(features, {"event": EVENT_COLOUR}, EVENT_CLASS, radius=8, control=False).add_to(cluster)
+        cluster.add_to(m)
+    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    return legend
+
+
+def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
+                   layers: "MapLayers | None" = None) -> folium.Map:
+    """The map of every grid with a boundary, coloured by `metric` (a column of grid_metrics),
+    on the configured basemap, with the point layers in `layers` (each switchable).
     The selected grid's outline is a separate layer (selection_layer) so that selecting a grid
     does not reload the map."""
     rows = {int(row["grid_id"]): row for _, row in metrics.iterrows()}
-    drawn = [shape for shape in boundaries if shape.geometry]
+    base = basemap()
+    drawn = [shape_on_basemap(shape, base) for shape in boundaries if shape.geometry]
     classes = colour_classes(metrics[metric], metric)  # every grid's value, drawn or not
     box = combined_bounds(shape.geometry for shape in drawn)
     centre = [(box[1] + box[3]) / 2, (box[0] + box[2]) / 2] if box else [0.0, 0.0]
     # zoomSnap 0.25: fitting the community uses the room there is, not the next whole zoom level down.
     m = folium.Map(location=centre, zoom_start=15, tiles=None, control_scale=True, max_zoom=19, zoom_snap=0.25,
                    zoom_delta=0.5)
-    _local_assets(m)
-    url = tile_url()
-    if url:
-        folium.TileLayer(tiles=url, attr=escape_text(tile_attribution() or url), max_zoom=19, control=False).add_to(m)
+    # folium hands max_zoom only to its own tile layer; the marker clusters need it on the map.
+    m.options["max_zoom"] = 19
+    use_local_assets(m)
+    base = basemap()
+    for index, source in enumerate(base.tiles):
+        # Later sources (Tianditu's labels) are transparent overlays on the first.
+        folium.TileLayer(tiles=source.url, attr=escape_text(source.attribution), max_zoom=19, max_native_zoom=18,
+                         subdomains=source.subdomains or "abc", overlay=index > 0, control=False).add_to(m)
     MapStyle().add_to(m)
+    if base.note_key:
+        MapNote(ctx.t(base.note_key)).add_to(m)
 
     fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
     aliases = [escape_text(ctx.t(f"map.field_{field}")) for field in TOOLTIP_FIELDS]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [_feature(s, rows.get(s.grid_id)) for s in drawn]},
-        name="grids",
+        name="grids", control=False,
         style_function=lambda feature: {
             "fillColor": fill[feature["id"]], "fillOpacity": 0.8, "color": OUTLINE_COLOUR, "weight": 1.5,
             "className": f"{GRID_CLASS} {GRID_CLASS}-{feature['id']}"},
@@ -303,7 +496,10 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     ).add_to(m)
     GridLabels(drawn).add_to(m)
     has_missing = any(fill[s.grid_id] == NO_DATA_COLOUR for s in drawn)
-    Legend(legend_html(ctx, metric, classes, has_missing)).add_to(m)
+    legend = legend_html(ctx, metric, classes, has_missing)
+    if layers is not None:
+        legend += add_point_layers(ctx, m, layers, drawn, base)
+    Legend(legend).add_to(m)
     if box:
         FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     return m
@@ -314,6 +510,7 @@ def selection_layer(boundaries: Sequence[GridShape], grid_id: int | None) -> fol
     shape = next((s for s in boundaries if s.grid_id == grid_id), None)
     if shape is None:
         return None
+    shape = shape_on_basemap(shape, basemap())
     group = folium.FeatureGroup(name="selection", control=False)
     folium.GeoJson(
         {"type": "Feature", "id": shape.grid_id, "properties": {}, "geometry": shape.geometry},
@@ -339,13 +536,13 @@ def _remember_click() -> None:
 
 
 def grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
-             selected_grid_id: int | None = None) -> int | None:
+             selected_grid_id: int | None = None, layers: "MapLayers | None" = None) -> int | None:
     """Draw the map; returns the id of a grid the user has just clicked (once per click), else None.
     Only the clicked feature and a click counter come back from the browser (the counter makes
     a second click on the same grid a change too), so panning and zooming do not rerun the app. The selection outline is added as a feature group, which the component swaps in
     place without reloading the map, so a click keeps the user's view."""
     st_folium(
-        build_grid_map(ctx, metrics, boundaries, metric),
+        build_grid_map(ctx, metrics, boundaries, metric, layers),
         key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
         returned_objects=["last_active_drawing", "last_object_clicked_count"],
         feature_group_to_add=selection_layer(boundaries, selected_grid_id),

@@ -1,7 +1,9 @@
 """Settings read from the environment, with defaults that need nothing set up."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'gongzhi.db'}"
@@ -18,6 +20,60 @@ def tile_url() -> str | None:
 
 def tile_attribution() -> str:
     return os.environ.get("GONGZHI_TILE_ATTRIBUTION", "")
+
+
+# Basemap providers (GONGZHI_BASEMAP). Tianditu's "_w" layers are Web Mercator on CGCS2000,
+# which matches WGS-84 to centimetres; AMap/Gaode tiles are drawn in GCJ-02, so the map converts
+# every geometry it shows on them (gongzhi.coords), never what is stored.
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+TIANDITU_URL = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                "&TILECOL={x}&tk={key}")
+TIANDITU_ATTRIBUTION = "© 天地图 Tianditu"
+AMAP_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+AMAP_ATTRIBUTION = "© 高德地图 AutoNavi"
+
+
+@dataclass(frozen=True)
+class TileSource:
+    url: str  # XYZ template; {s} is one of `subdomains`
+    attribution: str
+    subdomains: str = ""
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """The configured basemap: its tile layers (none = plain background), whether geometries must
+    be shown in GCJ-02 to sit on them, and an i18n key explaining a fallback to no basemap."""
+
+    provider: str
+    tiles: tuple[TileSource, ...] = ()
+    gcj02: bool = False
+    note_key: str | None = None
+
+
+def basemap() -> Basemap:
+    """GONGZHI_BASEMAP = none | osm | tianditu | amap. Unset, a GONGZHI_TILE_URL alone means osm, as
+    before providers existed. A provider that cannot work as configured (osm without a URL,
+    tianditu without GONGZHI_TIANDITU_KEY, an unknown name) falls back to none, with a note."""
+    url = tile_url()
+    provider = (os.environ.get("GONGZHI_BASEMAP") or ("osm" if url else "none")).strip().lower()
+    if provider == "none":
+        return Basemap("none")
+    if provider == "osm":
+        if not url:
+            return Basemap("none", note_key="map.basemap_needs_tile_url")
+        return Basemap("osm", (TileSource(url, tile_attribution() or url),))
+    if provider == "tianditu":
+        key = os.environ.get("GONGZHI_TIANDITU_KEY", "").strip()
+        if not key:
+            return Basemap("none", note_key="map.basemap_needs_tianditu_key")
+        layers = tuple(TileSource(TIANDITU_URL.replace("{layer}", layer).replace("{key}", quote(key, safe="")),
+                                  TIANDITU_ATTRIBUTION, "01234567") for layer in ("vec", "cva"))
+        return Basemap("tianditu", layers)
+    if provider == "amap":
+        return Basemap("amap", (TileSource(AMAP_URL, AMAP_ATTRIBUTION, "1234"),), gcj02=True)
+    return Basemap("none", note_key="map.basemap_unknown")
 
 
 def static_url_prefix() -> str:

@@ -100,6 +100,17 @@ class EventKind(StrEnum):
     HEALTH = "health"
 
 
+class FacilityKind(StrEnum):
+    """Public facilities the map can show as a layer."""
+
+    SCHOOL = "school"
+    LIBRARY = "library"
+    CANTEEN = "canteen"  # 长者饭堂 / community canteen
+    CHILD_CARE = "child_care"
+    ELDERLY_CARE_STATION = "elderly_care_station"
+    CLINIC = "clinic"
+
+
 class MeetingKind(StrEnum):
     COMMITTEE = "committee"  # 居委会会议
     DELIBERATION = "deliberation"  # 议事会

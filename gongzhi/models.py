@@ -62,6 +62,17 @@ class Area(Versioned, SoftDeleted, table=True):
     centroid_lat: float | None = None
 
 
+class Facility(Versioned, SoftDeleted, table=True):
+    """A public facility in a grid (school, library, clinic, …), a point on the map."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=24, index=True)  # domain.FacilityKind
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    lon: float
+    lat: float
+
+
 class Person(Versioned, SoftDeleted, table=True):
     """A resident or worker. Never holds a national ID number."""
 

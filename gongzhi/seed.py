@@ -37,6 +37,7 @@ from gongzhi.domain import (
     VOLUNTEER_SKILLS,
     AreaLevel,
     Decision,
+    FacilityKind,
     FixStatus,
     IssueState,
     MeetingStatus,
@@ -48,6 +49,7 @@ from gongzhi.models import (
     Area,
     Attendance,
     Event,
+    Facility,
     Issue,
     IssueCooperator,
     Meeting,
@@ -409,6 +411,7 @@ class _DemoBuilder:
 
     def build(self) -> None:
         self.build_areas()
+        self.build_facilities()
         self.build_people()
         self.build_organisations()
         self.build_volunteers()
@@ -498,6 +501,20 @@ class _DemoBuilder:
         session.add_all(units)
         session.flush()
         self.grid_by_id = {grid.area.id: grid for grid in self.grids}
+
+    # -- facilities -------------------------------------------------------------------------
+
+    def build_facilities(self) -> None:
+        """A few public facilities per grid (data/demo/facilities.json), each at a point well inside its grid."""
+        rng = self.rng("facilities")
+        facilities = []
+        for entry in load_demo_data("facilities")["facilities"]:
+            grid = self.grids[entry["grid"] - 1]
+            lon, lat = _point_inside(rng, grid.inner)
+            facilities.append(Facility(name=entry["name"], kind=FacilityKind(entry["kind"]).value,
+                                       grid_id=grid.area.id, lon=lon, lat=lat))
+        self.session.add_all(facilities)
+        self.session.flush()
 
     # -- people -----------------------------------------------------------------------------
 

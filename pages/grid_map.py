@@ -5,9 +5,21 @@ import streamlit as st
 
 from components.data import query
 from components.filters import grid_filter, period_filter, select_grid
-from components.grid_map import grid_map, map_summary, metrics_table, missing_boundaries_note, show_grid_panel
+from components.grid_map import (
+    MapLayers,
+    grid_map,
+    map_summary,
+    metrics_table,
+    missing_boundaries_note,
+    show_grid_panel,
+)
 from components.page_setup import context
+from gongzhi.queries.events import upcoming_events
+from gongzhi.queries.facilities import facilities
 from gongzhi.queries.grid_metrics import METRICS, grid_metrics, grid_panel, grid_shapes
+from gongzhi.queries.issues import issue_points
+
+EVENT_LAYER_LIMIT = 200  # upcoming events on the map; a community plans far fewer
 
 ctx = context()
 st.title(ctx.t("nav.grid_map"))
@@ -30,7 +42,12 @@ shapes = query(grid_shapes)
 map_column, panel_column = st.columns([2, 1], gap="large")
 with map_column:
     if shapes:
-        clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected)
+        # The issue layer follows the period like the issues page; finished issues only on request.
+        show_closed = st.toggle(ctx.t("map.show_closed_issues"), key="grid_map_show_closed")
+        layers = MapLayers(
+            issues=query(issue_points, start=period.start, end=period.end, include_closed=show_closed),
+            facilities=query(facilities), events=query(upcoming_events, limit=EVENT_LAYER_LIMIT))
+        clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers)
         if clicked is not None and clicked != selected:
             select_grid(clicked)
             st.rerun()

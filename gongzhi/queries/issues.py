@@ -366,3 +366,21 @@ def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: 
         query = query.where(Person.grid_id == grid_id)
     rows = session.execute(query.order_by(Person.name, Person.id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+POINT_COLUMNS = ["id", "title", "state", "category", "grid_id", "lon", "lat"]
+
+
+def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False) -> pd.DataFrame:
+    """The issues the map draws as points, chosen as the issues page chooses them (list_issues with
+    include_open: the open ones, and the finished ones reported between start and end), the
+    finished ones (closed, closed unrated, rejected) only with include_closed. lon/lat may be
+    None for an issue without a place."""
+    low, high = datetime_range(start, end)
+    query = (select(Issue.id, Issue.title, Issue.state, Issue.category, Issue.grid_id, Issue.lon, Issue.lat)
+             .join(Area, Area.id == Issue.grid_id)
+             .where(_live(), or_(Issue.reported_at >= low, _is_open()), Issue.reported_at < high))
+    if not include_closed:
+        query = query.where(_is_open())
+    rows = session.execute(query.order_by(Issue.id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=POINT_COLUMNS)

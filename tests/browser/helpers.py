@@ -44,3 +44,16 @@ def open_from_menu(page, title: str) -> None:
     page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
     page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
     wait_for_app(page)
+
+
+def frame_with(page, selector: str, *, tries: int = 120):
+    """The frame (e.g. the map component's iframe) that contains `selector`, once it is there."""
+    for _ in range(tries):
+        for frame in page.frames:
+            try:
+                if frame.locator(selector).count() > 0:
+                    return frame
+            except Exception:  # a frame detached while we looked
+                continue
+        page.wait_for_timeout(500)
+    raise AssertionError(f"no frame contains {selector!r}")

@@ -14,7 +14,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.issues import issue_headline
-from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -51,15 +51,7 @@ def test_overview_shows_the_headline_figures(app_server, page):
 
 
 def _map_frame(page):
-    for _ in range(120):
-        for frame in page.frames:
-            try:
-                if frame.locator("path.gongzhi-grid").count() > 0:
-                    return frame
-            except Exception:  # a frame detached while we looked
-                continue
-        page.wait_for_timeout(500)
-    raise AssertionError("no map frame with grid polygons")
+    return frame_with(page, "path.gongzhi-grid")
 
 
 def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):

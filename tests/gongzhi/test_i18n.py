@@ -49,6 +49,7 @@ def test_every_key_named_in_code_exists():
     ("level", list(domain.AreaLevel)),
     ("org_kind", list(domain.OrgKind)),
     ("event_kind", list(domain.EventKind)),
+    ("facility_kind", list(domain.FacilityKind)),
     ("meeting_kind", list(domain.MeetingKind)),
     ("meeting_status", list(domain.MeetingStatus)),
     ("decision", list(domain.Decision)),

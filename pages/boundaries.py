@@ -1,0 +1,28 @@
+"""网格边界 — bring grid boundaries in from a GeoJSON file (checked and previewed before saving)
+or draw one grid's boundary on the map."""
+
+import streamlit as st
+
+from components.boundary_editor import draw_section, import_section
+from components.data import query
+from components.forms import show_flash
+from components.page_setup import context
+from gongzhi.queries.areas import grid_boundaries
+
+ctx = context()
+st.title(ctx.t("nav.boundaries"))
+show_flash()
+if ctx.empty:
+    st.info(ctx.t("common.empty_database"))
+    st.stop()
+
+grids = query(grid_boundaries)
+if not grids:
+    st.info(ctx.t("map.no_grids"))
+    st.stop()
+
+import_tab, draw_tab = st.tabs([ctx.t("boundaries.tab_import"), ctx.t("boundaries.tab_draw")])
+with import_tab:
+    import_section(ctx, grids)
+with draw_tab:
+    draw_section(ctx, grids)

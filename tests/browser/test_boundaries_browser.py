@@ -1,0 +1,64 @@
+"""Drawing a grid's boundary in Chromium: the Leaflet.draw toolbar (served from static/) draws a
+polygon, the page checks it and saves it as the grid's boundary, and the grid map then draws the
+new shape. No request leaves 127.0.0.1."""
+
+import json
+
+import pytest
+from shapely.geometry import shape
+from sqlalchemy import select
+
+from gongzhi.db import get_engine, read_session
+from gongzhi.domain import AreaLevel
+from gongzhi.i18n import translate
+from gongzhi.models import Area
+from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def _draw_frame(page):
+    return frame_with(page, ".leaflet-draw-draw-polygon")
+
+
+def _grid(app_server, code=None) -> Area:
+    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+        query = select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)
+        return session.execute(query.where(Area.code == code) if code else query).scalars().first()
+
+
+def test_a_drawn_polygon_is_saved_as_the_grids_boundary(app_server, page):
+    grid = _grid(app_server)
+    sign_in(page.page, app_server.url, "committee")
+    open_from_menu(page.page, translate("en", "nav.boundaries"))
+    page.page.get_by_role("tab", name=translate("en", "boundaries.tab_draw")).click()
+    wait_for_app(page.page)
+    frame = _draw_frame(page.page)
+    page.page.wait_for_timeout(1000)
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    box = frame.locator(".leaflet-container").bounding_box()
+    # A square in the middle of the map, closed by clicking the first corner again.
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(cx - 60, cy - 60), (cx + 60, cy - 60), (cx + 60, cy + 60), (cx - 60, cy + 60), (cx - 60, cy - 60)]
+    for x, y in corners:
+        page.page.mouse.click(x, y)
+        page.page.wait_for_timeout(300)
+    save = page.page.get_by_role("button", name=translate("en", "boundaries.save_drawn", grid=f"{grid.code} {grid.name}"))
+    save.wait_for(timeout=30_000)
+    save_screenshot(page.page, "boundary_drawn")
+    before = shape(json.loads(grid.boundary))
+    save.click()
+    page.page.get_by_text(translate("en", "boundaries.saved", count=1)).wait_for(timeout=30_000)
+    after = shape(json.loads(_grid(app_server, grid.code).boundary))
+    assert after.geom_type == "Polygon" and len(after.exterior.coords) == 5
+    assert not after.equals(before) and after.is_valid and after.exterior.is_ccw
+
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
+    for _ in range(60):
+        frames = [f for f in page.page.frames if f.locator(f"path.gongzhi-grid[data-grid-code='{grid.code}']").count()]
+        if frames:
+            break
+        page.page.wait_for_timeout(500)
+    assert frames, "the grid map does not draw the grid"
+    save_screenshot(page.page, "boundary_on_grid_map")
+    assert page.external_requests() == [], page.external_requests()
