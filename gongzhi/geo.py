@@ -13,6 +13,12 @@ from shapely.geometry.base import BaseGeometry
 DISPLAY_TOLERANCE = 0.00002
 # Six decimals of a degree are ~0.1 m, finer than any boundary is drawn.
 COORDINATE_DECIMALS = 6
+# A map showing the whole area is ~1,000 px across: an edge moved by 1/2,000 of the area's extent
+# moves by half a pixel at that view. So a district of 1,000 grids (~15 km) is simplified to ~7 m,
+# while a community (~1 km) keeps DISPLAY_TOLERANCE.
+DISPLAY_DETAIL = 2000
+# Five decimals (~1 m) are enough once the tolerance is several metres, and shorter to send.
+COARSE_TOLERANCE = 0.00005
 
 Bounds = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat)
 
@@ -42,21 +48,31 @@ def parse_boundary(geojson_text: str | None) -> BaseGeometry | None:
     return geometry
 
 
-def _rounded(coordinates):
+def _rounded(coordinates, decimals: int = COORDINATE_DECIMALS):
     if isinstance(coordinates[0], (int, float)):
-        return [round(value, COORDINATE_DECIMALS) for value in coordinates]
-    return [_rounded(part) for part in coordinates]
+        return [round(value, decimals) for value in coordinates]
+    return [_rounded(part, decimals) for part in coordinates]
+
+
+def display_tolerance(bounds: Bounds | None) -> float:
+    """The simplification tolerance (degrees) for showing everything within `bounds` at once:
+    DISPLAY_TOLERANCE, or coarser for areas large enough that it would not show (DISPLAY_DETAIL)."""
+    if bounds is None:
+        return DISPLAY_TOLERANCE
+    extent = max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    return max(DISPLAY_TOLERANCE, extent / DISPLAY_DETAIL)
 
 
 def simplify_for_display(geometry: BaseGeometry, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:
     """A GeoJSON geometry dict: simplified (topology preserved, so it stays valid) and snapped to
-    COORDINATE_DECIMALS; None if nothing of it is left."""
+    COORDINATE_DECIMALS (one fewer from COARSE_TOLERANCE on); None if nothing of it is left."""
+    decimals = COORDINATE_DECIMALS - 1 if tolerance >= COARSE_TOLERANCE else COORDINATE_DECIMALS
     simplified = geometry.simplify(tolerance, preserve_topology=True)
-    snapped = shapely.set_precision(simplified, 10 ** -COORDINATE_DECIMALS)
+    snapped = shapely.set_precision(simplified, 10 ** -decimals)
     if snapped.is_empty:
         return None
     data = mapping(snapped)
-    return {"type": data["type"], "coordinates": _rounded(data["coordinates"])}
+    return {"type": data["type"], "coordinates": _rounded(data["coordinates"], decimals)}
 
 
 def display_geometry(geojson_text: str | None, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:

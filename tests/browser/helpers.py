@@ -57,3 +57,20 @@ def frame_with(page, selector: str, *, tries: int = 120):
                 continue
         page.wait_for_timeout(500)
     raise AssertionError(f"no frame contains {selector!r}")
+
+
+def bare_spot(path) -> dict:
+    """A point of the polygon (relative to its box) where nothing on the map covers it."""
+    spot = path.evaluate("""(path) => {
+        const box = path.getBoundingClientRect();
+        for (const fy of [0.5, 0.35, 0.65, 0.2, 0.8]) {
+            for (const fx of [0.5, 0.35, 0.65, 0.2, 0.8]) {
+                if (document.elementFromPoint(box.left + box.width * fx, box.top + box.height * fy) === path) {
+                    return {x: box.width * fx, y: box.height * fy};
+                }
+            }
+        }
+        return null;
+    }""")
+    assert spot is not None, "the polygon is covered everywhere"
+    return spot

@@ -17,7 +17,7 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in
+from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in
 from tests.pages.test_injection import PAYLOAD
 
 pytestmark = pytest.mark.browser
@@ -56,23 +56,6 @@ def payload_elements(page) -> int:
     return found
 
 
-def _bare_spot(path) -> dict:
-    """A point of the polygon (relative to its box) where nothing on the map covers it."""
-    spot = path.evaluate("""(path) => {
-        const box = path.getBoundingClientRect();
-        for (const fy of [0.5, 0.35, 0.65, 0.2, 0.8]) {
-            for (const fx of [0.5, 0.35, 0.65, 0.2, 0.8]) {
-                if (document.elementFromPoint(box.left + box.width * fx, box.top + box.height * fy) === path) {
-                    return {x: box.width * fx, y: box.height * fy};
-                }
-            }
-        }
-        return null;
-    }""")
-    assert spot is not None, "the polygon is covered everywhere"
-    return spot
-
-
 def test_payloads_run_no_script_anywhere(poisoned_server, page):
     dialogs: list[str] = []
     page.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -83,7 +66,7 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     frame = frame_with(page.page, "path.gongzhi-grid")
     polygon = frame.locator("path.gongzhi-grid").first
     # The grid's middle carries its label point, where issue and event markers sit: point at bare polygon.
-    spot = _bare_spot(polygon)
+    spot = bare_spot(polygon)
     polygon.hover(position=spot)
     polygon.click(position=spot)
     frame.locator(".gongzhi-tooltip").first.wait_for(timeout=10_000)

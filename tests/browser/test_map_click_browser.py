@@ -1,0 +1,91 @@
+"""Clicking a grid on the map selects it across the app, in the real app and a real Chromium:
+the map page's panel names the grid, and the issues page opens filtered to it (sidebar filter,
+and every listed issue in that grid, as many as the core query lists for it)."""
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import select
+
+from components.filters import period_bounds
+from gongzhi.clock import today
+from gongzhi.db import get_engine, read_session
+from gongzhi.domain import AreaLevel
+from gongzhi.i18n import translate
+from gongzhi.models import Area
+from gongzhi.queries.issues import list_issues
+from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in
+
+pytestmark = pytest.mark.browser
+GRID_CODE_SUFFIX = "G05"
+
+
+def _grid_ending_with(app_server, suffix: str) -> Area:
+    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+        grids = session.execute(select(Area).where(
+            Area.level == AreaLevel.GRID, Area.deleted_at.is_(None), Area.code.endswith(suffix))).scalars().all()
+        assert len(grids) == 1, [grid.code for grid in grids]
+        session.expunge(grids[0])
+        return grids[0]
+
+
+def _issues_listed_by_default(app_server, grid_id: int):
+    """What the issues page lists for the grid with its default filters (last 12 months, every
+    state and category, open issues kept), as the core query returns it."""
+    period = period_bounds("period_12m", on=today())
+    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+        return list_issues(session=session, grid_id=grid_id, start=period.start, end=period.end,
+                           include_open=True, may_see_personal_data=True)
+
+
+def _column_cells(page, table, header: str) -> list[str]:
+    """The texts of one column in the rows the data frame has drawn (it is virtualised, so only
+    the first rows on screen). The canvas grid keeps an accessible table with the cell texts."""
+    headers = table.locator("[role='columnheader']").all_inner_texts()
+    column = [text.strip() for text in headers].index(header)
+    cells = table.locator(f"[role='gridcell'][aria-colindex='{column + 1}']")
+    return [text.strip() for text in cells.all_inner_texts()]
+
+
+def test_clicking_a_grid_filters_the_issues_page(app_server, page):
+    grid = _grid_ending_with(app_server, GRID_CODE_SUFFIX)
+    expected = _issues_listed_by_default(app_server, grid.id)
+    assert len(expected) > 0  # otherwise the list check below would prove nothing
+
+    sign_in(page.page, app_server.url, "committee")
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
+    frame = frame_with(page.page, "path.gongzhi-grid")
+    polygon = frame.locator(f"path.gongzhi-grid[data-grid-code='{grid.code}']")
+    assert polygon.count() == 1
+    # The grid's middle carries its label and issue markers: click where the polygon itself is.
+    # The first click into the freshly loaded map frame reaches no Leaflet handler in headless
+    # Chromium (window.__GLOBAL_DATA__.last_object_clicked_count stays 0), so one more is allowed.
+    spot = bare_spot(polygon)
+    panel_title = page.page.locator("[data-testid='stMain'] h3").filter(
+        has_text=translate("en", "map.panel_title", name=grid.name, code=grid.code))
+    for _attempt in range(2):
+        polygon.click(position=spot, force=True)
+        try:
+            panel_title.wait_for(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    assert panel_title.count() == 1
+    save_screenshot(page.page, "map_click_selected")
+
+    open_from_menu(page.page, translate("en", "nav.issues"))
+    sidebar_grid = page.page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+        has_text=translate("en", "common.grid"))
+    # The chosen option is shown as the value of the select box's input.
+    assert sidebar_grid.locator("input").input_value() == grid.name
+
+    table = page.page.locator("[data-testid='stDataFrame']").first
+    table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
+    grid_cells = _column_cells(page.page, table, translate("en", "issues.col_grid"))
+    id_cells = _column_cells(page.page, table, translate("en", "issues.col_id"))
+    assert grid_cells and set(grid_cells) == {grid.name}
+    # The first rows drawn are the newest issues of the grid, in the core query's order.
+    assert [int(text) for text in id_cells] == [int(i) for i in expected["id"][:len(id_cells)]]
+    # The accessible table counts all rows (header included), drawn or not.
+    assert int(table.locator("[role='grid']").get_attribute("aria-rowcount")) == len(expected) + 1
+    save_screenshot(page.page, "map_click_issues")
+    assert page.external_requests() == []
