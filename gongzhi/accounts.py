@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
-from gongzhi.audit import conflict
+from gongzhi.audit import get_for_update
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
-from gongzhi.errors import FieldError, GongzhiError, NotFound, ValidationError
+from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
 from gongzhi.permissions import Actor, Role, require_admin
 
@@ -180,12 +180,7 @@ def create_account(*, session: Session, actor: Actor, username: str, password: s
 
 
 def _account_for_update(session: Session, user_id: int, expected_version: int | None) -> User:
-    user = session.get(User, user_id)
-    if user is None or user.deleted_at is not None:
-        raise NotFound(what="user", id=user_id)
-    if expected_version is not None and user.version != expected_version:
-        raise conflict(session, user, what="user")
-    return user
+    return get_for_update(session, User, user_id, expected_version, what="user")
 
 
 def update_account(*, session: Session, actor: Actor, user_id: int, role: str, display_name: str,

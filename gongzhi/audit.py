@@ -9,7 +9,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session as OrmSession
 
 from gongzhi.clock import now
-from gongzhi.errors import Conflict
+from gongzhi.errors import Conflict, NotFound
 from gongzhi.models import AuditEntry, LoginAttempt, Revision
 from gongzhi.queries.audit import last_change
 
@@ -109,6 +109,22 @@ def conflict(session, record, *, what: str) -> Conflict:
         return Conflict("errors.conflict_unknown", what=what, id=record_id)
     who, at = change
     return Conflict(what=what, id=record_id, who=who, when=at.strftime("%Y-%m-%d %H:%M"))
+
+
+def check_version(session, record, expected_version: int | None, *, what: str) -> None:
+    """Refuse a save made on an older copy than `record` (None: the caller has no copy to compare)."""
+    if expected_version is not None and record.version != expected_version:
+        raise conflict(session, record, what=what)
+
+
+def get_for_update(session, model, record_id: int, expected_version: int | None, *, what: str):
+    """The live record a save is about to change: NotFound when it is missing or soft-deleted, a
+    Conflict naming who and when when it moved on since the user's copy."""
+    record = session.get(model, record_id)
+    if record is None or getattr(record, "deleted_at", None) is not None:
+        raise NotFound(what=what, id=record_id)
+    check_version(session, record, expected_version, what=what)
+    return record
 
 
 def stale_conflict(session, writes) -> Conflict:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from gongzhi.audit import conflict
+from gongzhi.audit import get_for_update
 from gongzhi.clock import now
 from gongzhi.domain import (
     ISSUE_CATEGORIES,
@@ -17,7 +17,7 @@ from gongzhi.domain import (
     IssueState,
     RejectReason,
 )
-from gongzhi.errors import FieldError, IllegalTransition, NotFound, ValidationError
+from gongzhi.errors import FieldError, IllegalTransition, ValidationError
 from gongzhi.models import Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, require_rating, require_write
 from gongzhi.privacy import contains_national_id
@@ -49,12 +49,7 @@ def allowed_moves(state: str) -> tuple[IssueState, ...]:
 
 
 def get_issue_for_update(session: Session, issue_id: int, expected_version: int | None) -> Issue:
-    issue = session.get(Issue, issue_id)
-    if issue is None or issue.deleted_at is not None:
-        raise NotFound(what="issue", id=issue_id)
-    if expected_version is not None and issue.version != expected_version:
-        raise conflict(session, issue, what="issue")
-    return issue
+    return get_for_update(session, Issue, issue_id, expected_version, what="issue")
 
 
 def _check_allowed(issue: Issue, to_state: IssueState) -> None:

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, SQLModel
 
-from gongzhi.audit import conflict
+from gongzhi.audit import get_for_update
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel, EventKind
-from gongzhi.errors import FieldError, NotFound, ValidationError
+from gongzhi.errors import FieldError, ValidationError
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
 from gongzhi.permissions import Actor, require_write
 from gongzhi.privacy import contains_national_id
@@ -121,12 +121,7 @@ def create_event(*, session: Session, actor: Actor, data: EventCreate) -> Event:
 
 
 def get_event_for_update(session: Session, event_id: int, expected_version: int | None) -> Event:
-    event = session.get(Event, event_id)
-    if event is None or event.deleted_at is not None:
-        raise NotFound(what="event", id=event_id)
-    if expected_version is not None and event.version != expected_version:
-        raise conflict(session, event, what="event")
-    return event
+    return get_for_update(session, Event, event_id, expected_version, what="event")
 
 
 def _attendance_rows(session: Session, event_id: int) -> dict[int, Attendance]:

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from gongzhi.audit import conflict
+from gongzhi.audit import get_for_update
 from gongzhi.domain import IssueState, MeetingKind, MeetingStatus
-from gongzhi.errors import FieldError, GongzhiError, NotFound, ValidationError
+from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.models import AgendaItem, Issue, Meeting
 from gongzhi.permissions import Actor, require_write
 from gongzhi.privacy import contains_national_id
@@ -64,11 +64,7 @@ def plan_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> Meet
 
 
 def _planned_meeting(session: Session, meeting_id: int, expected_version: int | None) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.deleted_at is not None:
-        raise NotFound(what="meeting", id=meeting_id)
-    if expected_version is not None and meeting.version != expected_version:
-        raise conflict(session, meeting, what="meeting")
+    meeting = get_for_update(session, Meeting, meeting_id, expected_version, what="meeting")
     if meeting.status != MeetingStatus.PLANNED:
         # A held meeting's agenda is the record of what was discussed.
         raise GongzhiError("meetings.error_meeting_held", title=meeting.title)
@@ -112,11 +108,7 @@ def remove_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int,
                        expected_version: int | None = None) -> None:
     """Take an undecided item off a planned meeting's agenda; the items after it move up one place."""
     require_write(actor, grid_id=None)
-    item = session.get(AgendaItem, agenda_item_id)
-    if item is None:
-        raise NotFound(what="agenda item", id=agenda_item_id)
-    if expected_version is not None and item.version != expected_version:
-        raise conflict(session, item, what="agenda item")
+    item = get_for_update(session, AgendaItem, agenda_item_id, expected_version, what="agenda item")
     _planned_meeting(session, item.meeting_id, None)
     if item.decision is not None:
         raise GongzhiError("meetings.error_item_decided")

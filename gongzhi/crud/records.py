@@ -4,7 +4,7 @@ trail records both as "soft_delete" / "restore" (gongzhi.audit)."""
 
 from sqlmodel import Session
 
-from gongzhi.audit import conflict
+from gongzhi.audit import check_version
 from gongzhi.clock import now
 from gongzhi.errors import GongzhiError, NotFound, PermissionDenied
 from gongzhi.permissions import Actor, Role, require_write
@@ -38,8 +38,7 @@ def soft_delete(*, session: Session, actor: Actor, kind: str, record_id: int, ex
     if record is None or record.deleted_at is not None:
         raise NotFound(what=kind, id=record_id)
     require_write(actor, grid_id=record.grid_id if kind in GRID_KINDS else None)
-    if expected_version is not None and record.version != expected_version:
-        raise conflict(session, record, what=kind)
+    check_version(session, record, expected_version, what=kind)
     record.deleted_at = now()
     session.add(record)
     session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
-from gongzhi.audit import conflict
+from gongzhi.audit import check_version
 from gongzhi.clock import today
 from gongzhi.domain import VOLUNTEER_SKILLS, AreaLevel, OrgKind, VolunteerStatus
 from gongzhi.errors import FieldError, NotFound, ValidationError
@@ -181,8 +181,7 @@ def update_volunteer(*, session: Session, actor: Actor, volunteer_id: int, data:
     volunteer since, nothing is written and Conflict says so."""
     volunteer = _get_volunteer(session, volunteer_id)
     require_write(actor, grid_id=volunteer.grid_id)
-    if expected_version is not None and volunteer.version != expected_version:
-        raise conflict(session, volunteer, what="volunteer")
+    check_version(session, volunteer, expected_version, what="volunteer")
     errors: list[FieldError] = []
     checked = _check_common(session, data, errors, volunteer_id=volunteer_id)
     if errors:
