@@ -157,6 +157,13 @@ def language_switch(ctx: PageContext) -> None:
     )
 
 
+def admins_only(ctx: PageContext) -> None:
+    """For an admin page: the menu offers it to admins only; the page refuses anyone else all the same."""
+    if ctx.actor is None or ctx.actor.role != Role.ADMIN:
+        st.error(ctx.t("common.admins_only"))
+        st.stop()
+
+
 def sign_out() -> None:
     st.session_state.pop(USER_KEY, None)
     if oidc_configured() and st.user.is_logged_in:

@@ -5,15 +5,11 @@ import streamlit as st
 
 from components.account_admin import account_panel, accounts_section, choose_account, create_account_form
 from components.forms import show_flash
-from components.page_setup import context
-from gongzhi.permissions import Role
+from components.page_setup import admins_only, context
 
 ctx = context()
 st.title(ctx.t("nav.accounts"))
-# The menu offers this page to admins only; the page (and the core) refuse anyone else all the same.
-if ctx.actor is None or ctx.actor.role != Role.ADMIN:
-    st.error(ctx.t("accounts.admins_only"))
-    st.stop()
+admins_only(ctx)
 show_flash()
 st.caption(ctx.t("accounts.intro"))
 accounts = accounts_section(ctx)

@@ -6,15 +6,11 @@ import streamlit as st
 from components.audit_view import audit_filters, deleted_section, entries_section
 from components.filters import period_filter
 from components.forms import show_flash
-from components.page_setup import context
-from gongzhi.permissions import Role
+from components.page_setup import admins_only, context
 
 ctx = context()
 st.title(ctx.t("nav.audit"))
-# The menu offers this page to admins only; the page refuses anyone else all the same.
-if ctx.actor is None or ctx.actor.role != Role.ADMIN:
-    st.error(ctx.t("audit.admins_only"))
-    st.stop()
+admins_only(ctx)
 show_flash()
 st.caption(ctx.t("audit.intro"))
 period = period_filter(ctx)
