@@ -31,6 +31,7 @@ PAGES = [
     PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
     PageEntry("pages/audit.py", "nav.audit", ":material/history:", "audit", ADMINS),
     PageEntry("pages/accounts.py", "nav.accounts", ":material/manage_accounts:", "accounts", ADMINS),
+    PageEntry("pages/backups.py", "exports.nav_title", ":material/backup:", "backups", ADMINS),
     PageEntry("pages/boundaries.py", "nav.boundaries", ":material/polyline:", "boundaries",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),

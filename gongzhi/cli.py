@@ -156,9 +156,176 @@ def _add_create_user(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=cmd_create_user)
 
 
+# -- backup / restore ---------------------------------------------------------------------------
+
+_POSTGRES_BACKUP = ("{where} is not a SQLite database. Back PostgreSQL up with pg_dump and restore it with "
+                    "pg_restore, e.g. `pg_dump --format=custom --file=gongzhi.dump \"$DATABASE_URL\"` and "
+                    "`pg_restore --clean --if-exists --dbname=\"$DATABASE_URL\" gongzhi.dump` (see the README).")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi import backup
+    from gongzhi.config import database_url
+
+    url = args.database_url or database_url()
+    if backup.sqlite_path(url) is None:
+        print(_POSTGRES_BACKUP.format(where=make_url(url).render_as_string(hide_password=True)), file=sys.stderr)
+        return EXIT_FAILED
+    result = backup.backup(url, Path(args.file) if args.file else None, keep=args.keep)
+    print(f"Backed up {_shown_url(_engine(args))} to {result.path} ({result.size} bytes, integrity check ok).")
+    for path in result.removed:
+        print(f"Removed the older backup {path} (--keep {args.keep}).")
+    return EXIT_OK
+
+
+def _add_backup(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "backup", help="back the SQLite database up (consistent while the app writes)",
+        description="Copy the SQLite database with SQLite's online backup API: one consistent state even "
+                    "while the app keeps writing. The copy is checked with PRAGMA integrity_check. Default "
+                    "file: gongzhi-YYYYMMDD-HHMMSS.db in $GONGZHI_BACKUP_DIR (default data/backups). For "
+                    "PostgreSQL use pg_dump.")
+    parser.add_argument("file", nargs="?", default=None, metavar="FILE", help="where to write the backup")
+    parser.add_argument("--keep", type=_positive, default=None, metavar="N",
+                        help="afterwards keep only the N newest backups in that file's directory")
+    parser.set_defaults(handler=cmd_backup)
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi import backup
+    from gongzhi.config import database_url
+
+    url = args.database_url or database_url()
+    if backup.sqlite_path(url) is None:
+        print(_POSTGRES_BACKUP.format(where=make_url(url).render_as_string(hide_password=True)), file=sys.stderr)
+        return EXIT_FAILED
+    get_engine(url).dispose()  # this process holds no connection while the file is replaced
+    result = backup.restore(url, Path(args.file))
+    if result.previous_saved_to is not None:
+        print(f"Saved the database as it was to {result.previous_saved_to}.")
+    print(f"Restored {_shown_url(_engine(args))} from {result.restored_from} (integrity check ok).")
+    return EXIT_OK
+
+
+def _add_restore(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "restore", help="replace the SQLite database with a backup (checked first, current one kept)",
+        description="Check FILE (PRAGMA integrity_check, and that it holds Gongzhi's tables), back the "
+                    "current database up into the backup directory, then replace the database with FILE. "
+                    "Refuses, changing nothing, a file that is missing, damaged or not a Gongzhi database. "
+                    "For PostgreSQL use pg_restore.")
+    parser.add_argument("file", metavar="FILE", help="the backup to restore")
+    parser.set_defaults(handler=cmd_restore)
+
+
+# -- open311 ------------------------------------------------------------------------------------
+
+
+def _open311_format(path: str, given: str | None) -> str:
+    if given:
+        return given
+    return "xml" if path.lower().endswith(".xml") else "json"
+
+
+def cmd_open311_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi import open311
+
+    fmt = _open311_format(args.file, args.format)
+    if args.services:
+        items, kind = open311.service_list(lang=args.lang), "services"
+    else:
+        engine = _engine(args)
+        init_db(engine)
+        with read_session(engine) as session:
+            items, kind = open311.service_requests(session=session, lang=args.lang), "requests"
+    Path(args.file).write_bytes(open311.render(items, fmt, kind=kind))
+    what = "services" if args.services else "service requests"
+    print(f"Wrote {len(items)} GeoReport v2 {what} ({fmt.upper()}) to {args.file}.")
+    return EXIT_OK
+
+
+def _add_open311_export(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "open311-export", help="write issues as Open311 GeoReport v2 service requests (or the service list)",
+        description="Write every issue as an Open311 GeoReport v2 service request (no personal data), or "
+                    "with --services the issue categories as the service list; JSON, or XML when FILE "
+                    "ends in .xml or --format xml is given.")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--services", action="store_true", help="write the service list instead")
+    parser.add_argument("--format", choices=["json", "xml"], default=None)
+    parser.add_argument("--lang", choices=["zh-CN", "en"], default="zh-CN", help="language of names and notes")
+    parser.set_defaults(handler=cmd_open311_export)
+
+
+def cmd_open311_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi import open311
+
+    engine = _engine(args)
+    init_db(engine)
+    data = Path(args.file).read_bytes()
+    try:
+        with write_session(engine, actor=SYSTEM_ACTOR) as session:
+            result = open311.import_requests(session=session, actor=SYSTEM_ACTOR, data=data)
+            if args.dry_run:
+                raise _DryRun(result)
+    except _DryRun as dry:
+        print(f"Dry run: {len(dry.result.created)} issue(s) would be created, "
+              f"{len(dry.result.skipped_closed)} closed request(s) skipped; nothing was written.")
+        return EXIT_OK
+    except open311.Open311ImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  row {problem.row}, {problem.field}: {problem.reason}", file=sys.stderr)
+        return EXIT_FAILED
+    for external_id, issue_id in result.created.items():
+        print(f"{external_id} -> issue #{issue_id}")
+    print(f"Created {len(result.created)} issue(s); skipped {len(result.skipped_closed)} closed request(s).")
+    return EXIT_OK
+
+
+class _DryRun(Exception):
+    """Leaves the write session so that it rolls back, carrying what would have been done."""
+
+    def __init__(self, result):
+        self.result = result
+        super().__init__("dry run")
+
+
+def _add_open311_import(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "open311-import", help="create issues from Open311 GeoReport v2 service requests (JSON or XML)",
+        description="Create an issue for every open GeoReport v2 service request in FILE (closed ones are "
+                    "skipped). The grid is the one holding lat/long, else the one the address names. All or "
+                    "nothing: any invalid row refuses the whole file, with every row's problem printed.")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    parser.set_defaults(handler=cmd_open311_import)
+
+
 # -- the parser ---------------------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_seed, _add_close_unrated, _add_create_user]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_seed, _add_close_unrated, _add_create_user,
+    _add_backup, _add_restore, _add_open311_export, _add_open311_import,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

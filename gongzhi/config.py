@@ -13,6 +13,12 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def backup_dir() -> Path:
+    """Where `python -m gongzhi backup` and the backups page put their files (GONGZHI_BACKUP_DIR)."""
+    configured = os.environ.get("GONGZHI_BACKUP_DIR")
+    return Path(configured) if configured else PROJECT_ROOT / "data" / "backups"
+
+
 def tile_url() -> str | None:
     """Optional XYZ basemap, e.g. a local tile server; none by default so maps work offline."""
     return os.environ.get("GONGZHI_TILE_URL") or None

@@ -4,6 +4,7 @@ population, monthly events and attendance, the upcoming and past events, and the
 import streamlit as st
 
 from components.data import query
+from components.downloads import event_downloads
 from components.event_forms import (
     attendance_form,
     create_event_form,
@@ -49,6 +50,7 @@ with upcoming_tab:
     event_table(ctx, upcoming, past=False, empty_message=ctx.t("events.no_upcoming"))
 with past_tab:
     event_table(ctx, past, past=True, empty_message=ctx.t("events.no_past_events"))
+event_downloads(ctx, upcoming, past, period, grid_id)
 
 st.header(ctx.t("events.manage"))
 create_tab, edit_tab, attendance_tab = st.tabs(

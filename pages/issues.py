@@ -4,6 +4,7 @@ and one issue with its timeline and the forms that move it on."""
 import streamlit as st
 
 from components.data import query
+from components.downloads import list_downloads
 from components.filters import grid_filter, period_filter
 from components.forms import show_flash
 from components.issue_forms import (
@@ -60,6 +61,7 @@ if issues.empty:
     st.info(ctx.t("common.no_data"))
     st.stop()
 issue_table(ctx, issues)
+list_downloads(ctx, "issues", issues)
 
 selected = issue_picker(ctx, issues)
 detail = query(issue_detail, issue_id=selected, may_see_personal_data=ctx.actor.may_see_personal_data)

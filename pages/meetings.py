@@ -4,6 +4,7 @@ with its decisions and votes, attendees and minutes; planning a meeting and its 
 import streamlit as st
 
 from components.data import query
+from components.downloads import meeting_downloads
 from components.filters import period_filter
 from components.forms import show_flash
 from components.meeting_forms import (
@@ -42,6 +43,7 @@ if held.empty:
     st.info(ctx.t("meetings.none_held"))
 else:
     meetings_table(ctx, held)
+meeting_downloads(ctx, planned, held, period)
 
 st.header(ctx.t("meetings.detail_heading"))
 meeting_id = meeting_picker(ctx, planned, held)

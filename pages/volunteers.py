@@ -3,6 +3,7 @@ filters, one volunteer's service records, and the forms to add, edit and log hou
 
 import streamlit as st
 
+from components.downloads import list_downloads
 from components.filters import grid_filter, period_filter
 from components.forms import show_flash
 from components.page_setup import context
@@ -36,6 +37,7 @@ else:
     top_volunteers_table(ctx, period, grid_id)
 
     roster = roster_section(ctx, grid_id)
+    list_downloads(ctx, "volunteers", roster)
     volunteer_id = choose_volunteer(ctx, roster)
     if volunteer_id is not None:
         volunteer_panel(ctx, volunteer_id)
