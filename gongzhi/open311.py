@@ -265,6 +265,12 @@ def _prepare(request: dict[str, str], row: int, grids, problems: list[RowProblem
     return data, reported_at
 
 
+# crud.issues' form fields, named as the GeoReport field they come from.
+_GEOREPORT_FIELD = {"issues.field_title": "description", "issues.field_description": "description",
+                    "issues.field_category": "service_code", "issues.field_grid": "lat/long",
+                    "issues.field_lat": "lat", "issues.field_lon": "long"}
+
+
 def import_requests(*, session: Session, actor: Actor, data: bytes, lang: str = "en") -> ImportResult:
     """Create an issue for every open GeoReport request in the file (closed ones are listed as
     skipped), through crud.create_issue, so the same checks and permissions apply. All or
@@ -287,8 +293,8 @@ def import_requests(*, session: Session, actor: Actor, data: bytes, lang: str = 
         try:
             issue = create_issue(session=session, actor=actor, data=issue_data)
         except ValidationError as error:
-            problems.extend(RowProblem(row, e.field.rsplit(".", 1)[-1], i18n.translate(lang, e.key, **e.params))
-                            for e in error.errors)
+            problems.extend(RowProblem(row, _GEOREPORT_FIELD.get(e.field, e.field),
+                                       i18n.translate(lang, e.key, **e.params)) for e in error.errors)
             continue
         if reported_at is not None:  # keep when it was reported, and the due date that follows from it
             issue.reported_at = reported_at
