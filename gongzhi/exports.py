@@ -366,8 +366,8 @@ def _records_table(name: str, model, records: list) -> tuple[str, bytes]:
 
 def person_archive(*, session: Session, actor: Actor, person_id: int) -> tuple[bytes, dict[str, int]]:
     """Everything held about one person, as a ZIP of CSVs: their person row, volunteer record,
-    service records, attendance, the issues they reported and the ratings of those, their
-    accounts (no password hash) and the audit entries about any of these rows. No other person's
+    service records, attendance, the issues they reported and the ratings of those (and ratings
+    given under their accounts' names), their accounts (no password hash) and the audit entries about any of these rows. No other person's
     row is included. Admins only; audited (`session` must be a write session)."""
     require_admin(actor)
     person = session.get(Person, person_id)
@@ -378,8 +378,10 @@ def person_archive(*, session: Session, actor: Actor, person_id: int) -> tuple[b
     services = _rows(session, ServiceRecord, ServiceRecord.volunteer_id.in_(volunteer_ids))
     attendance = _rows(session, Attendance, Attendance.person_id == person_id)
     issues = _rows(session, Issue, Issue.reporter_id == person_id)
-    ratings = _rows(session, Rating, Rating.issue_id.in_([i.id for i in issues]))
     users = _rows(session, User, User.person_id == person_id)
+    # Ratings of the issues they reported, and those given under one of their accounts' names.
+    ratings = _rows(session, Rating, or_(Rating.issue_id.in_([i.id for i in issues]),
+                                         Rating.rated_by.in_({u.display_name for u in users})))
     event_titles = dict(session.execute(
         select(Event.id, Event.title).where(Event.id.in_([a.event_id for a in attendance]))).all())
     about = [("person", [person_id]), ("volunteer", volunteer_ids), ("servicerecord", [s.id for s in services]),
