@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from gongzhi.clock import now
 from gongzhi.config import backup_dir
 from gongzhi.errors import GongzhiError
 
@@ -65,7 +66,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 def default_backup_path(directory: Path | None = None, *, label: str = "", at: datetime | None = None) -> Path:
     """data/backups/gongzhi-20260315-093000.db (another name if that one exists already)."""
     directory = directory or backup_dir()
-    stamp = (at or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    stamp = (at or now()).strftime("%Y%m%d-%H%M%S")
     stem = f"{BACKUP_PREFIX}{label + '-' if label else ''}{stamp}"
     candidate, counter = directory / f"{stem}{BACKUP_SUFFIX}", 1
     while candidate.exists():
@@ -162,6 +163,7 @@ def restore(database_url: str, source: Path) -> RestoreResult:
     if path.exists() and source.resolve() == path.resolve():
         raise BackupError("exports.restore_same_file", path=str(source))
     previous = backup(database_url, default_backup_path(label="before-restore")).path if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
     revision_before = _revision(path) if path.exists() else 0
     backup_file = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     database = _connect(path)

@@ -8,6 +8,7 @@ Times are local (Asia/Shanghai) and written as W3C/ISO 8601 with their offset (+
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -127,6 +128,11 @@ def service_requests(*, session: Session, lang: str = "zh-CN", start: date | Non
     return requests
 
 
+# Characters XML 1.0 cannot hold at all (control characters other than tab, line feed and return):
+# left out, so that text someone pasted never makes the file ill-formed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _xml(root_tag: str, item_tag: str, items: list[dict[str, Any]]) -> bytes:
     root = ElementTree.Element(root_tag)
     for item in items:
@@ -136,7 +142,7 @@ def _xml(root_tag: str, item_tag: str, items: list[dict[str, Any]]) -> bytes:
             if isinstance(value, bool):
                 child.text = "true" if value else "false"
             elif value is not None:
-                child.text = str(value)
+                child.text = _NOT_XML.sub("", str(value))
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

@@ -215,3 +215,16 @@ def test_the_cli_exports_and_imports(demo, tmp_path, capsys):
     capsys.readouterr()
     assert main(["--database-url", url, "open311-import", str(bad)]) == 1
     assert "row 1, service_code" in capsys.readouterr().err
+
+
+def test_control_characters_someone_pasted_leave_the_xml_well_formed(demo):
+    from gongzhi.crud.issues import IssueCreate, create_issue
+
+    url, connection = demo
+    grid = connection.execute("SELECT id FROM area WHERE level = 'grid' ORDER BY code LIMIT 1").fetchone()[0]
+    with write_session(get_engine(url), actor=ADMIN) as session:
+        issue_id = create_issue(session=session, actor=ADMIN, data=IssueCreate(
+            title="电梯\x0b故障", description="<b>&\x01</b>", category="repairs", grid_id=grid)).id
+    root = SafeElementTree.fromstring(open311.render(requests_of(url), "xml", kind="requests"))
+    request = next(r for r in root if r.find("service_request_id").text == str(issue_id))
+    assert request.find("description").text == "电梯故障\n\n<b>&</b>"
