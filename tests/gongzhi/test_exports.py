@@ -279,3 +279,13 @@ def test_find_people_by_name_or_phone_ending(demo_db):
         assert person_id in set(exports.find_people(session=session, search=name)["id"])
         assert exports.find_people(session=session, search="  ").empty
         assert session.execute(select(AuditEntry.id).where(AuditEntry.action == exports.EXPORT_ACTION)).first() is None
+
+
+def test_the_public_gets_no_names_and_no_phones(demo_db):
+    url, _ = demo_db
+    public = Actor(name="public", role=Role.PUBLIC)
+    name_headers = {translate("en", "volunteers.col_name"), translate("en", "volunteers.col_phone"),
+                    translate("en", "issues.col_reporter")}
+    for kind, fmt, table, data in all_exports(url, public, lang="en"):
+        assert not name_headers & set(table.header), kind
+        assert not FULL_MOBILE.search(file_text(data, fmt)) and "****" not in file_text(data, fmt), kind
