@@ -131,3 +131,29 @@ def test_an_admin_exports_one_persons_data_from_the_page(open_page, demo_url, do
                                   ).fetchone() == ("person", str(person_id), "export")
     finally:
         connection.close()
+
+
+def test_an_admin_imports_open311_requests_from_the_page(open_page, demo_url):
+    connection = sqlite3.connect(demo_url.removeprefix("sqlite:///"))
+    try:
+        grid = connection.execute("SELECT name FROM area WHERE level = 'grid' ORDER BY code LIMIT 1").fetchone()[0]
+        before = connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0]
+        good = {"service_code": "noise", "description": "广场舞音响太吵", "address": grid}
+        bad = {"service_code": "nope", "description": "x", "address": grid}
+        app = open_page(demo_url, "pages/backups.py", role="admin", lang="en")
+        app.file_uploader(key="open311_upload").set_value(
+            ("requests.json", json.dumps([good, bad]).encode(), "application/json")).run()
+        app.button(key="open311_import").click().run()
+        assert not app.exception
+        assert "nothing was written" in app.error[0].value
+        problems = app.dataframe[-1].value
+        assert list(problems[translate("en", "exports.col_row")]) == [2]
+        assert connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0] == before
+        app.file_uploader(key="open311_upload").set_value(
+            ("requests.json", json.dumps([good]).encode(), "application/json")).run()
+        app.button(key="open311_import").click().run()
+        assert not app.exception and not app.error
+        assert app.success[-1].value == translate("en", "exports.open311_imported", created=1, skipped=0)
+        assert connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0] == before + 1
+    finally:
+        connection.close()
