@@ -1,0 +1,43 @@
+"""Downloads in a real Chromium, served by `streamlit run`: the file is made on the click (what
+AppTest cannot do) and is the list as this role may read it."""
+
+import csv
+import io
+import re
+import zipfile
+
+import pytest
+
+from gongzhi.db import get_engine, read_session
+from gongzhi.i18n import translate
+from gongzhi.queries.volunteers import volunteer_roster
+from tests.browser.helpers import open_from_menu, sign_in
+
+pytestmark = pytest.mark.browser
+FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+
+
+def download(page, label: str) -> bytes:
+    with page.expect_download(timeout=60_000) as started:
+        page.get_by_role("button", name=label).click()
+    return open(started.value.path(), "rb").read()
+
+
+def test_a_representative_downloads_the_roster_with_phones_masked(app_server, page):
+    sign_in(page.page, app_server.url, "representative")
+    open_from_menu(page.page, translate("en", "nav.volunteers"))
+    what = translate("en", "exports.kind_volunteers")
+    data = download(page.page, translate("en", "exports.download_csv", what=what))
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+        roster = volunteer_roster(session=session)
+    assert len(rows) - 1 == len(roster) > 0
+    phone = rows[0].index(translate("en", "volunteers.col_phone"))
+    assert all("****" in row[phone] for row in rows[1:] if row[phone])
+    assert not FULL_MOBILE.search(data.decode("utf-8-sig"))
+    workbook = download(page.page, translate("en", "exports.download_xlsx", what=what))
+    with zipfile.ZipFile(io.BytesIO(workbook)) as package:
+        text = "".join(package.read(name).decode("utf-8") for name in package.namelist())
+    assert not FULL_MOBILE.search(text) and "****" in text
+    assert page.external_requests() == []
