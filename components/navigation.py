@@ -33,6 +33,8 @@ PAGES = [
     PageEntry("pages/accounts.py", "nav.accounts", ":material/manage_accounts:", "accounts", ADMINS),
     PageEntry("pages/boundaries.py", "nav.boundaries", ":material/polyline:", "boundaries",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
+    PageEntry("pages/imports.py", "imports.title", ":material/upload_file:", "imports",
+              frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"
