@@ -65,7 +65,8 @@ def export_rows(session: Session, *, kind: str, actor: Actor, lang: str) -> tupl
                 for event, code, host in session.execute(_in_scope(query, Event.grid_id, actor))]
     elif kind == "attendance":
         query = (select(Event.title, Event.starts_at, Person.name, Person.phone)
-                 .join(Event, Event.id == Attendance.event_id).join(Person, Person.id == Attendance.person_id)
+                 .select_from(Attendance).join(Event, Event.id == Attendance.event_id)
+                 .join(Person, Person.id == Attendance.person_id)
                  .where(Event.deleted_at.is_(None)).order_by(Event.starts_at, Event.id, Attendance.id))
         rows = [[title, _minute(starts_at), name, phone(number)]
                 for title, starts_at, name, number in session.execute(_in_scope(query, Event.grid_id, actor))]

@@ -373,7 +373,10 @@ class _AttendanceChecker(_PeopleChecker):
 
     def row(self, number, raw, report):
         values: dict = {"grid": None}
-        _check(report, values, "event_id", self.event, _field(raw, "event"), _field(raw, "event_starts_at"))
+        try:
+            values["event_id"] = self.event(_field(raw, "event"), _field(raw, "event_starts_at"))
+        except parse.CellProblem as problem:
+            report("event", problem)
         _check(report, values, "name", parse.text, _field(raw, "name"), max_length=NAME_MAX, required=True)
         _check(report, values, "phone", parse.phone, _field(raw, "phone"))
         if values.get("phone"):
