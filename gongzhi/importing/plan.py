@@ -37,7 +37,11 @@ class Problem:
     params: dict = field(default_factory=dict)
 
     def reason(self, lang: str) -> str:
-        return i18n.translate(lang, self.key, **self.params)
+        params = dict(self.params)
+        if "fields" in params:  # column codes, named in the reader's language
+            separator = "、" if lang == "zh-CN" else ", "
+            params["fields"] = separator.join(i18n.translate(lang, f"imports.field_{key}") for key in params["fields"])
+        return i18n.translate(lang, self.key, **params)
 
 
 @dataclass
@@ -87,7 +91,7 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
     missing = missing_required(kind, mapping)
     if missing:
         plan.problems.append(Problem(0, "", "imports.problem_missing_columns",
-                                     {"columns": ", ".join(missing)}))
+                                     {"fields": tuple(missing)}))
         return plan
     if actor.role not in (Role.ADMIN, Role.COMMITTEE, Role.LEADER) or (actor.role == Role.LEADER and not actor.grid_ids):
         plan.problems.append(Problem(0, "", "imports.problem_not_allowed"))

@@ -106,7 +106,8 @@ def test_every_problem_is_reported_by_row_and_column_in_both_languages_and_nothi
 
 def test_missing_required_columns_refuse_the_file(db_url, community):
     plan = _plan(db_url, "volunteers", csv_bytes(["姓名", "技能"], [["张伟", "急救"]], encoding="utf-8"))
-    assert [(p.row, p.key, p.params) for p in plan.problems] == [(0, "imports.problem_missing_columns", {"columns": "grid"})]
+    assert [(p.row, p.key, p.params) for p in plan.problems] == [(0, "imports.problem_missing_columns", {"fields": ("grid",)})]
+    assert plan.problems[0].reason("en") == "Required columns missing: Grid (choose them in the column mapping)"
 
 
 def test_duplicates_in_the_file_and_in_the_database_are_flagged_then_skipped_or_updated(db_url, community):
