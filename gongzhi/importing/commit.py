@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from gongzhi.audit import NOT_AUDITED
@@ -109,13 +109,26 @@ class _Writer:
         Each row gets its audit entry, as the flush hook would write it."""
         ids: list[int] = []
         table = model.__table__
+        connection = self.session.connection()
+        # SQLite cannot return the new ids of a batch in order, so it would insert row by row; but
+        # this transaction began IMMEDIATE and holds the only write lock, so ids after the current
+        # maximum are ours to give. Other databases return them in order from batched INSERTs.
+        next_id = None
+        if connection.dialect.name == "sqlite":
+            next_id = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one() + 1
         for start in range(0, len(rows), WRITE_CHUNK):
             chunk = rows[start:start + WRITE_CHUNK]
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            new_ids = list(self.session.connection().execute(statement, chunk).scalars())
+            if next_id is not None:
+                new_ids = list(range(next_id, next_id + len(chunk)))
+                next_id += len(chunk)
+                chunk = [{**row, "id": new_id} for row, new_id in zip(chunk, new_ids, strict=True)]
+                connection.execute(insert(table), chunk)
+            else:
+                statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                new_ids = list(connection.execute(statement, chunk).scalars())
             ids.extend(new_ids)
             if table.name not in NOT_AUDITED:
-                self.session.connection().execute(insert(AuditEntry.__table__), [
+                connection.execute(insert(AuditEntry.__table__), [
                     {"at": self.at, "actor": self.actor.name, "actor_role": self.actor.role.value,
                      "table_name": table.name, "record_id": str(new_id), "action": "insert", "before": None,
                      "after": json.dumps({name: _plain(value) for name, value in {**row, "id": new_id}.items()},

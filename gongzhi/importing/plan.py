@@ -110,7 +110,7 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
         if number in formula_cells:
             plan.problems.append(Problem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
             continue
-        records.append((number, {key: cells[index_of[header]] for key, header in header_of.items()}))
+        records.append((number, {key: parse.unneutralised(cells[index_of[header]]) for key, header in header_of.items()}))
     checker = _CHECKERS[kind](session, actor, records)
     for number, raw in records:
         problems: list[Problem] = []

@@ -120,20 +120,47 @@ def _check_workbook_zip(data: bytes) -> zipfile.ZipFile:
         raise FileRefused("imports.refused_macros")
     if not declared & _WORKBOOK_TYPES:
         raise FileRefused("imports.refused_not_workbook", name="")
-    # Every XML part goes through defusedxml first: openpyxl must never meet a DTD or an entity.
+    # Every XML part's prolog goes through defusedxml first: openpyxl must never meet a DTD or an
+    # entity declaration (they can only come before the root element, so the rest is not parsed).
     for name in names:
         if name.lower().endswith((".xml", ".rels")):
-            _parse_xml(archive, name)
+            _check_prolog(archive, name)
     return archive
 
 
-def _parse_xml(archive: zipfile.ZipFile, name: str):
+class _RootReached(Exception):
+    pass
+
+
+class _StopAtRoot:
+    def start(self, tag, attributes):
+        raise _RootReached
+
+    def close(self):
+        return None
+
+
+def _check_prolog(archive: zipfile.ZipFile, name: str) -> None:
+    parser = SafeElementTree.DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True)
     try:
         with archive.open(name) as part:
-            return SafeElementTree.parse(part, forbid_dtd=True)
+            while chunk := part.read(65536):
+                parser.feed(chunk)
+            parser.close()
+    except _RootReached:
+        return
     except Exception as error:  # defusedxml's DTD/entity errors, malformed XML, bad zip data
         if error.__class__.__module__.startswith("defusedxml"):
             raise FileRefused("imports.refused_xml_bomb") from error
+        raise FileRefused("imports.refused_not_workbook", name="") from error
+
+
+def _parse_xml(archive: zipfile.ZipFile, name: str):
+    _check_prolog(archive, name)
+    try:
+        with archive.open(name) as part:
+            return SafeElementTree.parse(part, forbid_dtd=True)
+    except Exception as error:
         raise FileRefused("imports.refused_not_workbook", name="") from error
 
 

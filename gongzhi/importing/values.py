@@ -22,12 +22,17 @@ class CellProblem(ValueError):
 # A cell that a spreadsheet would run as a formula is refused rather than stored: '=' and '@'
 # always, '+' and '-' when a word or call follows (a negative number or '- item' stays text).
 _FORMULA = re.compile(r"^(?:[=@]|[+\-][^\s\d.])")
-# Our own exports put an apostrophe before such text (gongzhi.spreadsheet.neutralise).
+# Exports (gongzhi.spreadsheet.neutralise) put an apostrophe before such text, as one types it in
+# Excel to keep "+86 138…" as text; it is not part of the value.
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
 
 
+def unneutralised(raw: str) -> str:
+    return _NEUTRALISED.sub("", raw)
+
+
 def text(raw: str, *, max_length: int, required: bool = False) -> str:
-    value = unicodedata.normalize("NFC", _NEUTRALISED.sub("", raw)).strip()
+    value = unicodedata.normalize("NFC", raw).strip()
     if not value:
         if required:
             raise CellProblem("imports.reason_required")
