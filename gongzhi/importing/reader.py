@@ -21,7 +21,7 @@ from gongzhi.errors import GongzhiError
 
 # Encodings a user may choose when detection is not sure (what Excel writes on Chinese and
 # English Windows, and on a Mac).
-ENCODINGS = ("utf-8", "gb18030", "big5", "utf-16")
+ENCODINGS = ("utf-8", "gb18030", "big5", "utf-16", "cp1252")
 _CHINESE_ENCODINGS = {"gb18030", "gbk", "gb2312", "hz", "cp936"}
 # Uncompressed limits for an XLSX: a workbook whose parts expand past these is a zip bomb, not a roster.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024

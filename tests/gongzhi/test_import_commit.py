@@ -283,3 +283,12 @@ def test_events_import_checks_times_kind_and_host(db_url, community):
         ("类型", "imports.reason_unknown_choice"), ("主办单位", "imports.reason_unknown_organisation"),
         ("结束时间", "imports.reason_end_before_start")]
     assert _count(db_url, Event) == 1
+
+
+def test_formula_cells_of_an_xlsx_are_refused_by_row_and_column(db_url, community):
+    rows = [["张伟", "13800138000", "G01", "", "", "=HYPERLINK(\"http://evil.example\",\"点我\")"],
+            ["李娜", "13900139000", "G01", "", "", "@SUM(1+1)"]]
+    plan = _plan(db_url, "volunteers", xlsx_bytes(ROSTER_HEADER, rows), name="a.xlsx")
+    assert [(p.row, p.column, p.key) for p in plan.problems] == [
+        (2, "备注", "imports.reason_formula"), (3, "备注", "imports.reason_formula")]
+    assert plan.problems[0].reason("en") == "starts like a spreadsheet formula (=, +, -, @): not imported"

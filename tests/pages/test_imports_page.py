@@ -97,3 +97,14 @@ def test_the_menu_offers_the_page_to_those_who_may_write_only():
     offered = {role: "imports" in {entry.url_path for entry in pages_for(Actor("x", role))} for role in Role}
     assert offered == {Role.ADMIN: True, Role.COMMITTEE: True, Role.LEADER: True, Role.REPRESENTATIVE: False,
                        Role.PUBLIC: False}
+
+
+def test_an_encoding_that_cannot_be_told_is_asked_for(open_page, db_url):
+    make_community(db_url)
+    data = "Name,Phone,Grid\r\nJosé Müller,13800138000,G01\r\nZoë Brontë,13900139000,G02\r\n".encode("cp1252")
+    app = _upload(open_page(db_url, PAGE), "roster.csv", data, kind="people")
+    assert any("choose the encoding" in error.value for error in app.error)
+    app.selectbox(key="import_encoding").set_value("cp1252")
+    app.run()
+    assert "File type: CSV; encoding: cp1252; data rows: 2" in [caption.value for caption in app.caption]
+    assert app.dataframe[-1].value["Name"].tolist() == ["José Müller", "Zoë Brontë"]
