@@ -8,7 +8,7 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from components.data import query
 from components.forms import FLASH_KEY, show_flash
@@ -170,6 +170,9 @@ def _commit(ctx: PageContext, kind: str, sheet: Sheet, mapping: dict, on_duplica
         return
     except OperationalError:
         st.error(ctx.t("errors.database_unavailable"))
+        return
+    except IntegrityError:  # a rule of the database the checks missed: nothing was written
+        st.error(ctx.t("errors.generic"))
         return
     st.session_state[FLASH_KEY] = ctx.t("imports.done", inserted=result.inserted, updated=result.updated,
                                         skipped=result.skipped)

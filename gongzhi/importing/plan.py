@@ -10,14 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi import i18n
 from gongzhi.domain import ISSUE_CATEGORIES, VOLUNTEER_SKILLS, AreaLevel, EventKind, VolunteerStatus
 from gongzhi.importing import values as parse
 from gongzhi.importing.reader import Sheet
-from gongzhi.importing.schema import SCHEMAS, missing_required
+from gongzhi.importing.schema import SCHEMAS, is_never_read, missing_required
 from gongzhi.models import Area, Attendance, Event, Issue, Organisation, Person, Volunteer
 from gongzhi.permissions import Actor, Role
 
@@ -82,8 +82,6 @@ class ImportPlan:
 
 
 def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, str | None], actor: Actor) -> ImportPlan:
-    from gongzhi.importing.schema import is_never_read
-
     header_of = {key: header for header, key in mapping.items() if key is not None}
     plan = ImportPlan(kind=kind, mapping=mapping, rows=[], problems=[], total_rows=len(sheet.rows),
                       ignored_columns=[h for h, key in mapping.items() if key is None and not is_never_read(h)],
@@ -217,36 +215,40 @@ class _PeopleChecker(_Checker):
     with_volunteer = False
 
     def prefetch(self, records):
-        self.person_by_phone: dict[str, tuple[int, int | None]] = {}  # phone -> (person id, volunteer id)
+        # phone -> (person id, volunteer id, whether that volunteer record is soft-deleted)
+        self.person_by_phone: dict[str, tuple[int, int | None, bool]] = {}
         for chunk in _chunks(_phones(records)):
-            query = (select(Person.phone, Person.id, Volunteer.id)
-                     .outerjoin(Volunteer, (Volunteer.person_id == Person.id) & Volunteer.deleted_at.is_(None))
+            query = (select(Person.phone, Person.id, Volunteer.id, Volunteer.deleted_at)
+                     .outerjoin(Volunteer, Volunteer.person_id == Person.id)
                      .where(Person.phone.in_(chunk), Person.deleted_at.is_(None)).order_by(Person.id))
-            for phone, person_id, volunteer_id in self.session.execute(query):
-                self.person_by_phone.setdefault(phone, (person_id, volunteer_id))
+            for phone, person_id, volunteer_id, deleted_at in self.session.execute(query):
+                self.person_by_phone.setdefault(phone, (person_id, volunteer_id, deleted_at is not None))
         names = sorted({_field(raw, "name").strip() for _, raw in records if not _field(raw, "phone").strip()})
-        self.person_by_name_grid: dict[tuple, tuple[int, int | None]] = {}
+        self.person_by_name_grid: dict[tuple, tuple[int, int | None, bool]] = {}
         for chunk in _chunks(names):
-            query = (select(Person.name, Person.grid_id, Person.id, Volunteer.id)
-                     .outerjoin(Volunteer, (Volunteer.person_id == Person.id) & Volunteer.deleted_at.is_(None))
+            query = (select(Person.name, Person.grid_id, Person.id, Volunteer.id, Volunteer.deleted_at)
+                     .outerjoin(Volunteer, Volunteer.person_id == Person.id)
                      .where(Person.name.in_(chunk), Person.phone.is_(None), Person.deleted_at.is_(None))
                      .order_by(Person.id))
-            for name, grid_id, person_id, volunteer_id in self.session.execute(query):
-                self.person_by_name_grid.setdefault((name, grid_id), (person_id, volunteer_id))
+            for name, grid_id, person_id, volunteer_id, deleted_at in self.session.execute(query):
+                self.person_by_name_grid.setdefault((name, grid_id), (person_id, volunteer_id, deleted_at is not None))
 
     def person_fields(self, raw, values, report, *, grid_required: bool) -> None:
         _check(report, values, "name", parse.text, _field(raw, "name"), max_length=NAME_MAX, required=True)
         _check(report, values, "phone", parse.phone, _field(raw, "phone"))
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=grid_required)
 
-    def match(self, number: int, values: dict) -> PlannedRow:
+    def match(self, number: int, values: dict, report) -> PlannedRow:
         if values.get("phone"):
             key = ("phone", values["phone"])
             found = self.person_by_phone.get(values["phone"])
         else:
             key = ("name", values.get("name"), values.get("grid"))
             found = self.person_by_name_grid.get(key[1:])
-        person_id, volunteer_id = found or (None, None)
+        person_id, volunteer_id, volunteer_deleted = found or (None, None, False)
+        if self.with_volunteer and volunteer_deleted:
+            # One volunteer record per person: a removed one is restored by an admin, not duplicated.
+            report("name", parse.CellProblem("imports.reason_volunteer_deleted"))
         values["person_id"] = person_id
         existing = volunteer_id if self.with_volunteer else person_id
         return PlannedRow(number, values, key=key, existing_id=existing)
@@ -255,7 +257,7 @@ class _PeopleChecker(_Checker):
         values: dict = {}
         self.person_fields(raw, values, report, grid_required=False)
         _check(report, values, "birth_year", parse.integer, _field(raw, "birth_year"), minimum=1900, maximum=2100)
-        return self.match(number, values)
+        return self.match(number, values, report)
 
 
 class _VolunteerChecker(_PeopleChecker):
@@ -269,7 +271,7 @@ class _VolunteerChecker(_PeopleChecker):
                list(VolunteerStatus), default=VolunteerStatus.ACTIVE.value)
         _check(report, values, "joined_on", parse.day, _field(raw, "joined_on"))
         _check(report, values, "note", parse.text, _field(raw, "note"), max_length=NOTE_MAX)
-        return self.match(number, values)
+        return self.match(number, values, report)
 
 
 # -- grid population ----------------------------------------------------------------------------
@@ -452,6 +454,3 @@ _CHECKERS = {
 }
 assert set(_CHECKERS) == set(SCHEMAS)
 
-
-def count_rows(session: Session, model) -> int:
-    return session.execute(select(func.count()).select_from(model)).scalar_one()

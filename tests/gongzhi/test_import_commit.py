@@ -292,3 +292,13 @@ def test_formula_cells_of_an_xlsx_are_refused_by_row_and_column(db_url, communit
     assert [(p.row, p.column, p.key) for p in plan.problems] == [
         (2, "备注", "imports.reason_formula"), (3, "备注", "imports.reason_formula")]
     assert plan.problems[0].reason("en") == "starts like a spreadsheet formula (=, +, -, @): not imported"
+
+
+def test_a_person_whose_volunteer_record_was_deleted_is_not_registered_twice(db_url, community):
+    from gongzhi.clock import now
+
+    _import(db_url, "volunteers", csv_bytes(ROSTER_HEADER, ROSTER[:1], encoding="utf-8"))
+    with write_session(get_engine(db_url)) as session:
+        session.execute(select(Volunteer)).scalar_one().deleted_at = now()
+    plan = _plan(db_url, "volunteers", csv_bytes(ROSTER_HEADER, ROSTER[:1], encoding="utf-8"))
+    assert [(p.row, p.column, p.key) for p in plan.problems] == [(2, "姓名", "imports.reason_volunteer_deleted")]
