@@ -17,8 +17,8 @@ from sqlmodel import Session
 from gongzhi.audit import NOT_AUDITED
 from gongzhi.clock import now
 from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
-from gongzhi.errors import GongzhiError
-from gongzhi.importing.plan import ImportPlan, PlannedRow, plan_import
+from gongzhi.errors import GongzhiError, PermissionDenied
+from gongzhi.importing.plan import ImportPlan, PlannedRow, Problem, plan_import
 from gongzhi.importing.reader import Sheet
 from gongzhi.importing.schema import remember_mappings
 from gongzhi.models import Area, Attendance, AuditEntry, Event, Issue, Person, TimelineEntry, Volunteer
@@ -57,7 +57,7 @@ def run_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, 
     if plan.refused:
         raise ImportRefused(plan)
     inserts, updates, skipped = _effective_rows(plan, on_duplicate)
-    writer = _Writer(session, actor, total=len(inserts) + len(updates), progress=progress)
+    writer = _Writer(session, actor, plan, total=len(inserts) + len(updates), progress=progress)
     _WRITERS[kind](writer, inserts, updates)
     remember_mappings(session, kind, mapping)
     session.flush()
@@ -94,8 +94,8 @@ def _plain(value):
 
 
 class _Writer:
-    def __init__(self, session: Session, actor: Actor, *, total: int, progress: Progress | None):
-        self.session, self.actor, self.total, self.progress = session, actor, total, progress
+    def __init__(self, session: Session, actor: Actor, plan: ImportPlan, *, total: int, progress: Progress | None):
+        self.session, self.actor, self.plan, self.total, self.progress = session, actor, plan, total, progress
         self.done = 0
         self.at = now()
 
@@ -149,15 +149,28 @@ class _Writer:
         """ORM updates (optimistic version, audit by the flush hook), flushed chunk by chunk. A grid
         leader may change only records of their grids."""
         records = self.load(model, [row.existing_id for row in rows])
+        if model is not Area:  # a grid's own figures: checked as the grid itself, in the plan
+            others = [row for row in rows if not _may_write(self.actor, getattr(records[row.existing_id], "grid_id", None))]
+            if others:
+                grid_header = next((header for header, key in self.plan.mapping.items() if key == "grid"), "")
+                self.plan.problems = [Problem(row.number, grid_header, "imports.reason_existing_not_your_grid")
+                                      for row in others]
+                raise ImportRefused(self.plan)
         for start in range(0, len(rows), WRITE_CHUNK):
             chunk = rows[start:start + WRITE_CHUNK]
             for row in chunk:
                 record = records[row.existing_id]
-                if hasattr(record, "grid_id") and model is not Area:
-                    require_write(self.actor, grid_id=record.grid_id)
                 apply(record, row.values)
             self.session.flush()
             self.step(len(chunk))
+
+
+def _may_write(actor: Actor, grid_id: int | None) -> bool:
+    try:
+        require_write(actor, grid_id=grid_id)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _versioned(values: dict) -> dict:

@@ -302,3 +302,17 @@ def test_a_person_whose_volunteer_record_was_deleted_is_not_registered_twice(db_
         session.execute(select(Volunteer)).scalar_one().deleted_at = now()
     plan = _plan(db_url, "volunteers", csv_bytes(ROSTER_HEADER, ROSTER[:1], encoding="utf-8"))
     assert [(p.row, p.column, p.key) for p in plan.problems] == [(2, "姓名", "imports.reason_volunteer_deleted")]
+
+
+def test_a_grid_leader_may_skip_but_not_update_a_record_of_another_grid(db_url, community):
+    _import(db_url, "volunteers", csv_bytes(ROSTER_HEADER, [["李娜", "13900139000", "G02", "", "", "原来的"]],
+                                            encoding="utf-8"))
+    leader = Actor(name="网格长", role=Role.LEADER, grid_ids=frozenset({community["G01"]}))
+    moved = csv_bytes(ROSTER_HEADER, [["李娜", "13900139000", "G01", "", "", "搬来了"]], encoding="utf-8")
+    with pytest.raises(ImportRefused) as refused:
+        _import(db_url, "volunteers", moved, actor=leader, on_duplicate="update")
+    assert [(p.row, p.column, p.key) for p in refused.value.plan.problems] == \
+        [(2, "所属网格", "imports.reason_existing_not_your_grid")]
+    assert _import(db_url, "volunteers", moved, actor=leader, on_duplicate="skip").skipped == 1
+    with Session(get_engine(db_url)) as session:
+        assert session.execute(select(Volunteer.note)).scalar_one() == "原来的"
