@@ -316,3 +316,13 @@ def test_a_grid_leader_may_skip_but_not_update_a_record_of_another_grid(db_url, 
     assert _import(db_url, "volunteers", moved, actor=leader, on_duplicate="skip").skipped == 1
     with Session(get_engine(db_url)) as session:
         assert session.execute(select(Volunteer.note)).scalar_one() == "原来的"
+
+
+def test_a_grid_leader_exports_their_own_grids_only(db_url, community):
+    _import(db_url, "volunteers", csv_bytes(ROSTER_HEADER, ROSTER, encoding="utf-8"))
+    leader = Actor(name="网格长", role=Role.LEADER, grid_ids=frozenset({community["G02"]}))
+    with read_session(get_engine(db_url)) as session:
+        data = export_file(session, kind="volunteers", fmt="csv", actor=leader, lang="zh-CN")
+        population = export_file(session, kind="population", fmt="csv", actor=leader, lang="zh-CN")
+    assert [cells[0] for _, cells in read_spreadsheet(data, "v.csv").rows] == ["李娜"]
+    assert read_spreadsheet(population, "p.csv").rows == [(2, ["G02", "100", "40"])]
