@@ -95,10 +95,12 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
         plan.problems.append(Problem(0, "", "imports.problem_not_allowed"))
         return plan
     ragged = dict(sheet.ragged)
-    formula_cells = {}
-    for number, index in sheet.formula_cells:
-        formula_cells.setdefault(number, index)
     index_of = {header: position for position, header in enumerate(sheet.headers)}
+    imported = {index_of[header] for header in header_of.values()}
+    formula_cells = {}  # a formula in a column that is not imported (a total, an age) does no harm
+    for number, index in sheet.formula_cells:
+        if index in imported:
+            formula_cells.setdefault(number, index)
     records = []
     for number, cells in sheet.rows:
         if number in ragged:

@@ -288,9 +288,12 @@ def test_events_import_checks_times_kind_and_host(db_url, community):
 def test_formula_cells_of_an_xlsx_are_refused_by_row_and_column(db_url, community):
     rows = [["张伟", "13800138000", "G01", "", "", "=HYPERLINK(\"http://evil.example\",\"点我\")"],
             ["李娜", "13900139000", "G01", "", "", "@SUM(1+1)"]]
-    plan = _plan(db_url, "volunteers", xlsx_bytes(ROSTER_HEADER, rows), name="a.xlsx")
+    header = [*ROSTER_HEADER, "年龄"]  # a computed column the import does not read
+    rows = [[*row, "=YEAR(TODAY())-1956"] for row in rows] + [["王芳", "13700137000", "G01", "", "", "", "=1+1"]]
+    plan = _plan(db_url, "volunteers", xlsx_bytes(header, rows), name="a.xlsx")
     assert [(p.row, p.column, p.key) for p in plan.problems] == [
         (2, "备注", "imports.reason_formula"), (3, "备注", "imports.reason_formula")]
+    assert [row.number for row in plan.rows] == [4]
     assert plan.problems[0].reason("en") == "starts like a spreadsheet formula (=, +, -, @): not imported"
 
 
