@@ -34,6 +34,8 @@ PAGES = [
     PageEntry("pages/backups.py", "exports.nav_title", ":material/backup:", "backups", ADMINS),
     PageEntry("pages/boundaries.py", "nav.boundaries", ":material/polyline:", "boundaries",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
+    PageEntry("pages/imports.py", "imports.title", ":material/upload_file:", "imports",
+              frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"

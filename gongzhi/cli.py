@@ -319,11 +319,175 @@ def _add_open311_import(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     parser.set_defaults(handler=cmd_open311_import)
 
+# -- import / export ----------------------------------------------------------------------------
+
+
+def _cli_actor(args: argparse.Namespace, engine: Engine):
+    """The system actor (an admin: whoever runs the CLI on the server holds the database anyway),
+    or with --as the named account, which must be an active admin; the audit trail records it."""
+    if args.as_user is None:
+        return SYSTEM_ACTOR
+    from sqlalchemy import select
+
+    from gongzhi.accounts import actor_for
+    from gongzhi.models import User
+    from gongzhi.permissions import Role
+
+    with read_session(engine) as session:
+        user_id = session.execute(select(User.id).where(User.username == args.as_user)).scalar()
+        actor = actor_for(session=session, user_id=user_id) if user_id is not None else None
+    if actor is None or actor.role != Role.ADMIN:
+        raise SystemExit(f"error: --as {args.as_user!r} must name an active admin account; nothing was done")
+    return actor
+
+
+def _mapping_option(text: str) -> tuple[str, str]:
+    header, separator, key = text.rpartition("=")
+    if not separator or not header or not key:
+        raise argparse.ArgumentTypeError(f"expected HEADER=FIELD, got {text!r}")
+    return header, key
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi.i18n import translate
+    from gongzhi.importing import (
+        SCHEMAS,
+        ImportRefused,
+        match_headers,
+        plan_import,
+        read_spreadsheet,
+        remembered_mappings,
+        run_import,
+    )
+
+    engine = _engine(args)
+    init_db(engine)
+    actor = _cli_actor(args, engine)
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    sheet = read_spreadsheet(data, path.name, encoding=args.encoding)
+    with read_session(engine) as session:
+        mapping = match_headers(args.kind, sheet.headers, remembered_mappings(session, args.kind))
+    fields = {column.key for column in SCHEMAS[args.kind]}
+    for header, key in args.map:
+        if header not in mapping or key not in fields:
+            print(f"error: --map {header}={key}: the file has no header {header!r} or {args.kind} has no field "
+                  f"{key!r} (fields: {', '.join(sorted(fields))})", file=sys.stderr)
+            return EXIT_FAILED
+        mapping[header] = key
+    t = lambda key, **params: translate(args.lang, key, **params)  # noqa: E731
+    with read_session(engine) as session:
+        plan = plan_import(session, kind=args.kind, sheet=sheet, mapping=mapping, actor=actor)
+    print(f"{args.kind} <- {path.name} ({sheet.file_type.upper()}"
+          f"{', ' + sheet.encoding if sheet.encoding else ''}): " + t("imports.summary", **plan.counts()))
+    for header in plan.never_read_columns:
+        print(t("imports.never_read", columns=header))
+    if plan.ignored_columns:
+        print(t("imports.ignored", columns=", ".join(plan.ignored_columns)))
+    _print_problems(plan.problems, args.lang)
+    if plan.refused:
+        print(t("imports.refused_rows", count=len(plan.problems)), file=sys.stderr)
+        return EXIT_FAILED
+    if args.dry_run:
+        print("Dry run: nothing was written." if args.lang == "en" else "试运行：未写入任何内容。")
+        return EXIT_OK
+
+    def progress(done: int, total: int) -> None:
+        print(t("imports.writing", done=done, total=total), file=sys.stderr, flush=True)
+
+    try:
+        with write_session(engine, actor=actor) as session:
+            result = run_import(session, kind=args.kind, sheet=sheet, mapping=mapping, actor=actor,
+                                on_duplicate=args.on_duplicate, progress=progress)
+    except ImportRefused as refused:  # the database changed since the check above
+        _print_problems(refused.plan.problems, args.lang)
+        print(t("imports.refused_rows", count=len(refused.plan.problems)), file=sys.stderr)
+        return EXIT_FAILED
+    print(t("imports.done", inserted=result.inserted, updated=result.updated, skipped=result.skipped))
+    return EXIT_OK
+
+
+def _print_problems(problems, lang: str) -> None:
+    from gongzhi.i18n import translate
+
+    for problem in problems:
+        where = translate(lang, "imports.col_row") + f" {problem.row}" if problem.row else "-"
+        column = f", {problem.column}" if problem.column else ""
+        print(f"{where}{column}: {problem.reason(lang)}")
+
+
+def _add_import(commands: argparse._SubParsersAction) -> None:
+    from gongzhi.i18n import LANGUAGES
+    from gongzhi.importing import DUPLICATE_CHOICES, ENCODINGS, KINDS
+
+    parser = commands.add_parser(
+        "import", help="import a CSV or XLSX file (volunteers, people, population, events, attendance, issues)",
+        description="Check every row of a CSV or XLSX file and import it all in one transaction, or nothing: "
+                    "when any row is refused, the report lists each (row, column, why) and the exit status "
+                    "is 1. Runs as the system (an admin) unless --as names an admin account.")
+    parser.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    parser.add_argument("--as", dest="as_user", default=None, metavar="USERNAME",
+                        help="record the import under this admin account (default: system)")
+    parser.add_argument("--encoding", default=None, choices=ENCODINGS,
+                        help="the CSV's text encoding, when detection is not sure")
+    parser.add_argument("--map", action="append", default=[], type=_mapping_option, metavar="HEADER=FIELD",
+                        help="read the column HEADER as FIELD (repeat for several)")
+    parser.add_argument("--on-duplicate", choices=DUPLICATE_CHOICES, default="skip",
+                        help="records already in the database or repeated in the file: skip (default) or update")
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report (default: en)")
+    parser.set_defaults(handler=cmd_import)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gongzhi.importing import export_file
+
+    path = Path(args.file)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        print(f"error: {path.name}: the file name must end in .csv or .xlsx", file=sys.stderr)
+        return EXIT_FAILED
+    engine = _engine(args)
+    init_db(engine)
+    actor = _cli_actor(args, engine)
+    with read_session(engine) as session:
+        data = export_file(session, kind=args.kind, fmt=fmt, actor=actor, lang=args.lang)
+    path.write_bytes(data)
+    print(f"Wrote {args.kind} to {path} ({len(data)} bytes).")
+    return EXIT_OK
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    from gongzhi.i18n import LANGUAGES
+    from gongzhi.importing import KINDS
+
+    parser = commands.add_parser(
+        "export", help="export one kind of data in the columns its import reads (CSV or XLSX)",
+        description="Write KIND to FILE (.csv in UTF-8 with BOM, or .xlsx) in exactly the columns "
+                    "`import KIND` reads, so the file can be edited and imported again.")
+    parser.add_argument("kind", choices=KINDS, metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("--as", dest="as_user", default=None, metavar="USERNAME",
+                        help="export as this admin account (default: system)")
+    parser.add_argument("--lang", choices=LANGUAGES, default="zh-CN",
+                        help="language of the headers and labels (default: zh-CN)")
+    parser.set_defaults(handler=cmd_export)
+
 
 # -- the parser ---------------------------------------------------------------------------------
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_seed, _add_close_unrated, _add_create_user,
+    _add_import, _add_export,
     _add_backup, _add_restore, _add_open311_export, _add_open311_import,
 ]
 

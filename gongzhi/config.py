@@ -86,3 +86,18 @@ def static_url_prefix() -> str:
     """Where Streamlit serves `static/` (enableStaticServing): `/app/static`, under any baseUrlPath."""
     base = os.environ.get("GONGZHI_BASE_URL_PATH", "").strip("/")
     return f"/{base}/app/static" if base else "/app/static"
+
+
+DEFAULT_IMPORT_MAX_MB = 10.0
+
+
+def import_max_bytes() -> int:
+    """GONGZHI_IMPORT_MAX_MB: the largest spreadsheet an import reads (default 10 MB; a roster of
+    10,000 people is about 1 MB). A value that is not a positive number falls back to the default."""
+    try:
+        megabytes = float(os.environ.get("GONGZHI_IMPORT_MAX_MB") or DEFAULT_IMPORT_MAX_MB)
+    except ValueError:
+        megabytes = DEFAULT_IMPORT_MAX_MB
+    if not megabytes > 0:
+        megabytes = DEFAULT_IMPORT_MAX_MB
+    return int(megabytes * 1024 * 1024)
