@@ -3,10 +3,10 @@ the map page's panel names the grid, and the issues page opens filtered to it (s
 and every listed issue in that grid, as many as the core query lists for it)."""
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from components.filters import period_bounds
+from components.grid_map import MAP_HEIGHT
 from gongzhi.clock import today
 from gongzhi.db import get_engine, read_session
 from gongzhi.domain import AreaLevel
@@ -57,18 +57,17 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
     polygon = frame.locator(f"path.gongzhi-grid[data-grid-code='{grid.code}']")
     assert polygon.count() == 1
     # The grid's middle carries its label and issue markers: click where the polygon itself is.
-    # The first click into the freshly loaded map frame reaches no Leaflet handler in headless
-    # Chromium (window.__GLOBAL_DATA__.last_object_clicked_count stays 0), so one more is allowed.
+    # The map reaches below the window (900 px): the very first click must select the grid. It
+    # used to be lost: Leaflet focused the map on the press, the page scrolled the whole map into
+    # view, and the release landed elsewhere.
     spot = bare_spot(polygon)
+    frame_top = frame.frame_element().bounding_box()["y"]
+    assert frame_top + MAP_HEIGHT > page.page.viewport_size["height"]
     panel_title = page.page.locator("[data-testid='stMain'] h3").filter(
         has_text=translate("en", "map.panel_title", name=grid.name, code=grid.code))
-    for _attempt in range(2):
-        polygon.click(position=spot, force=True)
-        try:
-            panel_title.wait_for(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            continue
+    polygon.click(position=spot, force=True)
+    assert frame.evaluate("window.__GLOBAL_DATA__.last_object_clicked_count") > 0
+    panel_title.wait_for(timeout=30_000)
     assert panel_title.count() == 1
     save_screenshot(page.page, "map_click_selected")
 
