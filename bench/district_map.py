@@ -164,10 +164,12 @@ def bare_map(shapes: list) -> folium.Map:
     prefix = static_url_prefix()
     m.default_js = [("leaflet", f"{prefix}/leaflet/leaflet.js")]
     m.default_css = [("leaflet_css", f"{prefix}/leaflet/leaflet.css")]
+    box = combined_bounds(s.geometry for s in shapes)
+    # Fitted before the polygons are added, as Gongzhi's map does, so that both draw them once
+    # (m.fit_bounds would fit after adding them: a second drawing, a slower bare map).
+    folium.FitBounds([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     folium.GeoJson({"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": s.grid_id, "properties": {}, "geometry": s.geometry} for s in shapes]}).add_to(m)
-    box = combined_bounds(s.geometry for s in shapes)
-    m.fit_bounds([[box[1], box[0]], [box[3], box[2]]])  # the same view as Gongzhi's map fits to
     return m
 
 
@@ -282,7 +284,9 @@ def main() -> None:
                      (f"draw ratio Gongzhi / bare, median of {args.runs} pairs (lowest – highest)",
                       f"{ratio:.2f}× ({spread[0]:.2f} – {spread[-1]:.2f})",
                       f"≤ {RATIO_GOAL}×: {'met' if ratio <= RATIO_GOAL else 'NOT met'}")]
-    text = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs, headless Chromium "
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    text = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs (load average {load}: a "
+            f"shared machine, so single draws vary a lot), headless Chromium "
             f"(`.venv/bin/python bench/district_map.py`).\n\n{table(rows)}")
     print(text)
     if not args.no_browser:

@@ -292,20 +292,24 @@ class GridLayer(MacroElement):
                 var layer = L.geoJson(features, {
                     style: function (feature) {
                         return L.Util.extend({fillColor: data.palette[byId[feature.id][4]]}, data.style);
-                    },
-                    onEachFeature: function (feature, polygon) {
-                        var g = byId[feature.id];
-                        polygon.bindTooltip(function () { return tooltip(g); },
-                                            {sticky: true, className: "gongzhi-tooltip"});
-                        polygon.on("add", function () {
-                            var element = polygon.getElement();
-                            element.setAttribute("data-grid-id", String(g[0]));
-                            element.setAttribute("data-grid-code", g[1]);
-                        });
-                        polygon.on("mouseover", function () { polygon.setStyle(data.highlight); });
-                        polygon.on("mouseout", function () { layer.resetStyle(polygon); });
                     }
                 }).addTo(map);
+                layer.eachLayer(function (polygon) {
+                    var element = polygon.getElement(), g = byId[polygon.feature.id];
+                    element.setAttribute("data-grid-id", String(g[0]));
+                    element.setAttribute("data-grid-code", g[1]);
+                });
+                // One tooltip and one set of listeners on the group for all grids, not one per grid.
+                var tip = L.tooltip({sticky: true, className: "gongzhi-tooltip"});
+                layer.on("mouseover", function (e) {
+                    e.layer.setStyle(data.highlight);
+                    map.openTooltip(tip.setContent(tooltip(byId[e.layer.feature.id])).setLatLng(e.latlng));
+                });
+                layer.on("mousemove", function (e) { tip.setLatLng(e.latlng); });
+                layer.on("mouseout", function (e) {
+                    layer.resetStyle(e.layer);
+                    map.closeTooltip(tip);
+                });
                 var labels = null;
                 function labelHtml(g) {
                     var name = g[2], cut = g[3];
@@ -626,6 +630,10 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     if base.note_key:
         MapNote(ctx.t(base.note_key)).add_to(m)
 
+    if box:
+        # Before the grids are added: drawn once at the zoom that shows them all, not first at
+        # zoom_start and then again (at 1,000 grids that halves the drawing time).
+        FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
     GridLayer(grid_data(ctx, drawn, rows, fill)).add_to(m)
     FocusWithoutScrolling().add_to(m)
@@ -634,8 +642,6 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     if layers is not None:
         legend += add_point_layers(ctx, m, layers, drawn, base)
     Legend(legend).add_to(m)
-    if box:
-        FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     return m
 
 

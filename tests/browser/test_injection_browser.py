@@ -79,11 +79,11 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     polygon.hover(position=spot)
     polygon.click(position=spot)
     frame.locator(".gongzhi-tooltip").first.wait_for(timeout=10_000)
+    assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-tooltip").first.inner_text()  # as text
     # The click selects the grid: its panel names it, as text, once the app has run again.
     page.page.locator("[data-testid='stMain'] h3").filter(has_text="onerror=alert(1)").first.wait_for(timeout=30_000)
     wait_for_app(page.page)
     frame = frame_with(page.page, "path.gongzhi-grid")
-    assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-tooltip").first.inner_text()  # as text
     assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-grid-label").first.inner_text()
     # Each facility's tooltip in turn, until the poisoned one's: its name shows as text.
     facilities = frame.locator("path.gongzhi-facility")
