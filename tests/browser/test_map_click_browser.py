@@ -13,7 +13,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.issues import list_issues
-from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in
+from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 GRID_CODE_SUFFIX = "G05"
@@ -88,3 +88,30 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
     assert int(table.locator("[role='grid']").get_attribute("aria-rowcount")) == len(expected) + 1
     save_screenshot(page.page, "map_click_issues")
     assert page.external_requests() == []
+
+
+def test_panning_and_zooming_do_not_rerun_the_app(app_server, page):
+    """The map returns only a clicked grid (and a click count) to the app: dragging and zooming
+    it send nothing over the app's websocket, so the script does not run again."""
+    sent: list[str] = []
+    page.page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    sign_in(page.page, app_server.url, "committee")
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
+    frame = frame_with(page.page, "path.gongzhi-grid")
+    page.page.wait_for_timeout(2_000)  # the component's value after mounting has been sent by now
+    wait_for_app(page.page)
+    before = len(sent)
+    view = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
+
+    box = frame.frame_element().bounding_box()
+    x, y = box["x"] + box["width"] * 0.4, box["y"] + 120
+    page.page.mouse.move(x, y)
+    page.page.mouse.down()
+    page.page.mouse.move(x + 120, y + 60, steps=8)
+    page.page.mouse.up()
+    page.page.mouse.wheel(0, -400)
+    page.page.wait_for_timeout(1_500)  # st_folium sends changes 250 ms after the last one
+
+    moved = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
+    assert moved[:2] != view[:2] and moved[2] > view[2]  # the map did pan and zoom
+    assert sent[before:] == []

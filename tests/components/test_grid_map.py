@@ -295,3 +295,8 @@ def test_grids_without_a_boundary_are_named(lang, expected):
     assert missing_boundaries_note(_context(lang), metrics, shapes) is None
     note = missing_boundaries_note(_context(lang), metrics, shapes[:2])
     assert note == i18n.translate(lang, "map.missing_boundaries", names=expected)
+
+
+def test_the_map_has_a_scale_bar():
+    _, html = _render()
+    assert "L.control.scale(" in html
