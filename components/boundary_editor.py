@@ -15,7 +15,7 @@ from folium.template import Template
 from streamlit_folium import st_folium
 
 from components.forms import save
-from components.grid_map import FitGrids, Legend, MapStyle, use_local_assets
+from components.grid_map import FitGrids, FocusWithoutScrolling, Legend, MapStyle, use_local_assets
 from components.page_setup import PageContext
 from gongzhi.boundaries import (
     BoundaryReport,
@@ -130,6 +130,7 @@ def _base_map(ctx: PageContext, boxes: list) -> folium.Map:
     m = folium.Map(location=centre, zoom_start=15, tiles=None, control_scale=True, max_zoom=19, zoom_snap=0.25)
     use_local_assets(m)
     MapStyle().add_to(m)
+    FocusWithoutScrolling().add_to(m)  # the first click or drawn vertex is not lost to a scroll
     if box:
         FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     return m

@@ -6,6 +6,7 @@ on AMap's GCJ-02 tiles every drawn geometry is converted, see on_basemap), and n
 is used (streamlit-folium would add d3 from CDNs for it). All text on the map is user text or catalogue
 text placed into HTML, so it goes through escape_text."""
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,6 @@ from branca.element import MacroElement
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
-from folium.utilities import JsCode
 from streamlit_folium import st_folium
 
 from components.kpi import Kpi, format_number, format_percent, kpi_row
@@ -32,7 +32,8 @@ MAP_KEY = "grid_map"
 CLICK_KEY = "_grid_map_clicked"  # a click, left by the map's change callback for grid_map() to return
 MAP_HEIGHT = 620
 LEGEND_ROOM_PX = 170
-GRID_CLASS = "gongzhi-grid"  # on every grid polygon's <path>, plus gongzhi-grid-<id>
+LABEL_MIN_PX = 48  # a grid narrower than this on screen gets no name (see label_min_zoom)
+GRID_CLASS = "gongzhi-grid"  # on every grid polygon's <path> (with data-grid-id and data-grid-code)
 SELECTED_CLASS = "gongzhi-grid-selected"  # on the selected grid's outline
 # Sequential ColorBrewer scales, light to dark (darker = more): oranges for problems, blues for
 # strengths. Both stay distinguishable on a washed-out projector.
@@ -178,37 +179,208 @@ class Legend(MacroElement):
         self.html = html
 
 
-class GridLabels(MacroElement):
-    """Grid names at their label points. Built directly as divIcon markers (not folium.Marker,
-    which first creates Leaflet's default image icon and so requests marker PNGs), and
-    non-interactive, so a click on a name reaches the grid beneath it."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-            {{ this.labels|tojson }}.forEach(function (label) {
-                L.marker([label.lat, label.lon], {
-                    icon: L.divIcon({className: "gongzhi-grid-label-icon", html: label.html, iconSize: [0, 0]}),
-                    interactive: false, keyboard: false
-                }).addTo({{ this._parent.get_name() }});
-            });
-        {% endmacro %}
-    """)
-
-    def __init__(self, shapes: Sequence[GridShape]):
-        super().__init__()
-        self._name = "GongzhiGridLabels"
-        self.labels = [{"lat": s.label_lat, "lon": s.label_lon, "html": label_html(s.name)} for s in shapes]
+def label_cut(name: str) -> int:
+    """Where a grid's name on the map breaks onto a second, smaller line, as an index into
+    escape_text(name); 0 for no break. A trailing part in brackets, as in 第一网格（桂花苑）, goes on
+    the second line so that neighbouring names do not run into each other."""
+    for bracket in ("（", " ("):
+        main, found, _rest = name.partition(bracket)
+        if found and main.strip():
+            return len(escape_text(main))
+    return 0
 
 
 def label_html(name: str) -> str:
-    """A grid's name on the map; a trailing part in brackets, as in 第一网格（桂花苑）, goes on a
-    second, smaller line so that neighbouring names do not run into each other."""
-    for bracket in ("（", " ("):
-        main, found, rest = name.partition(bracket)
-        if found and main.strip():
-            return (f'<div class="gongzhi-grid-label">{escape_text(main.strip())}'
-                    f'<div class="gongzhi-grid-label-sub">{escape_text(found.strip() + rest)}</div></div>')
-    return f'<div class="gongzhi-grid-label">{escape_text(name)}</div>'
+    """A grid's name as GridLayer's labels show it (the same markup, built here for reading)."""
+    escaped, cut = escape_text(name), label_cut(name)
+    if not cut:
+        return f'<div class="gongzhi-grid-label">{escaped}</div>'
+    return (f'<div class="gongzhi-grid-label">{escaped[:cut].strip()}'
+            f'<div class="gongzhi-grid-label-sub">{escaped[cut:].strip()}</div></div>')
+
+
+def script_json(value) -> str:
+    """`value` as compact JSON that is safe inside an inline <script>: UTF-8 rather than \\u escapes
+    (a third of the size for Chinese text), with the characters that could end the script or an
+    HTML context escaped as jinja's tojson does."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _polygons(geometry: dict) -> list:
+    return geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+
+
+def coordinate_decimals(geometries: Sequence[dict]) -> int:
+    """The fewest decimals (5 or COORDINATE_DECIMALS) that keep every coordinate as it is."""
+    for geometry in geometries:
+        for polygon in _polygons(geometry):
+            for ring in polygon:
+                if any(round(value, 5) != value for point in ring for value in point):
+                    return COORDINATE_DECIMALS
+    return 5
+
+
+def encode_polygons(geometry: dict, decimals: int) -> list[list[list[int]]]:
+    """A Polygon or MultiPolygon as polygons of rings, each ring flat [x0, y0, dx1, dy1, …] in
+    whole units of 10^-decimals degrees: each vertex as its step from the one before, which is
+    a few digits instead of ~20 characters (GridLayer decodes it)."""
+    scale = 10 ** decimals
+    encoded = []
+    for polygon in _polygons(geometry):
+        rings = []
+        for ring in polygon:
+            flat, last_x, last_y = [], 0, 0
+            for lon, lat in ring:
+                x, y = round(lon * scale), round(lat * scale)
+                flat += [x - last_x, y - last_y]
+                last_x, last_y = x, y
+            rings.append(flat)
+        encoded.append(rings)
+    return encoded
+
+
+def label_min_zoom(shapes: Sequence[GridShape]) -> float:
+    """The zoom from which grid names are shown: where a typical (median) grid is LABEL_MIN_PX
+    wide on screen (Web Mercator: 256 px for 360° at zoom 0). Below it names would overlap; a
+    district's 1,000 names would also cost the browser more than its polygons."""
+    widths = sorted(box[2] - box[0] for box in (combined_bounds([s.geometry]) for s in shapes) if box)
+    width = widths[len(widths) // 2] if widths else 0
+    return math.log2(LABEL_MIN_PX * 360 / (256 * width)) if width > 0 else 0.0
+
+
+class GridLayer(MacroElement):
+    """Every grid as one Leaflet GeoJSON layer, built in the browser from compact data (see
+    `grid_data`): one shared style with each grid's fill from a short palette, a tooltip of
+    its figures made on hover, data-grid-id/-code on each <path>, and names as labels from
+    `labelZoom` on (built once, on first need; non-interactive divIcons, so a click on a name
+    reaches the grid, and no folium.Marker, whose default image icon requests marker PNGs).
+    A clicked polygon's feature is {id, properties: {grid_id, code}}, which st_folium returns."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function (map) {
+                var data = {{ this.data_json }};
+                var scale = Math.pow(10, data.decimals), byId = {};
+                function ring(flat) {
+                    var points = [], x = 0, y = 0;
+                    for (var k = 0; k < flat.length; k += 2) {
+                        x += flat[k]; y += flat[k + 1];
+                        points.push([x / scale, y / scale]);
+                    }
+                    return points;
+                }
+                function geometry(polygons) {
+                    var decoded = polygons.map(function (rings) { return rings.map(ring); });
+                    return decoded.length === 1 ? {type: "Polygon", coordinates: decoded[0]}
+                                                : {type: "MultiPolygon", coordinates: decoded};
+                }
+                // A grid: [id, code, name, label cut, palette index, figures, polygons, label lon/lat].
+                var features = data.grids.map(function (g) {
+                    byId[g[0]] = g;
+                    return {type: "Feature", id: g[0], properties: {grid_id: g[0], code: g[1]}, geometry: geometry(g[6])};
+                });
+                function tooltip(g) {
+                    var values = [g[2], g[1]].concat(g[5]);
+                    return "<table>" + values.map(function (value, k) {
+                        return "<tr><th>" + data.fields[k] + "</th><td>" + value + "</td></tr>";
+                    }).join("") + "</table>";
+                }
+                var layer = L.geoJson(features, {
+                    style: function (feature) {
+                        return L.Util.extend({fillColor: data.palette[byId[feature.id][4]]}, data.style);
+                    }
+                }).addTo(map);
+                layer.eachLayer(function (polygon) {
+                    var element = polygon.getElement(), g = byId[polygon.feature.id];
+                    element.setAttribute("data-grid-id", String(g[0]));
+                    element.setAttribute("data-grid-code", g[1]);
+                });
+                // One tooltip and one set of listeners on the group for all grids, not one per grid.
+                var tip = L.tooltip({sticky: true, className: "gongzhi-tooltip"});
+                layer.on("mouseover", function (e) {
+                    e.layer.setStyle(data.highlight);
+                    map.openTooltip(tip.setContent(tooltip(byId[e.layer.feature.id])).setLatLng(e.latlng));
+                });
+                layer.on("mousemove", function (e) { tip.setLatLng(e.latlng); });
+                layer.on("mouseout", function (e) {
+                    layer.resetStyle(e.layer);
+                    map.closeTooltip(tip);
+                });
+                var labels = null;
+                function labelHtml(g) {
+                    var name = g[2], cut = g[3];
+                    if (!cut) { return '<div class="gongzhi-grid-label">' + name + "</div>"; }
+                    return '<div class="gongzhi-grid-label">' + name.slice(0, cut).trim() +
+                        '<div class="gongzhi-grid-label-sub">' + name.slice(cut).trim() + "</div></div>";
+                }
+                function showLabels() {
+                    var wanted = map.getZoom() >= data.labelZoom;
+                    if (wanted && !labels) {
+                        labels = L.layerGroup(data.grids.map(function (g) {
+                            return L.marker([g[7][1], g[7][0]], {
+                                icon: L.divIcon({className: "gongzhi-grid-label-icon", html: labelHtml(g), iconSize: [0, 0]}),
+                                interactive: false, keyboard: false});
+                        }));
+                    }
+                    if (labels && wanted !== map.hasLayer(labels)) {
+                        if (wanted) { labels.addTo(map); } else { map.removeLayer(labels); }
+                    }
+                }
+                map.on("zoomend", showLabels);
+                setTimeout(showLabels, 0);  // once the map has been fitted to the grids
+                return layer;
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, data: dict):
+        super().__init__()
+        self._name = "GongzhiGrids"
+        self.data = data
+        self.data_json = script_json(data)
+
+
+def grid_data(ctx: PageContext, drawn: Sequence[GridShape], rows: dict, fill: dict[int, str]) -> dict:
+    """What GridLayer draws, every text escaped: tooltip field names, the fill palette, the shared
+    and the hover style, the zoom for names, and per grid [id, code, name, label_cut(name), palette
+    index, the figures of TOOLTIP_FIELDS[2:] as read, encode_polygons(outline), [label lon, lat]]."""
+    palette = sorted(set(fill.values()))
+    decimals = coordinate_decimals([s.geometry for s in drawn])
+    grids = [[s.grid_id, escape_text(s.code), escape_text(s.name), label_cut(s.name), palette.index(fill[s.grid_id]),
+              [escape_text(format_metric(column, _value(rows.get(s.grid_id), column))) for column in TOOLTIP_FIELDS[2:]],
+              encode_polygons(s.geometry, decimals), [s.label_lon, s.label_lat]] for s in drawn]
+    return {"fields": [escape_text(ctx.t(f"map.field_{field}")) for field in TOOLTIP_FIELDS],
+            "palette": palette, "decimals": decimals, "labelZoom": round(label_min_zoom(drawn), 2),
+            "style": {"color": OUTLINE_COLOUR, "weight": 1.5, "fillOpacity": 0.8, "className": GRID_CLASS},
+            "highlight": {"weight": 4, "color": SELECTED_COLOUR, "fillOpacity": 0.9},
+            "grids": grids}
+
+
+class FocusWithoutScrolling(MacroElement):
+    """Leaflet focuses the map on the first mouse press (for keyboard panning). Inside Streamlit's
+    iframe that scrolled the page to bring the whole map into view between the press and the
+    release, so the first click landed elsewhere and selected no grid. Focusing it first, without
+    scrolling, leaves the page where it is (Leaflet then sees the map focused and does nothing)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            (function (container) {
+                function focus() {
+                    if (document.activeElement !== container) { container.focus({preventScroll: true}); }
+                }
+                container.addEventListener("pointerdown", focus, true);
+                container.addEventListener("mousedown", focus, true);
+            })({{ this._parent.get_name() }}.getContainer());
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "GongzhiFocusWithoutScrolling"
 
 
 class FitGrids(MacroElement):
@@ -260,33 +432,11 @@ def _value(row: pd.Series | None, column: str):
     return None if pd.isna(value) else value
 
 
-def _feature(shape: GridShape, row: pd.Series | None) -> dict:
-    """One grid as a GeoJSON feature carrying only what the map needs, every text escaped."""
-    properties = {"grid_id": shape.grid_id, "name": escape_text(shape.name), "code": escape_text(shape.code)}
-    for column in TOOLTIP_FIELDS[2:]:
-        properties[column] = escape_text(format_metric(column, _value(row, column)))
-    return {"type": "Feature", "id": shape.grid_id, "properties": properties, "geometry": shape.geometry}
-
-
 def use_local_assets(m: folium.Map) -> None:
     """Only the vendored Leaflet, from this server (instance attributes: the class lists are shared)."""
     prefix = static_url_prefix()
     m.default_js = [("leaflet", f"{prefix}/leaflet/leaflet.js")]
     m.default_css = [("leaflet_css", f"{prefix}/leaflet/leaflet.css")]
-
-
-# Marks each polygon for people and tests: data attributes beside the CSS class set in the style.
-_TAG_POLYGON = JsCode("""
-    function (feature, layer) {
-        layer.on("add", function () {
-            var element = layer.getElement && layer.getElement();
-            if (element) {
-                element.setAttribute("data-grid-id", String(feature.properties.grid_id));
-                element.setAttribute("data-grid-code", feature.properties.code);
-            }
-        });
-    }
-""")
 
 
 def on_basemap(geometry: dict, base: Basemap) -> dict:
@@ -472,7 +622,6 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     # folium hands max_zoom only to its own tile layer; the marker clusters need it on the map.
     m.options["max_zoom"] = 19
     use_local_assets(m)
-    base = basemap()
     for index, source in enumerate(base.tiles):
         # Later sources (Tianditu's labels) are transparent overlays on the first.
         folium.TileLayer(tiles=source.url, attr=escape_text(source.attribution), max_zoom=19, max_native_zoom=18,
@@ -481,27 +630,18 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     if base.note_key:
         MapNote(ctx.t(base.note_key)).add_to(m)
 
+    if box:
+        # Before the grids are added: drawn once at the zoom that shows them all, not first at
+        # zoom_start and then again (at 1,000 grids that halves the drawing time).
+        FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
-    aliases = [escape_text(ctx.t(f"map.field_{field}")) for field in TOOLTIP_FIELDS]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": [_feature(s, rows.get(s.grid_id)) for s in drawn]},
-        name="grids", control=False,
-        style_function=lambda feature: {
-            "fillColor": fill[feature["id"]], "fillOpacity": 0.8, "color": OUTLINE_COLOUR, "weight": 1.5,
-            "className": f"{GRID_CLASS} {GRID_CLASS}-{feature['id']}"},
-        highlight_function=lambda _feature: {"weight": 4, "color": SELECTED_COLOUR, "fillOpacity": 0.9},
-        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=aliases, sticky=True,
-                                      class_name="gongzhi-tooltip"),
-        on_each_feature=_TAG_POLYGON,
-    ).add_to(m)
-    GridLabels(drawn).add_to(m)
+    GridLayer(grid_data(ctx, drawn, rows, fill)).add_to(m)
+    FocusWithoutScrolling().add_to(m)
     has_missing = any(fill[s.grid_id] == NO_DATA_COLOUR for s in drawn)
     legend = legend_html(ctx, metric, classes, has_missing)
     if layers is not None:
         legend += add_point_layers(ctx, m, layers, drawn, base)
     Legend(legend).add_to(m)
-    if box:
-        FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     return m
 
 

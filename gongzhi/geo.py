@@ -19,6 +19,11 @@ COORDINATE_DECIMALS = 6
 DISPLAY_DETAIL = 2000
 # Five decimals (~1 m) are enough once the tolerance is several metres, and shorter to send.
 COARSE_TOLERANCE = 0.00005
+# Neighbouring grids are simplified together (Visvalingam–Whyatt on the shared edges, so they
+# stay edge-matched: no slivers or gaps). Its tolerance is the square root of the triangle areas
+# removed; twice the distance tolerance moves edges by about as much as Douglas–Peucker at the
+# distance tolerance (max. Hausdorff distance on bench/district_map.py's irregular grids).
+COVERAGE_FACTOR = 2.0
 
 Bounds = tuple[float, float, float, float]  # (min_lon, min_lat, max_lon, max_lat)
 
@@ -63,16 +68,36 @@ def display_tolerance(bounds: Bounds | None) -> float:
     return max(DISPLAY_TOLERANCE, extent / DISPLAY_DETAIL)
 
 
-def simplify_for_display(geometry: BaseGeometry, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:
-    """A GeoJSON geometry dict: simplified (topology preserved, so it stays valid) and snapped to
-    COORDINATE_DECIMALS (one fewer from COARSE_TOLERANCE on); None if nothing of it is left."""
-    decimals = COORDINATE_DECIMALS - 1 if tolerance >= COARSE_TOLERANCE else COORDINATE_DECIMALS
-    simplified = geometry.simplify(tolerance, preserve_topology=True)
+def display_decimals(tolerance: float) -> int:
+    """Decimals of a degree kept for display at `tolerance`: COORDINATE_DECIMALS, one fewer from
+    COARSE_TOLERANCE on."""
+    return COORDINATE_DECIMALS - 1 if tolerance >= COARSE_TOLERANCE else COORDINATE_DECIMALS
+
+
+def _snapped(simplified: BaseGeometry, decimals: int) -> dict | None:
     snapped = shapely.set_precision(simplified, 10 ** -decimals)
     if snapped.is_empty:
         return None
     data = mapping(snapped)
     return {"type": data["type"], "coordinates": _rounded(data["coordinates"], decimals)}
+
+
+def simplify_for_display(geometry: BaseGeometry, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:
+    """A GeoJSON geometry dict: simplified (topology preserved, so it stays valid) and snapped to
+    display_decimals(tolerance); None if nothing of it is left."""
+    return _snapped(geometry.simplify(tolerance, preserve_topology=True), display_decimals(tolerance))
+
+
+def simplify_all_for_display(geometries: list[BaseGeometry], tolerance: float = DISPLAY_TOLERANCE) -> list[dict | None]:
+    """simplify_for_display for a set of grids drawn together. When they form a valid coverage
+    (no overlaps, shared edges with the same vertices, as neighbouring grids should) they are
+    simplified as one coverage so that shared edges stay shared; otherwise one by one."""
+    if len(geometries) > 1 and shapely.coverage_is_valid(geometries):
+        decimals = display_decimals(tolerance)
+        simplified = shapely.coverage_simplify(geometries, tolerance * COVERAGE_FACTOR)
+        return [_snapped(geometry, decimals) if geometry.is_valid else simplify_for_display(original, tolerance)
+                for geometry, original in zip(simplified, geometries, strict=True)]
+    return [simplify_for_display(geometry, tolerance) for geometry in geometries]
 
 
 def display_geometry(geojson_text: str | None, tolerance: float = DISPLAY_TOLERANCE) -> dict | None:

@@ -1,10 +1,11 @@
-"""网格边界 — bring grid boundaries in from a GeoJSON file (checked and previewed before saving)
-or draw one grid's boundary on the map."""
+"""网格边界 — bring grid boundaries in from a GeoJSON file (checked and previewed before saving),
+draw one grid's boundary on the map, and keep the facilities of the map's facilities layer."""
 
 import streamlit as st
 
 from components.boundary_editor import draw_section, import_section
 from components.data import query
+from components.facility_forms import facilities_section
 from components.forms import show_flash
 from components.page_setup import context
 from gongzhi.queries.areas import grid_boundaries
@@ -21,8 +22,11 @@ if not grids:
     st.info(ctx.t("map.no_grids"))
     st.stop()
 
-import_tab, draw_tab = st.tabs([ctx.t("boundaries.tab_import"), ctx.t("boundaries.tab_draw")])
+import_tab, draw_tab, facilities_tab = st.tabs([ctx.t("boundaries.tab_import"), ctx.t("boundaries.tab_draw"),
+                                                ctx.t("facilities.tab")])
 with import_tab:
     import_section(ctx, grids)
 with draw_tab:
     draw_section(ctx, grids)
+with facilities_tab:
+    facilities_section(ctx, grids)

@@ -18,3 +18,9 @@ def facilities(*, session: Session) -> pd.DataFrame:
         .order_by(Facility.grid_id, Facility.kind, Facility.id)
     ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
+
+
+def facility_version(*, session: Session, facility_id: int) -> int | None:
+    """The stored version of a facility not deleted (what an edit form starts from), else None."""
+    return session.execute(select(Facility.version).where(
+        Facility.id == facility_id, Facility.deleted_at.is_(None))).scalar_one_or_none()

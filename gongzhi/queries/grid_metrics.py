@@ -9,7 +9,7 @@ import pandas as pd
 from sqlmodel import Session
 
 from gongzhi.clock import today
-from gongzhi.geo import combined_bounds, display_tolerance, label_point, parse_boundary, simplify_for_display
+from gongzhi.geo import combined_bounds, display_tolerance, label_point, parse_boundary, simplify_all_for_display
 from gongzhi.queries.areas import grid_boundaries, list_grids
 from gongzhi.queries.events import participation_by_grid, upcoming_events
 from gongzhi.queries.issues import OPEN_STATE_CODES, issue_headline, issues_by_grid, list_issues
@@ -80,10 +80,11 @@ def grid_shapes(*, session: Session) -> list[GridShape]:
               for grid_id, code, name, boundary in grid_boundaries(session=session)]
     # One tolerance for all, from the area they cover: a district's 1,000 grids need far fewer
     # vertices than one community's dozen to look the same when the map shows all of them.
-    tolerance = display_tolerance(combined_bounds(geometry for *_, geometry in parsed if geometry is not None))
+    parsed = [row for row in parsed if row[3] is not None]
+    tolerance = display_tolerance(combined_bounds(geometry for *_, geometry in parsed))
+    displays = simplify_all_for_display([geometry for *_, geometry in parsed], tolerance)
     shapes = []
-    for grid_id, code, name, geometry in parsed:
-        display = None if geometry is None else simplify_for_display(geometry, tolerance)
+    for (grid_id, code, name, geometry), display in zip(parsed, displays, strict=True):
         if display is None:
             continue
         lon, lat = label_point(geometry)

@@ -1,6 +1,7 @@
-"""Script-injection payloads in a grid name, an issue and an event, in the real app and a real
-Chromium: on the overview, the map (tooltip and label drawn), the issues and the events pages no
-script runs (no dialog opens) and no payload element exists in any frame."""
+"""Script-injection payloads in a grid name, an issue, an event and a facility, in the real app
+and a real Chromium: on the overview, the map (grid tooltip and label, facility tooltip drawn),
+the issues and the events pages no script runs (no dialog opens) and no payload element exists
+in any frame."""
 
 import shutil
 from datetime import timedelta
@@ -10,14 +11,16 @@ from sqlalchemy import select
 
 from gongzhi.clock import now
 from gongzhi.crud.events import EventCreate, create_event
+from gongzhi.crud.facilities import FacilityInput, create_facility
 from gongzhi.crud.issues import IssueCreate, create_issue
 from gongzhi.db import get_engine, write_session
 from gongzhi.domain import AreaLevel
+from gongzhi.geo import parse_boundary
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in
+from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 from tests.pages.test_injection import PAYLOAD
 
 pytestmark = pytest.mark.browser
@@ -39,6 +42,12 @@ def poisoned_server(demo_template, tmp_path_factory):
         create_event(session=session, actor=SECRETARY, data=EventCreate(
             title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
             description=PAYLOAD, grid_id=grid.id))
+        # In a corner of the grid, away from its label point where the issue and event markers sit.
+        boundary = parse_boundary(grid.boundary)
+        west, south, east, north = boundary.bounds
+        corner = boundary.intersection(boundary.envelope.buffer(-(east - west) * 0.15)).representative_point()
+        create_facility(session=session, actor=SECRETARY, data=FacilityInput(
+            name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
     engine.dispose()
     server = AppServer(database, directory / "streamlit.log")
     yield server
@@ -70,7 +79,25 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     polygon.hover(position=spot)
     polygon.click(position=spot)
     frame.locator(".gongzhi-tooltip").first.wait_for(timeout=10_000)
-    assert "<img src=x onerror=alert(1)>" in frame.locator("body").inner_text()  # shown as text
+    assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-tooltip").first.inner_text()  # as text
+    # The click selects the grid: its panel names it, as text, once the app has run again.
+    page.page.locator("[data-testid='stMain'] h3").filter(has_text="onerror=alert(1)").first.wait_for(timeout=30_000)
+    wait_for_app(page.page)
+    frame = frame_with(page.page, "path.gongzhi-grid")
+    assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-grid-label").first.inner_text()
+    # Each facility's tooltip in turn, until the poisoned one's: its name shows as text.
+    facilities = frame.locator("path.gongzhi-facility")
+    shown = False
+    for index in range(facilities.count()):
+        facilities.nth(index).dispatch_event("mouseover")
+        tips = frame.locator(".leaflet-tooltip").all_inner_texts()
+        facilities.nth(index).dispatch_event("mouseout")
+        if any("<img src=x onerror=alert(1)>" in tip and translate("en", "facility_kind.library") in tip
+               for tip in tips):
+            shown = True
+            break
+    assert shown
+    assert payload_elements(page.page) == 0
     save_screenshot(page.page, "injection_map")
     assert payload_elements(page.page) == 0
 

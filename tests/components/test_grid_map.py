@@ -1,8 +1,10 @@
 """The folium map, rendered to HTML without Streamlit: it loads nothing from outside the server,
 draws one feature per grid coloured in the order of the chosen figure, has a legend and
-localized tooltips, marks polygons for the browser test, and shows user text only escaped."""
+localized tooltips, marks polygons for the browser test, and shows user text only escaped.
+The grid layer's data is read back with tests/components/grid_map_html.py."""
 
 import json
+import math
 import re
 
 import branca.colormap
@@ -12,6 +14,7 @@ import pytest
 
 from components.grid_map import (
     GRID_CLASS,
+    LABEL_MIN_PX,
     NO_DATA_COLOUR,
     SCALES,
     SELECTED_CLASS,
@@ -29,6 +32,7 @@ from gongzhi import i18n
 from gongzhi.escape import escape_text
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.grid_metrics import METRICS, GridShape
+from tests.components.grid_map_html import figures, fill_colours, grid_data, grid_features, label_html
 
 EVIL_NAME = "<img src=x onerror=alert(1)>`${alert(2)}`\\\"'"
 EVIL_CODE = "G`${alert(3)}`<b>"
@@ -69,29 +73,11 @@ def _render(metric: str = "open_issues", lang: str = "en", **kwargs) -> tuple[fo
 
 
 def _features(html: str) -> list[dict]:
-    """The GeoJSON handed to Leaflet (folium embeds it as JSON in an `_add(...)` call)."""
-    calls = re.findall(r"_add\((\{.*?\})\);\n", html)
-    assert len(calls) == 1, "exactly one GeoJSON layer of grids"
-    return json.loads(calls[0])["features"]
+    return grid_features(html)
 
 
 def _fill_colours(html: str) -> dict[int, str]:
-    """fillColor per feature id, read from the styler function folium writes."""
-    styler = re.search(r"_styler\(feature\) \{\s*switch\(feature\.id\) \{(.*?)\n\s*\}\n\s*\}", html, re.S).group(1)
-    colours, default = {}, None
-    for cases, style in re.findall(r"((?:case \d+: )+|default:)\s*return (\{.*?\});", styler):
-        fill = json.loads(style)["fillColor"]
-        if cases == "default:":
-            default = fill
-        for feature_id in re.findall(r"case (\d+):", cases):
-            colours[int(feature_id)] = fill
-    for feature in _features(html):
-        colours.setdefault(feature["id"], default)
-    return colours
-
-
-def _labels(html: str) -> list[dict]:
-    return json.loads(re.search(r"(\[\{\"html\".*?\}\])\.forEach", html).group(1))
+    return fill_colours(html)
 
 
 def _legend(html: str) -> str:
@@ -142,14 +128,32 @@ def test_no_basemap_unless_a_tile_url_is_configured(monkeypatch):
 
 def test_one_feature_per_grid_carrying_only_what_the_map_needs():
     _, html = _render()
+    _, shapes = _grids()
     features = _features(html)
     assert sorted(f["id"] for f in features) == [11, 12, 13, 14]
     assert sorted(f["properties"]["grid_id"] for f in features) == [11, 12, 13, 14]
-    assert all(set(f["properties"]) == {"grid_id", *TOOLTIP_FIELDS} for f in features)
-    first = next(f for f in features if f["id"] == 11)["properties"]
-    assert (first["name"], first["code"], first["open_issues"], first["participation_rate"]) == (
+    # What a click returns to the app is the feature: its id and code, nothing more.
+    assert all(set(f["properties"]) == {"grid_id", "code"} for f in features)
+    # Each outline arrives as grid_shapes simplified it (to the map's 6 decimals, ~0.1 m).
+    by_id = {f["id"]: f for f in features}
+    for shape in shapes:
+        drawn = by_id[shape.grid_id]["geometry"]
+        assert drawn["type"] == shape.geometry["type"]
+        assert drawn["coordinates"][0] == [[round(lon, 6), round(lat, 6)] for lon, lat in shape.geometry["coordinates"][0]]
+    first = figures(html)[11]
+    fields = dict(zip(TOOLTIP_FIELDS, first.values(), strict=True))
+    assert (fields["name"], fields["code"], fields["open_issues"], fields["participation_rate"]) == (
         "第一网格", "G01", "9", "12.0%")
-    assert first["population"] == "1,200" and first["volunteers_per_1000"] == "12.5"
+    assert fields["population"] == "1,200" and fields["volunteers_per_1000"] == "12.5"
+
+
+def test_grids_share_one_style_and_the_data_is_compact():
+    _, html = _render()
+    data = grid_data(html)
+    assert data["style"]["className"] == GRID_CLASS and "fillColor" not in data["style"]
+    assert len(data["palette"]) == len(set(data["palette"]))  # each colour once, grids point into it
+    assert "switch(feature.id)" not in html  # no per-grid style function written out by folium
+    assert "\\u7b2c" not in html and "第一网格" in html  # names in UTF-8, not as \\u escapes
 
 
 @pytest.mark.parametrize("metric", METRICS)
@@ -198,28 +202,43 @@ def test_legend_names_the_metric_and_its_ranges(lang):
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_tooltip_labels_are_localized(lang):
     _, html = _render(lang=lang)
-    aliases = json.loads(re.search(r"let aliases = (\[.*?\]);", html).group(1))
-    assert aliases == [escape_text(i18n.translate(lang, f"map.field_{field}")) for field in TOOLTIP_FIELDS]
-    assert re.search(r"let fields = (\[.*?\]);", html).group(1) == json.dumps(list(TOOLTIP_FIELDS))
+    assert grid_data(html)["fields"] == [escape_text(i18n.translate(lang, f"map.field_{field}"))
+                                         for field in TOOLTIP_FIELDS]
 
 
 def test_grid_names_are_drawn_as_labels_that_let_clicks_through():
     _, html = _render()
-    labels = _labels(html)
-    assert [label["html"] for label in labels] == [f'<div class="gongzhi-grid-label">{name}</div>'
-                                                   for name in ("第一网格", "第二网格", "第三网格", "第四网格")]
-    assert [(label["lon"], label["lat"]) for label in labels][0] == (121.002, 31.002)
+    labels = label_html(html)
+    assert [labels[grid_id] for grid_id in (11, 12, 13, 14)] == [
+        f'<div class="gongzhi-grid-label">{name}</div>' for name in ("第一网格", "第二网格", "第三网格", "第四网格")]
+    assert grid_data(html)["grids"][0][7] == [121.002, 31.002]
     assert "interactive: false, keyboard: false" in html
     # No folium.Marker: it would create Leaflet's default image icon first and request marker PNGs.
     assert "L.marker" in html and "marker-icon" not in html and ".setIcon(" not in html
 
 
+def test_a_bracketed_part_of_a_name_goes_on_a_second_line():
+    _, html = _render(first_name="第一网格（桂花苑）")
+    assert label_html(html)[11] == ('<div class="gongzhi-grid-label">第一网格'
+                                    '<div class="gongzhi-grid-label-sub">（桂花苑）</div></div>')
+    _, html = _render(first_name="Grid 1 (North <b>)")
+    assert label_html(html)[11] == ('<div class="gongzhi-grid-label">Grid 1'
+                                    '<div class="gongzhi-grid-label-sub">(North &lt;b&gt;)</div></div>')
+
+
+def test_names_are_shown_from_the_zoom_where_a_grid_is_wide_enough():
+    _, html = _render()
+    # The test grids are 0.004° wide: LABEL_MIN_PX wide at 256 × 2^z / 360 px per degree.
+    expected = math.log2(LABEL_MIN_PX * 360 / (256 * 0.004))
+    assert grid_data(html)["labelZoom"] == pytest.approx(expected, abs=0.01)
+    assert 'map.on("zoomend", showLabels)' in html
+
+
 def test_polygons_can_be_found_in_the_page():
     _, html = _render()
-    for grid_id in (11, 12, 13, 14):
-        assert f'"className": "{GRID_CLASS} {GRID_CLASS}-{grid_id}"' in html
-    assert 'setAttribute("data-grid-id", String(feature.properties.grid_id))' in html
-    assert 'setAttribute("data-grid-code", feature.properties.code)' in html
+    assert 'element.setAttribute("data-grid-id", String(g[0]))' in html
+    assert 'element.setAttribute("data-grid-code", g[1])' in html
+    assert grid_data(html)["style"]["className"] == GRID_CLASS
 
 
 def test_user_text_appears_only_escaped():
@@ -230,12 +249,12 @@ def test_user_text_appears_only_escaped():
     assert html.count("`") == benign.count("`")
     assert html.count("${") == benign.count("${")
     # In what Leaflet receives (after JSON decoding), the texts are HTML-escaped.
-    first = next(f for f in _features(html) if f["id"] == 11)["properties"]
-    assert first["name"] == escape_text(EVIL_NAME) and first["code"] == escape_text(EVIL_CODE)
-    for text in (first["name"], first["code"]):
+    shown = figures(html)[11]
+    name, code = list(shown.values())[:2]
+    assert name == escape_text(EVIL_NAME) and code == escape_text(EVIL_CODE)
+    for text in (name, code):
         assert not set(text) & set("<>`$\\\"'")
-    labels = [label["html"] for label in _labels(html)]
-    assert f'<div class="gongzhi-grid-label">{escape_text(EVIL_NAME)}</div>' in labels
+    assert label_html(html)[11] == f'<div class="gongzhi-grid-label">{escape_text(EVIL_NAME)}</div>'
 
 
 def test_selection_outline_is_a_separate_layer_that_lets_clicks_through():
@@ -247,7 +266,7 @@ def test_selection_outline_is_a_separate_layer_that_lets_clicks_through():
     layer.add_to(m)
     html = m.get_root().render()
     assert f'"className": "{SELECTED_CLASS} {SELECTED_CLASS}-12"' in html
-    outline = json.loads(re.findall(r"_add\((\{.*?\})\);\n", html)[1])
+    outline = json.loads(re.findall(r"_add\((\{.*?\})\);\n", html)[0])  # the only folium GeoJson
     assert outline["features"][0]["geometry"] == shapes[1].geometry
     assert '"interactive": false' in html.split("L.featureGroup")[1]
 
@@ -276,3 +295,8 @@ def test_grids_without_a_boundary_are_named(lang, expected):
     assert missing_boundaries_note(_context(lang), metrics, shapes) is None
     note = missing_boundaries_note(_context(lang), metrics, shapes[:2])
     assert note == i18n.translate(lang, "map.missing_boundaries", names=expected)
+
+
+def test_the_map_has_a_scale_bar():
+    _, html = _render()
+    assert "L.control.scale(" in html

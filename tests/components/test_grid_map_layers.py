@@ -38,6 +38,7 @@ from gongzhi.queries.events import upcoming_events
 from gongzhi.queries.facilities import facilities
 from gongzhi.queries.grid_metrics import GridShape, grid_metrics, grid_shapes
 from gongzhi.queries.issues import issue_points
+from tests.components.grid_map_html import grid_features, label_points
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EVIL = "<img src=x onerror=alert(1)>`${x}`"
@@ -85,9 +86,7 @@ def _point_layers(html: str) -> dict[str, tuple[dict, list[dict]]]:
 
 
 def _grid_features(html: str) -> list[dict]:
-    calls = re.findall(r"_add\((\{.*?\})\);\n", html)
-    assert len(calls) == 1, "exactly one GeoJSON layer of grids"
-    return json.loads(calls[0])["features"]
+    return grid_features(html)
 
 
 def _tile_urls(html: str) -> list[str]:
@@ -256,12 +255,12 @@ def test_on_amap_tiles_every_drawn_position_is_gcj02(demo_url, monkeypatch):
     drawn = next(f for f in _grid_features(html) if f["id"] == shapes[0].grid_id)["geometry"]["coordinates"][0]
     assert len(drawn) == len(stored)
     for (lon, lat), moved in zip(stored, drawn, strict=True):
-        assert moved == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=1e-12)
+        # Sent with 6 decimals (~0.1 m), like every position on the map.
+        assert moved == pytest.approx(list(wgs84_to_gcj02(lon, lat)), abs=6e-7)
     assert drawn[0][0] - stored[0][0] > 0.004  # ~0.005° east in Shenzhen: a visible ~500 m
-    labels = json.loads(re.search(r"(\[\{\"html\".*?\}\])\.forEach", html).group(1))
-    first_label = next(label for label in labels if "第一网格" in label["html"])
+    first_label = label_points(html)[shapes[0].grid_id]
     expected = wgs84_to_gcj02(shapes[0].label_lon, shapes[0].label_lat)
-    assert (first_label["lon"], first_label["lat"]) == pytest.approx(expected, abs=1e-6)
+    assert first_label == pytest.approx(expected, abs=1e-6)
     issue = layers.issues.iloc[0]
     feature = next(f for f in _point_layers(html)[ISSUES_LAYER_CLASS][1] if _issue_id(f) == issue["id"])
     assert feature["geometry"]["coordinates"] == pytest.approx(list(wgs84_to_gcj02(issue["lon"], issue["lat"])), abs=1e-6)

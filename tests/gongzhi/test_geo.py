@@ -16,6 +16,7 @@ from gongzhi.geo import (
     display_geometry,
     label_point,
     parse_boundary,
+    simplify_all_for_display,
 )
 
 
@@ -112,3 +113,33 @@ def test_combined_bounds_cover_every_grid():
     b = {"type": "Polygon", "coordinates": [[[121.02, 30.99], [121.03, 30.99], [121.03, 31.0], [121.02, 30.99]]]}
     assert combined_bounds([a, b]) == (121.0, 30.99, 121.03, 31.01)
     assert combined_bounds([]) is None
+
+
+def _neighbours(wiggles: int = 200) -> list[Polygon]:
+    """Two grids sharing a wiggly edge (jitter of ~1 m, as digitised by hand) of many vertices."""
+    jitter = random.Random(3)
+    edge = [(121.0 + jitter.uniform(-1e-5, 1e-5), 31.0 + 0.003 * i / wiggles) for i in range(wiggles + 1)]
+    west = Polygon([(120.997, 31.0), *edge, (120.997, 31.003)])
+    east = Polygon([*edge, (121.003, 31.003), (121.003, 31.0)])
+    return [west, east]
+
+
+def test_neighbouring_grids_are_simplified_together_and_stay_edge_matched():
+    grids = _neighbours()
+    tolerance = 0.00005
+    displayed = [shape(geometry) for geometry in simplify_all_for_display(grids, tolerance)]
+    assert all(g.is_valid for g in displayed)
+    assert sum(shapely.get_num_coordinates(g) for g in displayed) < sum(shapely.get_num_coordinates(g) for g in grids) / 4
+    # The shared edge is the same line in both: no gap, no overlap between the grids.
+    assert shapely.coverage_is_valid(displayed)
+    assert displayed[0].intersection(displayed[1]).area == 0
+    assert abs(shapely.union_all(displayed).area - sum(g.area for g in displayed)) < 1e-15
+    assert abs(shapely.union_all(displayed).area - shapely.union_all(grids).area) / shapely.union_all(grids).area < 0.01
+    for original, simplified in zip(grids, displayed, strict=True):
+        assert original.hausdorff_distance(simplified) < tolerance * 2
+
+
+def test_overlapping_grids_are_simplified_one_by_one():
+    a = Polygon([(0, 0), (2, 0), (2, 2), (0, 2)])
+    b = Polygon([(1, 1), (3, 1), (3, 3), (1, 3)])  # not a coverage: overlaps a
+    assert [shape(g).equals(p) for g, p in zip(simplify_all_for_display([a, b], 0.01), [a, b], strict=True)] == [True, True]
