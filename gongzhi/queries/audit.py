@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
-from gongzhi.models import AuditEntry, Event, Issue, Meeting, Organisation, Person, Volunteer
+from gongzhi.models import AuditEntry, Event, Facility, Issue, Meeting, Organisation, Person, Volunteer
 from gongzhi.permissions import Actor, require_admin
 from gongzhi.queries.common import datetime_range
 
@@ -23,6 +23,7 @@ DELETABLE_KINDS = {
     "meeting": Meeting,
     "organisation": Organisation,
     "person": Person,
+    "facility": Facility,
 }
 # Bookkeeping that changes with every update; listing it as "changed" would hide what did.
 NOT_SUMMARISED = {"version"}
