@@ -31,7 +31,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 }}
 [data-testid="stMainBlockContainer"] {{ padding: 1rem 1.5rem 3rem 1.5rem !important; max-width: 100% !important; }}
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label, [data-testid="stMain"] span,
-[data-testid="stMain"] td, [data-testid="stMain"] th, [data-testid="stMain"] button,
+[data-testid="stMain"] td, [data-testid="stMain"] th, [data-testid="stMain"] button, [data-testid="stMain"] kbd,
 [data-testid="stMain"] input, [data-testid="stMain"] [data-baseweb="select"] div, [data-testid="stCaptionContainer"] {{
   font-size: {BODY_FONT_PX}px !important; line-height: 1.35 !important;
 }}
@@ -57,11 +57,19 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stMetric"] {{ border: 3px solid #000000 !important; }}
 [data-testid="stMain"] [data-testid="stMetricLabel"] {{ font-size: {BODY_FONT_PX}px !important; }}
 [data-testid="stMain"] button {{ min-height: 3.6rem; border: 3px solid #000000 !important; }}
-[data-testid="stMain"] button[kind="secondary"], [data-testid="stMain"] button[kind="secondary"] * {{
-  background: #ffffff !important; color: #000000 !important;
+/* The pages menu opens in a layer outside the main area. */
+[data-testid="stPopoverBody"] a, [data-testid="stPopoverBody"] p, [data-testid="stPopoverBody"] span {{
+  font-size: {BODY_FONT_PX}px !important; color: #000000 !important; line-height: 1.6 !important;
 }}
-[data-testid="stMain"] button[kind="primary"], [data-testid="stMain"] button[kind="primary"] * {{
-  background: #0b4f8a !important; color: #ffffff !important;
+[data-testid="stMain"] button, [data-testid="stMain"] button * {{
+  background-color: #ffffff !important; color: #000000 !important; opacity: 1 !important;
+}}
+[data-testid="stMain"] button[kind^="primary"], [data-testid="stMain"] button[kind^="primary"] * {{
+  background-color: #0b4f8a !important; color: #ffffff !important;
+}}
+/* Disabled: still readable (AAA), told apart by a dashed border. */
+[data-testid="stMain"] button:disabled, [data-testid="stMain"] button:disabled * {{
+  background-color: #ffffff !important; color: #000000 !important; border-style: dashed !important;
 }}
 [data-testid="stMain"] [data-testid="stTable"] table {{ width: 100%; }}
 [data-testid="stMain"] [data-testid="stTable"] th, [data-testid="stMain"] [data-testid="stTable"] td {{

@@ -31,6 +31,7 @@ def open_in_projector(page, title: str, *, lang: str = "en") -> None:
     page.get_by_role("button", name=translate(lang, "projector.pages")).click()
     page.locator("[data-testid='stPopoverBody'] a").filter(has_text=title).first.click()
     page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
+    page.keyboard.press("Escape")  # the menu may stay open over the new page
     wait_for_app(page)
 
 
