@@ -14,6 +14,7 @@ from components.filters import grid_options
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.events import EventCreate, EventUpdate, create_event, record_attendance, update_event
 from gongzhi.domain import EventKind
@@ -133,7 +134,7 @@ def event_table(ctx: PageContext, events: pd.DataFrame, *, past: bool, empty_mes
         table[ctx.t("events.kpi_named")] = events["named_attendance"]
         table[ctx.t("events.kpi_headcount")] = events["headcount"]
         table[ctx.t("events.col_total")] = events["total"]
-    st.dataframe(table, hide_index=True, width="stretch")
+    paged_table(ctx, table, key="events_past" if past else "events_upcoming")
 
 
 def _event_choices(events: pd.DataFrame) -> dict[int, str]:

@@ -13,7 +13,7 @@ from components.data import query
 from components.filters import Period, period_bounds
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
-from components.projector import table
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.queries.events import EventHeadline, event_headline, monthly_participation, participation_by_grid
 from gongzhi.queries.issues import (
@@ -174,7 +174,7 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
     if overdue.empty:
         st.success(ctx.t("overview.none_overdue"))
     else:
-        table(ctx, pd.DataFrame({
+        paged_table(ctx, pd.DataFrame({
             ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
                                           for r in overdue.itertuples()],
             ctx.t("overview.col_grid"): overdue["grid_name"],
@@ -191,7 +191,7 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
         if grids.empty:
             st.success(ctx.t("overview.none_low_participation"))
         else:
-            table(ctx, pd.DataFrame({
+            paged_table(ctx, pd.DataFrame({
                 ctx.t("overview.col_grid"): grids["grid_name"],
                 ctx.t("overview.col_population"): grids["population"].astype(int),
                 ctx.t("overview.col_participants"): grids["participants"].astype(int),
@@ -204,7 +204,7 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
             st.success(ctx.t("overview.none_awaiting"))
         else:
             shown = awaiting.head(ATTENTION_ROWS)
-            table(ctx, pd.DataFrame({
+            paged_table(ctx, pd.DataFrame({
                 ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
                                               for r in shown.itertuples()],
                 ctx.t("overview.col_grid"): shown["grid_name"],

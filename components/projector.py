@@ -160,11 +160,29 @@ def pager(ctx: PageContext, frame: pd.DataFrame, key: str, rows: int = PROJECTOR
     return shown
 
 
-def table(ctx: PageContext, frame: pd.DataFrame, *, key: str) -> None:
-    """A read-only table whose columns are already labelled for display: scrollable as usual,
-    but in projector mode in large type, a page at a time (no table that needs scrolling)."""
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as text a room can read: times to the minute, whole numbers without decimals,
+    others with one, and blanks for missing values."""
+    def cell(value):
+        if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+            return ""
+        if isinstance(value, pd.Timestamp):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, float):
+            return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+        return str(value)
+
+    return frame.apply(lambda column: column.map(cell)).reset_index(drop=True)
+
+
+def paged_table(ctx: PageContext, frame: pd.DataFrame, *, key: str, columns: list[str] | None = None,
+                **dataframe_options) -> None:
+    """A read-only table whose columns are already labelled for display: as usual a scrollable
+    grid (with `dataframe_options` for st.dataframe), but in projector mode large type a page at
+    a time, with only `columns` if given (those that matter from the back of the room)."""
     if not ctx.projector:
-        st.dataframe(frame, hide_index=True, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch", **dataframe_options)
         return
+    shown = readable(frame[columns] if columns else frame)
     above_the_pager = st.container()
-    above_the_pager.table(pager(ctx, frame, key), hide_index=True, border="horizontal")
+    above_the_pager.table(pager(ctx, shown, key), hide_index=True, border="horizontal")

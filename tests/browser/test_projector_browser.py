@@ -8,7 +8,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from components.projector import BODY_FONT_PX
+from components.projector import BODY_FONT_PX, PROJECTOR_ROWS
 from gongzhi.i18n import translate
 from tests.browser.helpers import save_screenshot, sign_in, wait_for_app
 from tests.browser.projector_helpers import (
@@ -110,3 +110,35 @@ def test_the_slideshow_moves_on_by_arrow_and_page_keys_and_by_its_timer(app_serv
     _wait_for_slide(page, 3)
     save_screenshot(page, "slideshow_grid_projector")
     assert projector_page.external_requests() == []
+
+
+LIST_PAGES = ("nav.overview", "nav.grid_map", "nav.issues", "nav.volunteers", "nav.events")
+
+# Scrolling grids, and elements whose content is wider or taller than the box that scrolls it.
+SCROLLING_JS = """() => ({
+  grids: document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]').length,
+  tables: document.querySelectorAll('[data-testid="stMain"] [data-testid="stTable"]').length,
+  scrolling: [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stTable"],'
+                                          + ' [data-testid="stMain"] [data-testid="stTable"] *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+    .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX)
+                 || ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
+    .map(e => e.innerText.slice(0, 60)),
+})"""
+
+
+def test_list_pages_in_projector_mode_page_their_tables_instead_of_scrolling(app_server, projector_page):
+    page = projector_page.page
+    sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
+    tables = 0
+    for title_key in LIST_PAGES:
+        open_in_projector(page, translate("en", title_key))
+        page.wait_for_timeout(500)
+        found = page.evaluate(SCROLLING_JS)
+        assert found["grids"] == 0, title_key
+        assert found["scrolling"] == [], (title_key, found["scrolling"])
+        tables += found["tables"]
+        for row_count in page.eval_on_selector_all("[data-testid='stMain'] [data-testid='stTable'] tbody",
+                                                   "bodies => bodies.map(b => b.rows.length)"):
+            assert row_count <= PROJECTOR_ROWS, title_key
+    assert tables >= len(LIST_PAGES)
