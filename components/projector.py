@@ -5,6 +5,7 @@ large button at the top of every page leads back out; tables are paged instead o
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -26,7 +27,8 @@ PROJECTOR_CSS = f"""
 <style>
 .stApp {{ background: #ffffff !important; color: #000000 !important; }}
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer {{
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer,
+[data-testid="stElementToolbar"] {{
   display: none !important;
 }}
 [data-testid="stMainBlockContainer"] {{ padding: 1rem 1.5rem 3rem 1.5rem !important; max-width: 100% !important; }}
@@ -69,8 +71,9 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 }}
 /* Disabled: still readable (AAA), told apart by a dashed border. */
 [data-testid="stMain"] button:disabled, [data-testid="stMain"] button:disabled * {{
-  background-color: #ffffff !important; color: #000000 !important; border-style: dashed !important;
+  background-color: #ffffff !important; color: #000000 !important;
 }}
+[data-testid="stMain"] button:disabled {{ border-style: dashed !important; }}
 [data-testid="stMain"] [data-testid="stTable"] table {{ width: 100%; }}
 [data-testid="stMain"] [data-testid="stTable"] th, [data-testid="stMain"] [data-testid="stTable"] td {{
   padding: 0.3rem 0.6rem !important; border-bottom: 2px solid #000000 !important;
@@ -132,6 +135,36 @@ def apply_theme(ctx: PageContext) -> None:
         st.html(PROJECTOR_CSS)
 
 
+# Presentation clickers send Page Up / Page Down (some send the arrows, which st.button's own
+# `shortcut` takes). A few static lines, served with the page (nothing is fetched), installed once
+# per browser tab; they press the page's own buttons, so a key does exactly what a click does,
+# and they leave keys typed into a field alone.
+CLICKER_SCRIPT = """
+<script>
+(() => {
+  if (window.gongzhiClicker) { return; }
+  window.gongzhiClicker = true;
+  document.addEventListener("keydown", (event) => {
+    const key = window.gongzhiClickerKeys && window.gongzhiClickerKeys[event.key];
+    const typing = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
+    if (!key || typing) { return; }
+    const button = document.querySelector(".st-key-" + key + " button");
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+})();
+window.gongzhiClickerKeys = {PageUp: "@PREVIOUS@", PageDown: "@NEXT@"};
+</script>
+"""
+WIDGET_KEY = re.compile(r"^[a-z_]+$")
+
+
+def clicker_keys(*, previous: str, following: str) -> None:
+    """Page Up / Page Down press the buttons with these widget keys (code constants, never user text)."""
+    if not (WIDGET_KEY.match(previous) and WIDGET_KEY.match(following)):
+        raise ValueError("clicker keys must be plain widget keys")
+    st.html(CLICKER_SCRIPT.replace("@PREVIOUS@", previous).replace("@NEXT@", following), unsafe_allow_javascript=True)
+
+
 # --- paged tables -------------------------------------------------------------------------------
 
 def page_slice(frame: pd.DataFrame, page: int, rows: int = PROJECTOR_ROWS) -> tuple[pd.DataFrame, int, int]:
@@ -153,10 +186,10 @@ def pager(ctx: PageContext, frame: pd.DataFrame, key: str, rows: int = PROJECTOR
     if pages > 1:
         previous, position, following = st.columns([1, 1, 1], vertical_alignment="center")
         previous.button(ctx.t("projector.previous_page"), key=f"{state_key}_previous", disabled=page == 0,
-                        on_click=_turn, args=(state_key, -1), icon=":material/arrow_back:", width="stretch")
+                        on_click=_turn, args=(state_key, -1), width="stretch")
         position.markdown(ctx.t("projector.page_of", page=page + 1, pages=pages, rows=len(frame)))
         following.button(ctx.t("projector.next_page"), key=f"{state_key}_next", disabled=page == pages - 1,
-                         on_click=_turn, args=(state_key, 1), icon=":material/arrow_forward:", width="stretch")
+                         on_click=_turn, args=(state_key, 1), width="stretch")
     return shown
 
 

@@ -1,8 +1,8 @@
 """The slideshow for a meeting room: the headline figures, the grid map, then one card per grid.
 It advances on its own in a fragment that reruns on a timer (only the slide is redrawn, not the
 app), and by large previous/next buttons that a presentation clicker works too: the buttons'
-own keyboard shortcuts take the arrow keys, and a few lines of script (static, served with the
-page, nothing leaves the server) press the same buttons on Page Up / Page Down."""
+own keyboard shortcuts take the arrow keys, and components.projector.clicker_keys presses the
+same buttons on Page Up / Page Down."""
 
 import time
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ from components.grid_map import build_grid_map, map_summary
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.overview_sections import load_headlines
 from components.page_setup import PageContext
+from components.projector import clicker_keys
 from gongzhi.queries.grid_metrics import grid_metrics, grid_shapes
 
 INTERVALS = (0, 5, 10, 20, 30, 60)  # seconds; 0: only the buttons move on
@@ -30,25 +31,6 @@ MAP_METRIC = "open_issues"
 MAP_HEIGHT = 440  # the whole slide fits a 1024×768 projector
 TIMER_SLACK = 1.0  # seconds: a timer tick may arrive a little before the interval is quite over
 
-# Clickers send Page Up / Page Down (some send the arrows, which the buttons' shortcuts take).
-# Installed once per browser tab; it presses the slideshow's own buttons, so a key press does
-# exactly what a click does, and it ignores keys typed into a field.
-CLICKER_SCRIPT = """
-<script>
-(() => {
-  if (window.gongzhiClicker) { return; }
-  window.gongzhiClicker = true;
-  const keys = {PageUp: "@PREVIOUS@", PageDown: "@NEXT@"};
-  document.addEventListener("keydown", (event) => {
-    const key = keys[event.key];
-    const typing = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
-    if (!key || typing) { return; }
-    const button = document.querySelector(".st-key-" + key + " button");
-    if (button && !button.disabled) { event.preventDefault(); button.click(); }
-  });
-})();
-</script>
-""".replace("@PREVIOUS@", PREVIOUS_KEY).replace("@NEXT@", NEXT_KEY)
 
 
 @dataclass(frozen=True)
@@ -93,7 +75,7 @@ def slideshow(ctx: PageContext, period: Period, interval: int) -> None:
     metrics = query(grid_metrics, start=period.start, end=period.end)
     shapes = query(grid_shapes)
     slides = deck(metrics, bool(shapes))
-    st.html(CLICKER_SCRIPT, unsafe_allow_javascript=True)
+    clicker_keys(previous=PREVIOUS_KEY, following=NEXT_KEY)
 
     @st.fragment(run_every=interval or None)
     def show() -> None:

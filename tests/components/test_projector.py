@@ -37,3 +37,12 @@ def test_slides_go_round_and_the_timer_moves_on_only_after_the_interval():
 
 def test_cards_in_projector_mode_sit_at_most_three_a_row():
     assert [projector_columns(n) for n in (1, 2, 3, 4, 5, 6)] == [1, 2, 3, 2, 3, 3]
+
+
+def test_the_clicker_script_takes_plain_widget_keys_only():
+    import pytest
+
+    from components.projector import clicker_keys
+
+    with pytest.raises(ValueError):
+        clicker_keys(previous='x"; alert(1); "', following="slideshow_next")
