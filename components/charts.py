@@ -70,7 +70,7 @@ def describe(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, 
         extremes = _extremes(rows, x, y, lang, unit)
         if extremes:
             parts.append(i18n.translate(lang, "charts.series", series=name, extremes=extremes))
-    return i18n.translate(lang, "charts.separator").join(parts)
+    return " ".join(parts)
 
 
 def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECTOR_SERIES) -> pd.DataFrame:

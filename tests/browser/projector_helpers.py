@@ -2,6 +2,8 @@
 straight into projector mode (as a bookmark of ?mode=projector does), moving between pages
 through the projector menu, and reading computed sizes and contrasts off the page."""
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from gongzhi.accounts import DEMO_PASSWORD
 from gongzhi.i18n import translate
 from tests.browser.conftest import RecordedPage
@@ -26,11 +28,21 @@ def sign_in_at(page, url: str, username: str, *, lang: str = "en") -> None:
     wait_for_app(page)
 
 
-def open_in_projector(page, title: str, *, lang: str = "en") -> None:
-    """Go to a page through the projector bar's menu (the sidebar is hidden)."""
-    page.get_by_role("button", name=translate(lang, "projector.pages")).click()
-    page.locator("[data-testid='stPopoverBody'] a").filter(has_text=title).first.click()
-    page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
+def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3) -> None:
+    """Go to a page through the projector bar's menu (the sidebar is hidden). A rerun that ends
+    while the menu is open can close it before the click lands, so try again a few times."""
+    heading = page.locator("h1").filter(has_text=title)
+    for _ in range(tries):
+        wait_for_app(page)
+        page.get_by_role("button", name=translate(lang, "projector.pages")).click()
+        try:
+            page.locator("[data-testid='stPopoverBody'] a").filter(has_text=title).first.click(timeout=10_000)
+            heading.wait_for(timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    else:
+        raise AssertionError(f"could not open {title!r} from the projector menu")
     page.keyboard.press("Escape")  # the menu may stay open over the new page
     wait_for_app(page)
 
