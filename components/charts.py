@@ -1,46 +1,133 @@
-"""Altair charts in one calm style, each with a one-line text summary beside it for people who
-cannot see the chart (and for the minutes)."""
+"""Altair charts in one calm style, each with a text summary beside it for people who cannot see
+the chart (and for the minutes): the caller's sentence plus the figures read off the data (the
+highest and the lowest value), so every chart states its actual numbers. In projector mode the
+labels are larger, black, and a chart shows few series."""
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from components.projector import in_projector_mode
+from gongzhi import i18n
+
 PALETTE = ["#0b4f8a", "#d97706", "#15803d", "#b91c1c", "#6d28d9", "#0e7490", "#a16207", "#be185d"]
 LABEL_SIZE = 14
+PROJECTOR_LABEL_SIZE = 22
+PROJECTOR_MIN_HEIGHT = 340
+PROJECTOR_SERIES = 3  # lines or colour groups a chart shows in projector mode
+
+
+def _context():
+    """The page's context if a page is running (None in plain unit tests)."""
+    return st.session_state.get("page_context")
+
+
+def _lang() -> str:
+    ctx = _context()
+    return ctx.lang if ctx else i18n.DEFAULT_LANGUAGE
 
 
 def style_chart(chart: alt.Chart, height: int) -> alt.Chart:
-    """The shared look: large labels that read from the back of a room, no frame."""
-    return chart.properties(height=height).configure_axis(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE) \
-        .configure_legend(labelFontSize=LABEL_SIZE, titleFontSize=LABEL_SIZE).configure_view(strokeWidth=0)
+    """The shared look: large labels that read from the back of a room, no frame; larger still,
+    and black, in projector mode."""
+    size = LABEL_SIZE
+    colour = {}
+    if in_projector_mode():
+        size, height = PROJECTOR_LABEL_SIZE, max(height, PROJECTOR_MIN_HEIGHT)
+        colour = {"labelColor": "#000000", "titleColor": "#000000"}
+    return chart.properties(height=height) \
+        .configure_axis(labelFontSize=size, titleFontSize=size, labelLimit=360, **colour) \
+        .configure_legend(labelFontSize=size, titleFontSize=size, **colour).configure_view(strokeWidth=0)
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """A chart value as the summary states it: whole numbers without decimals, others with one."""
+    value = float(value)
+    return (f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}") + unit
+
+
+def _extremes(frame: pd.DataFrame, x: str, y: str, lang: str, unit: str) -> str:
+    values = frame.dropna(subset=[y])
+    if values.empty:
+        return ""
+    if len(values) == 1:
+        row = values.iloc[0]
+        return i18n.translate(lang, "charts.single", name=row[x], value=format_value(row[y], unit))
+    high, low = values.loc[values[y].idxmax()], values.loc[values[y].idxmin()]
+    return i18n.translate(lang, "charts.extremes", high=high[x], high_value=format_value(high[y], unit),
+                          low=low[x], low_value=format_value(low[y], unit))
+
+
+def describe(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, unit: str = "",
+             lang: str | None = None) -> str:
+    """The figures a chart shows, in words: the highest and the lowest value with its label, per
+    series if there are several (in the order of the frame)."""
+    lang = lang or _lang()
+    if series is None:
+        return _extremes(frame, x, y, lang, unit)
+    parts = []
+    for name, rows in frame.groupby(series, sort=False):
+        extremes = _extremes(rows, x, y, lang, unit)
+        if extremes:
+            parts.append(i18n.translate(lang, "charts.series", series=name, extremes=extremes))
+    return " ".join(parts)
+
+
+def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECTOR_SERIES) -> pd.DataFrame:
+    """The `limit` series with the largest totals (all of them if there are no more)."""
+    totals = frame.groupby(series, sort=False)[y].sum()
+    if len(totals) <= limit:
+        return frame
+    kept = totals.sort_values(ascending=False, kind="stable").index[:limit]
+    return frame[frame[series].isin(kept)]
+
+
+def show_chart(chart: alt.Chart, *, height: int, summary: str, facts: str = "") -> None:
+    """Draw a chart with its summary as alt text and as a caption next to it."""
+    text = f"{summary} {facts}".strip()
+    st.altair_chart(style_chart(chart, height), width="stretch", alt=text)
+    st.caption(text)
+
+
+def _series_note(frame: pd.DataFrame, shown: pd.DataFrame, series: str) -> str:
+    total, kept = frame[series].nunique(), shown[series].nunique()
+    return "" if kept == total else i18n.translate(_lang(), "charts.few_series", shown=kept, total=total)
 
 
 def bar_chart(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, summary: str,
-              color: str | None = None, horizontal: bool = False, height: int = 280, sort: list | str | None = None) -> None:
-    """A bar chart; `summary` is shown as text under it (what the chart says, in one sentence)."""
+              color: str | None = None, horizontal: bool = False, height: int = 280, sort: list | str | None = None,
+              unit: str = "", state_extremes: bool = True) -> None:
+    """A bar chart; `summary` is shown as text under it (what the chart says, in one sentence),
+    followed by the highest and the lowest bar (unless the summary already names them:
+    `state_extremes=False`)."""
     if frame.empty:
         return
+    shown = few_series(frame, y=y, series=color) if color and in_projector_mode() else frame
     category = alt.X(f"{x}:N", title=x_title, sort=sort) if not horizontal else alt.Y(f"{x}:N", title=x_title, sort=sort)
     value = alt.Y(f"{y}:Q", title=y_title) if not horizontal else alt.X(f"{y}:Q", title=y_title)
     encoding = {"x": category, "y": value} if not horizontal else {"y": category, "x": value}
     tooltip = [alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title)]
-    chart = alt.Chart(frame).mark_bar(**({} if color else {"color": PALETTE[0]})).encode(**encoding, tooltip=tooltip)
+    chart = alt.Chart(shown).mark_bar(**({} if color else {"color": PALETTE[0]})).encode(**encoding, tooltip=tooltip)
     if color:
         chart = chart.encode(color=alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE)))
-    st.altair_chart(style_chart(chart, height), width="stretch", alt=summary)
-    st.caption(summary)
+    facts = describe(shown, x=x, y=y, series=color, unit=unit) if state_extremes else ""
+    if color:
+        facts = f"{facts} {_series_note(frame, shown, color)}".strip()
+    show_chart(chart, height=height, summary=summary, facts=facts)
 
 
 def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, summary: str,
-               height: int = 280) -> None:
-    """Lines over time in long format (one row per x and series)."""
+               height: int = 280, unit: str = "") -> None:
+    """Lines over time in long format (one row per x and series); the summary adds each line's
+    highest and lowest point."""
     if frame.empty:
         return
-    chart = alt.Chart(frame).mark_line(point=True, strokeWidth=3).encode(
+    shown = few_series(frame, y=y, series=series) if in_projector_mode() else frame
+    chart = alt.Chart(shown).mark_line(point=True, strokeWidth=5 if in_projector_mode() else 3).encode(
         x=alt.X(f"{x}:O", title=x_title),
         y=alt.Y(f"{y}:Q", title=y_title),
         color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=PALETTE)),
         tooltip=[alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{y}:Q", title=y_title)],
     )
-    st.altair_chart(style_chart(chart, height), width="stretch", alt=summary)
-    st.caption(summary)
+    facts = f"{describe(shown, x=x, y=y, series=series, unit=unit)} {_series_note(frame, shown, series)}".strip()
+    show_chart(chart, height=height, summary=summary, facts=facts)

@@ -8,12 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from components.audit_view import delete_record_action
-from components.charts import PALETTE, bar_chart, style_chart
+from components.charts import PALETTE, bar_chart, describe, show_chart
 from components.data import query
 from components.filters import grid_options
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.events import EventCreate, EventUpdate, create_event, record_attendance, update_event
 from gongzhi.domain import EventKind
@@ -70,8 +71,7 @@ def participation_chart(ctx: PageContext, by_grid: pd.DataFrame, overall_rate: f
     summary = ctx.t("events.chart_by_grid_summary", top=top.grid_name, top_rate=format_percent(top.rate, digits=1),
                     bottom=bottom.grid_name, bottom_rate=format_percent(bottom.rate, digits=1),
                     overall=format_percent(overall_rate, digits=1))
-    st.altair_chart(style_chart(alt.layer(*layers), max(200, 44 * len(frame))), width="stretch", alt=summary)
-    st.caption(summary)
+    show_chart(alt.layer(*layers), height=max(200, 44 * len(frame)), summary=summary)  # names top and bottom
 
 
 def monthly_charts(ctx: PageContext, monthly: pd.DataFrame) -> None:
@@ -109,8 +109,7 @@ def _attendance_chart(ctx: PageContext, monthly: pd.DataFrame, summary: str) -> 
         tooltip=[alt.Tooltip("month:N", title=month_title), alt.Tooltip("series:N", title=" "),
                  alt.Tooltip("people:Q", title=people_title)],
     )
-    st.altair_chart(style_chart(chart, MONTHLY_HEIGHT), width="stretch", alt=summary)
-    st.caption(summary)
+    show_chart(chart, height=MONTHLY_HEIGHT, summary=summary, facts=describe(long, x="month", y="people", series="series"))
 
 
 def _grid_label(ctx: PageContext, grid_name: str | None) -> str:
@@ -135,7 +134,7 @@ def event_table(ctx: PageContext, events: pd.DataFrame, *, past: bool, empty_mes
         table[ctx.t("events.kpi_named")] = events["named_attendance"]
         table[ctx.t("events.kpi_headcount")] = events["headcount"]
         table[ctx.t("events.col_total")] = events["total"]
-    st.dataframe(table, hide_index=True, width="stretch")
+    paged_table(ctx, table, key="events_past" if past else "events_upcoming")
 
 
 def _event_choices(events: pd.DataFrame) -> dict[int, str]:

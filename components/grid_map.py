@@ -22,6 +22,7 @@ from streamlit_folium import st_folium
 
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.config import Basemap, basemap, static_url_prefix
 from gongzhi.coords import geometry_to_gcj02
 from gongzhi.escape import escape_text
@@ -714,6 +715,15 @@ def metrics_table(ctx: PageContext, metrics: pd.DataFrame) -> None:
     """Every grid's figures, so they can be read without hovering over the map. The leaders'
     names only for those who may see names: the column is dropped, not hidden, because a hidden
     column's values still reach the browser."""
+    if ctx.projector:  # large type: the figures that matter, a page at a time
+        paged_table(ctx, pd.DataFrame({
+            ctx.t("map.field_name"): metrics["name"],
+            ctx.t("map.field_open_issues"): metrics["open_issues"].map(format_number),
+            ctx.t("map.field_overdue"): metrics["overdue"].map(format_number),
+            ctx.t("map.field_participation_rate"): [format_percent(None if pd.isna(v) else v, digits=1)
+                                                    for v in metrics["participation_rate"]],
+        }), key="grid_metrics")
+        return
     column = st.column_config
     shown = ["code", "name", "leader", "population", "households", "open_issues", "overdue",
              "participation_rate", "volunteers_per_1000"]

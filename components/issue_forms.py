@@ -16,6 +16,7 @@ from components.data import query
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi import lifecycle
 from gongzhi.clock import today
 from gongzhi.crud.issues import (
@@ -129,6 +130,10 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
     })
     if ctx.actor.may_see_personal_data:
         shown[ctx.t("issues.col_reporter")] = [r or ctx.t("issues.anonymous") for r in issues["reporter"]]
+    if ctx.projector:  # paged, the columns that matter from the back of the room; the picker below opens one
+        paged_table(ctx, shown, key="issue_table", columns=[ctx.t(f"issues.col_{c}") for c in (
+            "id", "title", "state", "grid", "due_date", "overdue")])
+        return
     event = st.dataframe(shown, hide_index=True, width="stretch", key="issue_table", on_select="rerun",
                          selection_mode="single-row", column_config={
                              ctx.t("issues.col_reported_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
@@ -201,12 +206,12 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
         facts.append((ctx.t("issues.field_duplicate_of"), f"#{detail.duplicate_of_id}"))
     if detail.days_to_resolve is not None:
         facts.append((ctx.t("issues.days_to_resolve"), format_number(detail.days_to_resolve, digits=1)))
-    st.dataframe(pd.DataFrame(facts, columns=[ctx.t("issues.col_field"), ctx.t("issues.col_value")]),
-                 hide_index=True, width="stretch", height="content")
+    paged_table(ctx, pd.DataFrame(facts, columns=[ctx.t("issues.col_field"), ctx.t("issues.col_value")]),
+                key="issue_facts", height="content")
 
     st.markdown(f"#### {ctx.t('issues.timeline')}")
     steps = [_step_text(ctx, row) for row in timeline.itertuples()]
-    st.dataframe(pd.DataFrame({
+    paged_table(ctx, pd.DataFrame({
         ctx.t("issues.col_time"): [_when(t) for t in timeline["created_at"]],
         ctx.t("issues.col_entry"): [ctx.t(f"issues.entry_{k}") for k in timeline["kind"]],
         ctx.t("issues.col_step"): steps,
@@ -214,7 +219,7 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
         ctx.t("issues.col_role"): [ctx.label("role", r) for r in timeline["actor_role"]],
         ctx.t("issues.col_note"): [_note_text(ctx, kind, note) for kind, note in zip(timeline["kind"], timeline["note"],
                                                                                       strict=True)],
-    }), hide_index=True, width="stretch", height="content")
+    }), key="issue_timeline", height="content")
 
 
 def _note_text(ctx: PageContext, kind: str, note: str) -> str:

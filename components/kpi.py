@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components.projector import in_projector_mode
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -15,12 +17,25 @@ class Kpi:
     delta_color: str = "normal"  # "inverse" when a rise is bad (e.g. overdue issues)
 
 
+PROJECTOR_COLUMNS = 3  # cards side by side at most in projector mode, so labels are not cut short
+
+
+def projector_columns(wanted: int) -> int:
+    """Four cards go two by two, more go three a row."""
+    return wanted if wanted <= PROJECTOR_COLUMNS else 2 if wanted == 4 else PROJECTOR_COLUMNS
+
+
 def kpi_row(cards: Sequence[Kpi], *, columns: int | None = None) -> None:
-    cols = st.columns(columns or len(cards))
+    """A row of cards; in projector mode fewer side by side, and without the help tooltips
+    (nobody hovers over a projected screen)."""
+    projector = in_projector_mode()
+    wanted = columns or len(cards)
+    cols = st.columns(projector_columns(wanted) if projector else wanted)
     for index, card in enumerate(cards):
         with cols[index % len(cols)]:
-            st.metric(card.label, card.value, delta=card.delta, help=card.help,
+            st.metric(card.label, card.value, delta=card.delta, help=None if projector else card.help,
                       delta_color=card.delta_color, border=True)
+
 
 
 def format_number(value: float | int | None, *, digits: int = 0, empty: str = "—") -> str:

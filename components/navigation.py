@@ -25,6 +25,7 @@ class PageEntry:
 PAGES = [
     PageEntry("pages/overview.py", "nav.overview", ":material/dashboard:", "overview", EVERYONE),
     PageEntry("pages/grid_map.py", "nav.grid_map", ":material/map:", "grid_map", EVERYONE),
+    PageEntry("pages/slideshow.py", "nav.slideshow", ":material/slideshow:", "slideshow", MEMBERS),
     PageEntry("pages/issues.py", "nav.issues", ":material/assignment:", "issues", MEMBERS),
     PageEntry("pages/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
     PageEntry("pages/events.py", "nav.events", ":material/event:", "events", MEMBERS),

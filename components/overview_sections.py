@@ -13,6 +13,7 @@ from components.data import query
 from components.filters import Period, period_bounds
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.queries.events import EventHeadline, event_headline, monthly_participation, participation_by_grid
 from gongzhi.queries.issues import (
@@ -173,14 +174,14 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
     if overdue.empty:
         st.success(ctx.t("overview.none_overdue"))
     else:
-        st.dataframe(pd.DataFrame({
+        paged_table(ctx, pd.DataFrame({
             ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
                                           for r in overdue.itertuples()],
             ctx.t("overview.col_grid"): overdue["grid_name"],
             ctx.t("overview.col_state"): [ctx.label("state", s) for s in overdue["state"]],
             ctx.t("overview.col_due_date"): [d.isoformat() for d in overdue["due_date"]],
             ctx.t("overview.col_days_overdue"): overdue["days_overdue"].astype(int),
-        }), hide_index=True, width="stretch")
+        }), key="overview_overdue")
 
     left, right = st.columns(2)
     with left:
@@ -190,12 +191,12 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
         if grids.empty:
             st.success(ctx.t("overview.none_low_participation"))
         else:
-            st.dataframe(pd.DataFrame({
+            paged_table(ctx, pd.DataFrame({
                 ctx.t("overview.col_grid"): grids["grid_name"],
                 ctx.t("overview.col_population"): grids["population"].astype(int),
                 ctx.t("overview.col_participants"): grids["participants"].astype(int),
                 ctx.t("overview.col_rate"): [format_percent(r, digits=1) for r in grids["rate"]],
-            }), hide_index=True, width="stretch")
+            }), key="overview_low_participation")
     with right:
         awaiting = query(issues_awaiting_meeting, grid_id=grid_id)
         st.subheader(ctx.t("overview.awaiting_heading", count=len(awaiting)))
@@ -203,13 +204,13 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
             st.success(ctx.t("overview.none_awaiting"))
         else:
             shown = awaiting.head(ATTENTION_ROWS)
-            st.dataframe(pd.DataFrame({
+            paged_table(ctx, pd.DataFrame({
                 ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
                                               for r in shown.itertuples()],
                 ctx.t("overview.col_grid"): shown["grid_name"],
                 ctx.t("overview.col_on_agenda"): [ctx.t("common.yes") if not pd.isna(m) else ctx.t("common.no")
                                                   for m in shown["planned_meeting_id"]],
-            }), hide_index=True, width="stretch")
+            }), key="overview_awaiting")
 
 
 # --- trends -----------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
             rated = rated.assign(percent=(rated["rate"].astype(float) * 100).round(1))
             highest, lowest = rated.loc[rated["percent"].idxmax()], rated.loc[rated["percent"].idxmin()]
             bar_chart(rated, x="grid_name", y="percent", x_title=ctx.t("overview.axis_grid"),
-                      y_title=ctx.t("overview.axis_participation"), horizontal=True, sort="-x",
+                      y_title=ctx.t("overview.axis_participation"), horizontal=True, sort="-x", state_extremes=False,
                       summary=ctx.t("overview.summary_participation_by_grid",
                                     high=highest["grid_name"], high_rate=format_percent(highest["rate"], digits=1),
                                     low=lowest["grid_name"], low_rate=format_percent(lowest["rate"], digits=1)))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from components.projector import projector_mode
 from gongzhi import i18n, lifecycle
 from gongzhi.accounts import actor_for, user_for_identity
 from gongzhi.clock import now
@@ -23,6 +24,7 @@ class PageContext:
     revision: int
     database_url: str
     empty: bool
+    projector: bool = False  # large type, high contrast, no sidebar (components.projector)
 
     def t(self, key: str, **params) -> str:
         return i18n.translate(self.lang, key, **params)
@@ -121,7 +123,8 @@ def page_setup() -> PageContext:
     with read_session() as session:
         revision = current_revision(session)
         empty = is_empty(session)
-    context = PageContext(lang=lang, actor=_actor(lang), revision=revision, database_url=url, empty=empty)
+    context = PageContext(lang=lang, actor=_actor(lang), revision=revision, database_url=url, empty=empty,
+                          projector=projector_mode())
     st.session_state["page_context"] = context
     st.session_state[SHELL_MARKER] = True
     return context

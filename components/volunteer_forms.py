@@ -14,6 +14,7 @@ from components.filters import Period
 from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.volunteers import (
     NAME_MAX,
@@ -117,11 +118,11 @@ def top_volunteers_table(ctx: PageContext, period: Period, grid_id: int | None) 
     if top.empty:
         return
     st.subheader(ctx.t("volunteers.top_title"))
-    st.dataframe(pd.DataFrame({ctx.t("volunteers.col_name"): top["name"],
-                               ctx.t("volunteers.col_grid"): top["grid_name"],
-                               ctx.t("volunteers.col_hours"): top["hours"]}),
-                 hide_index=True, width="stretch",
-                 column_config={ctx.t("volunteers.col_hours"): st.column_config.NumberColumn(format="%.1f")})
+    paged_table(ctx, pd.DataFrame({ctx.t("volunteers.col_name"): top["name"],
+                                   ctx.t("volunteers.col_grid"): top["grid_name"],
+                                   ctx.t("volunteers.col_hours"): top["hours"]}),
+                key="top_volunteers",
+                column_config={ctx.t("volunteers.col_hours"): st.column_config.NumberColumn(format="%.1f")})
 
 
 # --- Roster ----------------------------------------------------------------------------------
@@ -169,9 +170,11 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> pd.DataFrame:
         return roster
     st.caption(ctx.t("volunteers.roster_count", shown=len(roster)))
     hours_format = st.column_config.NumberColumn(format="%.1f")
-    st.dataframe(roster_display(ctx, roster), hide_index=True, width="stretch",
-                 column_config={ctx.t("volunteers.col_total_hours"): hours_format,
-                                ctx.t("volunteers.col_hours_12m"): hours_format})
+    # Projected to a room: no phone numbers (not even masked), and only what reads from afar.
+    paged_table(ctx, roster_display(ctx, roster), key="volunteer_roster",
+                columns=[ctx.t(f"volunteers.col_{c}") for c in ("name", "grid", "status", "total_hours", "stars")],
+                column_config={ctx.t("volunteers.col_total_hours"): hours_format,
+                               ctx.t("volunteers.col_hours_12m"): hours_format})
     return roster
 
 
@@ -207,13 +210,13 @@ def service_records_table(ctx: PageContext, volunteer_id: int) -> None:
     if records.empty:
         st.info(ctx.t("volunteers.no_records"))
         return
-    st.dataframe(pd.DataFrame({ctx.t("volunteers.col_served_on"): records["served_on"],
-                               ctx.t("volunteers.col_hours"): records["hours"],
-                               ctx.t("volunteers.col_event"): records["event"].fillna(""),
-                               ctx.t("volunteers.col_issue"): records["issue"].fillna(""),
-                               ctx.t("volunteers.col_note"): records["note"]}),
-                 hide_index=True, width="stretch",
-                 column_config={ctx.t("volunteers.col_hours"): st.column_config.NumberColumn(format="%.1f")})
+    paged_table(ctx, pd.DataFrame({ctx.t("volunteers.col_served_on"): records["served_on"],
+                                   ctx.t("volunteers.col_hours"): records["hours"],
+                                   ctx.t("volunteers.col_event"): records["event"].fillna(""),
+                                   ctx.t("volunteers.col_issue"): records["issue"].fillna(""),
+                                   ctx.t("volunteers.col_note"): records["note"]}),
+                key="service_records",
+                column_config={ctx.t("volunteers.col_hours"): st.column_config.NumberColumn(format="%.1f")})
 
 
 # --- Forms -----------------------------------------------------------------------------------

@@ -115,13 +115,14 @@ def open_page(monkeypatch):
     monkeypatch.setattr(script_runner, "_mpa_v1", run_app_script)
 
     def _open(url: str, page: str | None = None, *, lang: str = "en", role: str | None = "committee",
-              timeout: float = 60) -> AppTest:
+              timeout: float = 60, query_params: dict[str, str] | None = None) -> AppTest:
         """Signed in as a test account of `role` ("public": a visitor with public access on;
-        None: signed out)."""
+        None: signed out), opened at a URL with `query_params` (e.g. a bookmark)."""
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("GONGZHI_DEMO", "0")
         monkeypatch.setenv("GONGZHI_PUBLIC_ACCESS", "1" if role == "public" else "0")
         app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=timeout)
+        app.query_params.update(query_params or {})
         app.session_state["lang"] = lang
         if role not in (None, "public"):
             app.session_state["user_id"] = account_for_role(url, role)

@@ -140,11 +140,16 @@ def test_detail_views_show_payloads_as_text(open_page, poisoned, page, session_k
     assert shown_text(app).count(PAYLOADS[0]) >= 1
 
 
+# Reviewed: the projector theme (a constant <style>) and the clicker script (a constant, with two
+# widget keys checked against ^[a-z_]+$); no user text reaches either.
+REVIEWED_RAW_HTML = ["components/projector.py"]
+
+
 def test_the_code_has_no_raw_html_without_escaping():
-    """unsafe_allow_html and st.html are not used at all; should they come, this test points at
-    them so each is reviewed for gongzhi.escape.escape_text."""
+    """unsafe_allow_html and st.html are used nowhere but in the reviewed files; should more come,
+    this test points at them so each is reviewed for gongzhi.escape.escape_text."""
     offenders = [str(path.relative_to(PROJECT_ROOT)) for folder in ("app.py", "components", "pages", "gongzhi")
                  for path in ([PROJECT_ROOT / folder] if folder.endswith(".py") else (PROJECT_ROOT / folder).rglob("*.py"))
                  if "unsafe_allow_html=True" in path.read_text(encoding="utf-8")
                  or "st.html(" in path.read_text(encoding="utf-8")]
-    assert offenders == []
+    assert offenders == REVIEWED_RAW_HTML

@@ -1,0 +1,221 @@
+"""Projector mode (投影模式): large type and high contrast for a meeting room, kept in the URL as
+`?mode=projector` so that a bookmark opens it. The sidebar, header and toolbar are hidden, so a
+large button at the top of every page leads back out; tables are paged instead of scrolled."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+if TYPE_CHECKING:
+    from components.page_setup import PageContext
+
+MODE_PARAM = "mode"
+PROJECTOR = "projector"
+PROJECTOR_KEY = "projector_mode"  # the sidebar toggle's key, and the session's truth after the first run
+PROJECTOR_ROWS = 8  # table rows per page at 1024×768 in projector mode
+BODY_FONT_PX = 26
+HEADLINE_FONT_PX = 72
+
+# Every colour pair here has a contrast of at least 7:1 (WCAG AAA): text #000 on #fff is 21:1,
+# white on the primary #0b4f8a is 8.4:1. Nothing in it comes from a user.
+PROJECTOR_CSS = f"""
+<style>
+.stApp {{ background: #ffffff !important; color: #000000 !important; }}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stSidebarNav"],
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], footer,
+[data-testid="stElementToolbar"] {{
+  display: none !important;
+}}
+[data-testid="stMainBlockContainer"] {{ padding: 1rem 1.5rem 3rem 1.5rem !important; max-width: 100% !important; }}
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label, [data-testid="stMain"] span,
+[data-testid="stMain"] td, [data-testid="stMain"] th, [data-testid="stMain"] button, [data-testid="stMain"] kbd,
+[data-testid="stMain"] input, [data-testid="stMain"] [data-baseweb="select"] div, [data-testid="stCaptionContainer"] {{
+  font-size: {BODY_FONT_PX}px !important; line-height: 1.35 !important;
+}}
+[data-testid="stMain"] h1 *, [data-testid="stMain"] h2 *, [data-testid="stMain"] h3 *,
+[data-testid="stMain"] [data-testid="stMetricValue"] *, [data-testid="stMain"] [data-testid="stMetricLabel"] * {{
+  font-size: inherit !important; line-height: inherit !important;
+}}
+[data-testid="stMain"] h1 {{ font-size: {round(BODY_FONT_PX * 1.9)}px !important; padding: 0.2rem 0 !important; }}
+[data-testid="stMain"] h2 {{ font-size: {round(BODY_FONT_PX * 1.5)}px !important; }}
+[data-testid="stMain"] h3 {{ font-size: {round(BODY_FONT_PX * 1.25)}px !important; }}
+[data-testid="stMain"] h1, [data-testid="stMain"] h2, [data-testid="stMain"] h3, [data-testid="stMain"] h4,
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label, [data-testid="stMain"] td,
+[data-testid="stMain"] th, [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] *,
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"],
+[data-testid="stMetricDelta"] *, [data-testid="stMarkdownContainer"] {{
+  color: #000000 !important; opacity: 1 !important;
+}}
+[data-testid="stMain"] [data-testid="stMetricValue"] {{
+  font-size: {HEADLINE_FONT_PX}px !important; font-weight: 700 !important; line-height: 1.1 !important;
+  color: #000000 !important;
+}}
+[data-testid="stMetricDelta"] svg {{ width: {BODY_FONT_PX}px !important; height: {BODY_FONT_PX}px !important; }}
+[data-testid="stMetric"] {{ border: 3px solid #000000 !important; }}
+[data-testid="stMain"] [data-testid="stMetricLabel"] {{ font-size: {BODY_FONT_PX}px !important; }}
+[data-testid="stMain"] button {{ min-height: 3.6rem; border: 3px solid #000000 !important; }}
+/* The pages menu opens in a layer outside the main area. */
+[data-testid="stPopoverBody"] a, [data-testid="stPopoverBody"] p, [data-testid="stPopoverBody"] span {{
+  font-size: {BODY_FONT_PX}px !important; color: #000000 !important; line-height: 1.6 !important;
+}}
+[data-testid="stMain"] button, [data-testid="stMain"] button * {{
+  background-color: #ffffff !important; color: #000000 !important; opacity: 1 !important;
+}}
+[data-testid="stMain"] button[kind^="primary"], [data-testid="stMain"] button[kind^="primary"] * {{
+  background-color: #0b4f8a !important; color: #ffffff !important;
+}}
+/* Disabled: still readable (AAA), told apart by a dashed border. */
+[data-testid="stMain"] button:disabled, [data-testid="stMain"] button:disabled * {{
+  background-color: #ffffff !important; color: #000000 !important;
+}}
+[data-testid="stMain"] button:disabled {{ border-style: dashed !important; }}
+[data-testid="stMain"] [data-testid="stTable"] table {{ width: 100%; }}
+[data-testid="stMain"] [data-testid="stTable"] th, [data-testid="stMain"] [data-testid="stTable"] td {{
+  padding: 0.3rem 0.6rem !important; border-bottom: 2px solid #000000 !important;
+}}
+[data-testid="stAlert"] * {{ color: #000000 !important; }}
+[data-testid="stAlertContainer"] {{ border: 3px solid #000000 !important; background: #ffffff !important; }}
+[data-testid="stMain"] a, [data-testid="stMain"] a * {{ color: #0b4f8a !important; }}
+</style>
+"""
+
+
+def projector_mode() -> bool:
+    """Whether this session shows the projector mode. The URL decides when the session starts
+    (a bookmark of `?mode=projector`); after that the sidebar toggle and the exit button do, and
+    the URL is written back on every run because Streamlit clears query parameters when the page
+    changes, so the address bar can always be bookmarked."""
+    if PROJECTOR_KEY not in st.session_state:
+        st.session_state[PROJECTOR_KEY] = st.query_params.get(MODE_PARAM) == PROJECTOR
+    on = bool(st.session_state[PROJECTOR_KEY])
+    if on and st.query_params.get(MODE_PARAM) != PROJECTOR:
+        st.query_params[MODE_PARAM] = PROJECTOR
+    elif not on and MODE_PARAM in st.query_params:
+        del st.query_params[MODE_PARAM]
+    return on
+
+
+def in_projector_mode() -> bool:
+    """For components that are not handed the page context (charts, cards): whether this rerun
+    shows the projector mode (False outside a page, e.g. in unit tests)."""
+    ctx = st.session_state.get("page_context")
+    return bool(ctx and ctx.projector)
+
+
+def projector_toggle(ctx: PageContext) -> None:
+    """The switch in the sidebar (hidden in projector mode, where `projector_bar` leads back)."""
+    st.sidebar.toggle(ctx.t("projector.toggle"), key=PROJECTOR_KEY, help=ctx.t("projector.toggle_help"))
+
+
+def _leave_projector() -> None:
+    st.session_state[PROJECTOR_KEY] = False
+
+
+def projector_bar(ctx: PageContext, pages: list[st.Page]) -> None:
+    """At the top of every page in projector mode: a large way back out, and the menu (the
+    sidebar that holds it is hidden)."""
+    leave, menu = st.columns([1, 1])
+    with leave:
+        st.button(ctx.t("projector.exit"), key="projector_exit", type="primary", icon=":material/close_fullscreen:",
+                  on_click=_leave_projector, width="stretch")
+    with menu:
+        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch"):
+            for page in pages:
+                st.page_link(page, query_params={MODE_PARAM: PROJECTOR})
+
+
+def apply_theme(ctx: PageContext) -> None:
+    """The one place where the app's own CSS is injected: the projector theme, in projector mode."""
+    if ctx.projector:
+        st.html(PROJECTOR_CSS)
+
+
+# Presentation clickers send Page Up / Page Down (some send the arrows, which st.button's own
+# `shortcut` takes). A few static lines, served with the page (nothing is fetched), installed once
+# per browser tab; they press the page's own buttons, so a key does exactly what a click does,
+# and they leave keys typed into a field alone.
+CLICKER_SCRIPT = """
+<script>
+(() => {
+  if (window.gongzhiClicker) { return; }
+  window.gongzhiClicker = true;
+  document.addEventListener("keydown", (event) => {
+    const key = window.gongzhiClickerKeys && window.gongzhiClickerKeys[event.key];
+    const typing = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
+    if (!key || typing) { return; }
+    const button = document.querySelector(".st-key-" + key + " button");
+    if (button && !button.disabled) { event.preventDefault(); button.click(); }
+  });
+})();
+window.gongzhiClickerKeys = {PageUp: "@PREVIOUS@", PageDown: "@NEXT@"};
+</script>
+"""
+WIDGET_KEY = re.compile(r"^[a-z_]+$")
+
+
+def clicker_keys(*, previous: str, following: str) -> None:
+    """Page Up / Page Down press the buttons with these widget keys (code constants, never user text)."""
+    if not (WIDGET_KEY.match(previous) and WIDGET_KEY.match(following)):
+        raise ValueError("clicker keys must be plain widget keys")
+    st.html(CLICKER_SCRIPT.replace("@PREVIOUS@", previous).replace("@NEXT@", following), unsafe_allow_javascript=True)
+
+
+# --- paged tables -------------------------------------------------------------------------------
+
+def page_slice(frame: pd.DataFrame, page: int, rows: int = PROJECTOR_ROWS) -> tuple[pd.DataFrame, int, int]:
+    """Rows of page `page` (0-based, clamped to the pages there are), that page and the page count."""
+    pages = max(1, math.ceil(len(frame) / rows))
+    page = min(max(page, 0), pages - 1)
+    return frame.iloc[page * rows:(page + 1) * rows], page, pages
+
+
+def _turn(state_key: str, step: int) -> None:
+    st.session_state[state_key] = st.session_state.get(state_key, 0) + step
+
+
+def pager(ctx: PageContext, frame: pd.DataFrame, key: str, rows: int = PROJECTOR_ROWS) -> pd.DataFrame:
+    """Previous / next buttons and "page n of m" under a table; returns the rows of the current page."""
+    state_key = f"pager_{key}"
+    shown, page, pages = page_slice(frame, st.session_state.get(state_key, 0), rows)
+    st.session_state[state_key] = page
+    if pages > 1:
+        previous, position, following = st.columns([1, 1, 1], vertical_alignment="center")
+        previous.button(ctx.t("projector.previous_page"), key=f"{state_key}_previous", disabled=page == 0,
+                        on_click=_turn, args=(state_key, -1), width="stretch")
+        position.markdown(ctx.t("projector.page_of", page=page + 1, pages=pages, rows=len(frame)))
+        following.button(ctx.t("projector.next_page"), key=f"{state_key}_next", disabled=page == pages - 1,
+                         on_click=_turn, args=(state_key, 1), width="stretch")
+    return shown
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values as text a room can read: times to the minute, whole numbers without decimals,
+    others with one, and blanks for missing values."""
+    def cell(value):
+        if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value)):
+            return ""
+        if isinstance(value, pd.Timestamp):
+            return value.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, float):
+            return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
+        return str(value)
+
+    return frame.apply(lambda column: column.map(cell)).reset_index(drop=True)
+
+
+def paged_table(ctx: PageContext, frame: pd.DataFrame, *, key: str, columns: list[str] | None = None,
+                **dataframe_options) -> None:
+    """A read-only table whose columns are already labelled for display: as usual a scrollable
+    grid (with `dataframe_options` for st.dataframe), but in projector mode large type a page at
+    a time, with only `columns` if given (those that matter from the back of the room)."""
+    if not ctx.projector:
+        st.dataframe(frame, hide_index=True, width="stretch", **dataframe_options)
+        return
+    shown = readable(frame[columns] if columns else frame)
+    above_the_pager = st.container()
+    above_the_pager.table(pager(ctx, shown, key), hide_index=True, border="horizontal")
