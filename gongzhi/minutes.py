@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 from fpdf import FPDF
+from sqlmodel import Session
 
 from gongzhi.errors import GongzhiError
+from gongzhi.escape import markdown_literal
 from gongzhi.i18n import label, translate
-from gongzhi.queries.meetings import MeetingDetail
+from gongzhi.queries.meetings import MeetingDetail, meeting_detail
 
 # (font file, face number in a collection). Noto Sans CJK collections hold JP, KR, SC, TC, HK in
 # that order: face 2 draws Chinese characters in their mainland (simplified) forms.
@@ -28,9 +30,6 @@ FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),  # Debian/Ubuntu fonts-arphic-uming
 )
 FONT_FAMILY = "gongzhi-cjk"
-# Characters Markdown would read as markup (emphasis, links, images, HTML, headings, tables):
-# escaped in user text so that a title like "<b>" or "[x](y)" stays literal in any viewer.
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#|~"})
 
 
 class FontNotFound(GongzhiError):
@@ -95,26 +94,21 @@ def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block
     return blocks
 
 
-def _md(text: str) -> str:
-    """User text as literal Markdown on one line."""
-    return " ".join(text.split()).translate(_MARKDOWN_SPECIAL)
-
-
 def minutes_markdown(detail: MeetingDetail, lang: str | None = None) -> str:
     lines: list[str] = []
     for block in minutes_blocks(detail, lang):
         if block.kind == "title":
-            lines += [f"# {_md(block.text)}", ""]
+            lines += [f"# {markdown_literal(block.text)}", ""]
         elif block.kind == "meta":
-            lines += [_md(block.text), ""]
+            lines += [markdown_literal(block.text), ""]
         elif block.kind == "heading":
-            lines += ["", f"## {_md(block.text)}", ""]
+            lines += ["", f"## {markdown_literal(block.text)}", ""]
         elif block.kind == "item":
-            lines += ["", f"### {_md(block.text)}", ""]
+            lines += ["", f"### {markdown_literal(block.text)}", ""]
         elif block.kind == "name":
-            lines.append(f"- {_md(block.text)}")
+            lines.append(f"- {markdown_literal(block.text)}")
         else:
-            lines.append(f"- **{_md(block.label)}**: {_md(block.text)}")
+            lines.append(f"- **{markdown_literal(block.label)}**: {markdown_literal(block.text)}")
     return "\n".join(lines).strip() + "\n"
 
 
@@ -156,3 +150,10 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
         pdf.set_x(pdf.l_margin + indent)
         pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def meeting_minutes_pdf(*, session: Session, meeting_id: int) -> bytes | None:
+    """The PDF minutes of one meeting in its language (None when there is no such meeting), in
+    the signature of a query so that pages can cache it on the data revision."""
+    detail = meeting_detail(session=session, meeting_id=meeting_id)
+    return None if detail is None else minutes_pdf(detail)
