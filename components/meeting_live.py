@@ -16,7 +16,6 @@ from components.data import query
 from components.forms import save
 from components.grid_map import FitGrids, GridLabels, MapStyle, use_local_assets
 from components.issue_forms import _note_text, _step_text
-from components.kpi import Kpi, format_number, kpi_row
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
 from components.page_setup import PageContext
 from gongzhi.clock import today
@@ -33,7 +32,7 @@ from gongzhi.escape import markdown_literal
 from gongzhi.geo import combined_bounds
 from gongzhi.queries.grid_metrics import GridShape, grid_shapes
 from gongzhi.queries.issues import issue_detail, issue_timeline
-from gongzhi.queries.meetings import MeetingDetail, item_figures
+from gongzhi.queries.meetings import ItemFigures, MeetingDetail, item_figures
 from gongzhi.queries.organisations import list_organisations
 
 ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
@@ -41,6 +40,8 @@ MAP_HEIGHT = 300
 GRID_FILL = "#1d4ed8"
 OTHER_FILL = "#e5e7eb"
 OUTLINE = "#374151"
+MAP_GRID_CLASS = "gongzhi-meeting-grid"  # on every grid's <path>; the issue's grid also has ITEM_GRID_CLASS
+ITEM_GRID_CLASS = "gongzhi-meeting-grid-item"
 TOPIC_DECISIONS = (Decision.APPROVE.value, Decision.REJECT.value, Decision.DEFER.value)
 DEFAULT_DUE_DAYS = 30
 
@@ -48,19 +49,14 @@ DEFAULT_DUE_DAYS = 30
 def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
     """The page's title is the meeting's; below it the attendance figures, the item on screen
     with its decision, and closing the meeting."""
-    st.caption(ctx.t("meetings.summary_line", kind=ctx.label("meeting_kind", detail.kind),
-                     held_at=when(detail.held_at), place=detail.place or "—",
-                     status=ctx.label("meeting_status", detail.status)))
     decided = int(detail.agenda["decision"].notna().sum())
-    kpi_row([
-        Kpi(ctx.t("meetings.kpi_attendees"), format_number(len(detail.attendees)),
-            help=ctx.t("meetings.kpi_attendees_help", quorum=detail.quorum)),
-        Kpi(ctx.t("meetings.col_quorum"), format_number(detail.quorum)),
-        Kpi(ctx.t("meetings.kpi_quorum_met"), _yes_no(ctx, detail.quorum_met)),
-        Kpi(ctx.t("meetings.kpi_decided"), f"{decided} / {len(detail.agenda)}"),
-    ])
+    st.markdown(ctx.t("meetings.live_status_line", kind=ctx.label("meeting_kind", detail.kind),
+                      held_at=when(detail.held_at), present=len(detail.attendees), quorum=detail.quorum,
+                      quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
     planned = detail.status == MeetingStatus.PLANNED
     if planned and may_plan(ctx):
+        if detail.quorum_met is None:
+            st.warning(ctx.t("meetings.error_quorum_unknown"), icon=":material/how_to_reg:")
         attendance_form(ctx, detail)
     if detail.agenda.empty:
         st.info(ctx.t("meetings.agenda_empty"))
@@ -130,26 +126,20 @@ def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
     summary = ctx.t("meetings.live_summary", category=ctx.label("category", detail.category),
                     grid=markdown_literal(detail.grid_name), state=ctx.label("state", detail.state),
                     reported=when(detail.reported_at))
-    st.markdown(f"#### {summary}")
-    waited = (Kpi(ctx.t("meetings.kpi_days_overdue"), format_number(figures.days_overdue)) if figures.days_overdue
-              else Kpi(ctx.t("meetings.kpi_days_waited"), format_number(figures.days_waited),
-                       help=ctx.t("meetings.kpi_days_waited_help", since=when(figures.waiting_since))))
-    kpi_row([
-        waited,
-        Kpi(ctx.t("meetings.kpi_times_deferred"), format_number(figures.times_deferred)),
-        Kpi(ctx.t("meetings.kpi_similar_open"), format_number(figures.similar_open),
-            help=ctx.t("meetings.kpi_similar_help")),
-        Kpi(ctx.t("meetings.kpi_similar_total"), format_number(figures.similar_total),
-            help=ctx.t("meetings.kpi_similar_help")),
-    ])
+    st.markdown(f"**{summary}**")
     left, right = st.columns([3, 2], gap="large")
     with left:
         if detail.description:
             st.text(detail.description)
         if detail.lead_org_name:
             st.text(ctx.t("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
-        st.markdown(f"##### {ctx.t('issues.timeline')}")
-        timeline_table(ctx, query(issue_timeline, issue_id=issue_id))
+        st.markdown(figures_text(ctx, figures, detail.due_date.isoformat()))
+        if not figures.similar.empty:
+            st.dataframe(pd.DataFrame({
+                ctx.t("meetings.live_similar"): [ctx.t("meetings.issue_ref", id=int(r.id), title=r.title)
+                                                 for r in figures.similar.itertuples()],
+                ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
+            }), hide_index=True, width="stretch")
     with right:
         shapes = query(grid_shapes)
         if any(shape.grid_id == detail.grid_id for shape in shapes):
@@ -158,14 +148,19 @@ def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
             st.caption(ctx.t("meetings.live_map_caption", grid=detail.grid_name))
         else:
             st.caption(ctx.t("meetings.live_no_boundary", grid=detail.grid_name))
-        if not figures.similar.empty:
-            st.markdown(f"##### {ctx.t('meetings.live_similar')}")
-            st.dataframe(pd.DataFrame({
-                ctx.t("meetings.col_issue"): [ctx.t("meetings.issue_ref", id=int(r.id), title=r.title)
-                                              for r in figures.similar.itertuples()],
-                ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
-            }), hide_index=True, width="stretch")
+    st.markdown(f"##### {ctx.t('issues.timeline')}")
+    timeline_table(ctx, query(issue_timeline, issue_id=issue_id))
     return detail.state
+
+
+def figures_text(ctx: PageContext, figures: ItemFigures, due: str) -> str:
+    """The figures that matter as three short lines: a sentence reads better from the back of the
+    room than a row of cards."""
+    waited = (ctx.t("meetings.live_fig_overdue", days=figures.days_overdue, due=due) if figures.days_overdue
+              else ctx.t("meetings.live_fig_waited", days=figures.days_waited, since=when(figures.waiting_since)))
+    lines = [waited, ctx.t("meetings.live_fig_deferred", count=figures.times_deferred),
+             ctx.t("meetings.live_fig_similar", open=figures.similar_open, total=figures.similar_total)]
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def timeline_table(ctx: PageContext, timeline: pd.DataFrame) -> None:
@@ -195,7 +190,8 @@ def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
         style_function=lambda feature: {
             "fillColor": GRID_FILL if feature["id"] == grid_id else OTHER_FILL,
             "fillOpacity": 0.55 if feature["id"] == grid_id else 0.8, "color": OUTLINE,
-            "weight": 4 if feature["id"] == grid_id else 1},
+            "weight": 4 if feature["id"] == grid_id else 1,
+            "className": f"{MAP_GRID_CLASS} {ITEM_GRID_CLASS}" if feature["id"] == grid_id else MAP_GRID_CLASS},
         interactive=False,
     ).add_to(m)
     GridLabels([target]).add_to(m)
@@ -282,8 +278,7 @@ def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, stat
 
 def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
     """Who is present and whether quorum held, recorded before the first decision."""
-    with st.expander(ctx.t("meetings.attendance_heading"), expanded=detail.quorum_met is None,
-                     icon=":material/how_to_reg:"):
+    with st.popover(ctx.t("meetings.attendance_heading"), icon=":material/how_to_reg:"):
         with st.form("meeting_attendance"):
             attendees = st.text_area(ctx.t("meetings.field_attendees"), value="\n".join(detail.attendees),
                                      key=f"attendance_names_{detail.id}", help=ctx.t("meetings.field_attendees_help"))

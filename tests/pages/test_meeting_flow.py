@@ -125,6 +125,12 @@ def test_a_whole_meeting(open_page, flow):
     _ok(app)
     assert app.title[0].value == "七月议事会"
     assert _item_on_screen(app) == f"1. #{ids['停车难']} 停车难"
+    # its figures: sent to a meeting 20 days ago; 重复停车 and 车库改造 are parking issues of the same grid, both open
+    entered = datetime.combine(today() - timedelta(days=20), time(10)).strftime("%Y-%m-%d %H:%M")
+    shown = " ".join(m.value for m in app.markdown)
+    assert i18n.translate("en", "meetings.live_fig_waited", days=20, since=entered) in shown
+    assert i18n.translate("en", "meetings.live_fig_similar", open=2, total=2) in shown
+    assert i18n.translate("en", "meetings.live_fig_deferred", count=0) in shown
     app.radio(key=f"attendance_quorum_{meeting_id}").set_value(True)
     app.button(key="meeting_attendance_submit").click().run()
     _ok(app)
