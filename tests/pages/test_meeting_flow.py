@@ -256,3 +256,44 @@ def test_read_only_roles_follow_the_meeting_without_forms(open_page, flow, role)
     keys = {widget.key for widget in [*app.button, *app.radio, *app.text_area] if widget.key}
     assert not {k for k in keys if k.startswith(("decide_", "attendance_", "meeting_attendance", "meeting_close"))}
     assert {"meeting_live_previous", "meeting_live_next"} <= keys
+
+
+def test_payloads_stay_text_in_the_live_meeting_minutes_and_follow_up(open_page, flow):
+    """Script payloads in every text a meeting shows (meeting, grid, issue, organisation, topic,
+    attendee, decision note) are never in an element rendered as raw HTML (the item map included)
+    and still reach the screen as text."""
+    from gongzhi.escape import markdown_literal
+    from tests.pages.test_injection import PAYLOAD, PAYLOADS, assert_no_payload_in_raw_html, shown_text
+
+    url, ids = flow
+    with write_session(get_engine(url)) as session:
+        session.get(Area, session.get(Issue, ids["停车难"]).grid_id).name = PAYLOAD
+        session.get(Organisation, ids["org"]).name = PAYLOAD
+        issue = session.get(Issue, ids["停车难"])
+        issue.title = issue.description = PAYLOAD
+        planned = Meeting(title=PAYLOAD, kind="deliberation", held_at=datetime.combine(today(), time(19)),
+                          attendees=f"{PAYLOAD}\n王主任", quorum=1, quorum_met=True)
+        held = Meeting(title=PAYLOAD, kind="joint", status="held", quorum=1, quorum_met=True, attendees=PAYLOAD,
+                       held_at=datetime.combine(today() - timedelta(days=3), time(19)))
+        session.add_all([planned, held])
+        session.flush()
+        session.add_all([
+            AgendaItem(meeting_id=planned.id, position=1, issue_id=ids["停车难"], decision="approve", votes_for=1,
+                       lead_org_id=ids["org"], due_date=today() + timedelta(days=9), decision_note=PAYLOAD),
+            AgendaItem(meeting_id=planned.id, position=2, topic=PAYLOAD),
+            AgendaItem(meeting_id=held.id, position=1, topic=PAYLOAD, decision="approve", votes_for=1,
+                       lead_org_id=ids["org"], due_date=today() + timedelta(days=9), decision_note=PAYLOAD),
+        ])
+    app = open_page(url, PAGE)
+    steps = [
+        ("live, free topic", lambda: app.radio(key="meetings_view").set_value("live").run()),
+        ("live, decided issue", lambda: app.button(key="meeting_live_previous").click().run()),
+        ("minutes", lambda: app.radio(key="meetings_view").set_value("minutes").run()),
+        ("follow-up", lambda: app.radio(key="meetings_view").set_value("follow_up").run()),
+    ]
+    for name, step in steps:
+        step()
+        assert not app.exception, (name, [e.value for e in app.exception])
+        assert_no_payload_in_raw_html(app)
+        shown = shown_text(app)
+        assert PAYLOADS[0] in shown or markdown_literal(PAYLOADS[0]) in shown, name
