@@ -38,11 +38,11 @@ class FontNotFound(GongzhiError):
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the minutes. kind: title | meta | heading | item | field | name."""
+    """One piece of the minutes. kind: title | meta | heading | item | field."""
 
     kind: str
     text: str  # user text already combined with catalogue text where needed; never markup
-    label: str = ""  # field: the catalogue label before the value
+    label: str = ""  # field: the catalogue label before the value; item: its number
 
 
 def _text(value) -> str:
@@ -68,7 +68,7 @@ def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block
         Block("meta", t("minutes_meta", kind=label(lang, "meeting_kind", detail.kind),
                         held_at=detail.held_at.strftime("%Y-%m-%d %H:%M"), place=detail.place or "—")),
         Block("heading", t("minutes_attendees", count=len(detail.attendees))),
-        *[Block("name", name) for name in detail.attendees],
+        Block("meta", ("、" if lang == "zh-CN" else ", ").join(detail.attendees) or t("no_attendees")),
         Block("field", str(detail.quorum), t("col_quorum")),
         Block("field", yes_no[detail.quorum_met], t("col_quorum_met")),
         Block("heading", t("minutes_items", count=len(detail.agenda))),
@@ -76,7 +76,7 @@ def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block
     if detail.agenda.empty:
         blocks.append(Block("meta", t("agenda_empty")))
     for row in detail.agenda.itertuples():
-        blocks.append(Block("item", f"{int(row.position)}. {item_title(lang, row)}"))
+        blocks.append(Block("item", item_title(lang, row), f"{int(row.position)}."))
         decision = label(lang, "decision", row.decision) if isinstance(row.decision, str) else t("undecided")
         blocks.append(Block("field", decision, t("col_decision")))
         if isinstance(row.decision, str):
@@ -98,17 +98,16 @@ def minutes_markdown(detail: MeetingDetail, lang: str | None = None) -> str:
     lines: list[str] = []
     for block in minutes_blocks(detail, lang):
         if block.kind == "title":
-            lines += [f"# {markdown_literal(block.text)}", ""]
+            lines += [f"# {markdown_literal(block.text, starts_line=False)}", ""]
         elif block.kind == "meta":
             lines += [markdown_literal(block.text), ""]
         elif block.kind == "heading":
-            lines += ["", f"## {markdown_literal(block.text)}", ""]
+            lines += ["", f"## {markdown_literal(block.text, starts_line=False)}", ""]
         elif block.kind == "item":
-            lines += ["", f"### {markdown_literal(block.text)}", ""]
-        elif block.kind == "name":
-            lines.append(f"- {markdown_literal(block.text)}")
+            lines += ["", f"### {block.label} {markdown_literal(block.text, starts_line=False)}", ""]
         else:
-            lines.append(f"- **{markdown_literal(block.label)}**: {markdown_literal(block.text)}")
+            lines.append(f"- **{markdown_literal(block.label, starts_line=False)}**: "
+                         f"{markdown_literal(block.text, starts_line=False)}")
     return "\n".join(lines).strip() + "\n"
 
 
@@ -120,7 +119,7 @@ def find_cjk_font() -> tuple[Path, int]:
     raise FontNotFound(paths=", ".join(path for path, _ in FONT_CANDIDATES))
 
 
-SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11, "name": 11}
+SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11}
 SPACE_BEFORE = {"heading": 4, "item": 3}
 
 
@@ -144,9 +143,9 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
         text = " ".join(block.text.split())
         if block.kind == "field":
             text = translate(lang, "meetings.minutes_field", label=block.label, value=text)
-        elif block.kind == "name":
-            text = f"· {text}"
-        indent = 6 if block.kind in ("field", "name") else 0
+        elif block.kind == "item":
+            text = f"{block.label} {text}"
+        indent = 6 if block.kind == "field" else 0
         pdf.set_x(pdf.l_margin + indent)
         pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -123,3 +123,20 @@ def test_pdf_without_a_chinese_font_says_what_to_install(engine, meeting_id, mon
     with pytest.raises(FontNotFound) as raised:
         minutes_pdf(_detail(engine, meeting_id))
     assert "fonts-noto-cjk" in raised.value.message("en") and "missing.ttc" in raised.value.message("zh-CN")
+
+
+@pytest.mark.parametrize(("typed", "literal"), [
+    ("<b>x</b>", "\\<b\\>x\\</b\\>"),
+    ("*a* _b_ `c` ~d~ $e$ |f|", "\\*a\\* \\_b\\_ \\`c\\` \\~d\\~ \\$e\\$ \\|f\\|"),
+    ("[x](javascript:y)", "\\[x\\](javascript:y)"),
+    ("# not a heading", "\\# not a heading"),
+    ("- not a list", "\\- not a list"),
+    ("12. not a list", "12\\. not a list"),
+    ("two\nlines", "two lines"),
+    ("#3 mid-line # stays", "\\#3 mid-line # stays"),
+])
+def test_markdown_literal(typed, literal):
+    from gongzhi.escape import markdown_literal
+
+    assert markdown_literal(typed) == literal
+    assert markdown_literal("x " + typed, starts_line=False).startswith("x ")

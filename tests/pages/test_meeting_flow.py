@@ -7,6 +7,7 @@ name every decision; the follow-up lists them. Read-only roles see the live meet
 form."""
 
 import json
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -77,8 +78,8 @@ def _issue(url, issue_id) -> tuple:
 
 def _item_on_screen(app) -> str:
     """The item's heading as it reads (its Markdown source escapes the characters of user text
-    that Markdown would take as markup, here the # of an issue number)."""
-    return app.header[-1].value.replace("\\#", "#")
+    that Markdown would take as markup, here the dot after the item's number)."""
+    return re.sub(r"\\(.)", r"\1", app.header[-1].value)
 
 
 def test_a_whole_meeting(open_page, flow):
