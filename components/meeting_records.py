@@ -20,13 +20,11 @@ HEADLINE_STATUSES = ("overdue", "on_time", "done", "deferred")
 
 
 def minutes_view(ctx: PageContext, detail: MeetingDetail) -> None:
-    """The minutes as they read on paper, then the two downloads. A meeting not closed yet shows
+    """The two downloads, then the minutes as they read on paper. A meeting not closed yet shows
     a draft built from its agenda so far."""
     if detail.status == MeetingStatus.PLANNED:
         st.info(ctx.t("meetings.minutes_draft"))
     text = minutes_markdown(detail)  # user text in it is made literal: safe to render as Markdown
-    with st.container(border=True):
-        st.markdown(text, anchors=False)
     markdown_column, pdf_column = st.columns(2)
     markdown_column.download_button(
         ctx.t("meetings.download_markdown"), data=text.encode("utf-8"), file_name=f"minutes-{detail.id}.md",
@@ -35,11 +33,13 @@ def minutes_view(ctx: PageContext, detail: MeetingDetail) -> None:
         pdf = query(meeting_minutes_pdf, meeting_id=detail.id)
     except FontNotFound as error:
         pdf_column.error(error.message(ctx.lang))
-        return
+        pdf = None
     if pdf is not None:
         pdf_column.download_button(
             ctx.t("meetings.download_pdf"), data=pdf, file_name=f"minutes-{detail.id}.pdf", mime="application/pdf",
             key="minutes_download_pdf", icon=":material/picture_as_pdf:", on_click="ignore")
+    with st.container(border=True):
+        st.markdown(minutes_markdown(detail, top_level=2), anchors=False)  # below the page's own title
 
 
 def follow_up_view(ctx: PageContext, period: Period) -> None:

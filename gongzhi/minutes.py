@@ -94,17 +94,20 @@ def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block
     return blocks
 
 
-def minutes_markdown(detail: MeetingDetail, lang: str | None = None) -> str:
+def minutes_markdown(detail: MeetingDetail, lang: str | None = None, *, top_level: int = 1) -> str:
+    """The minutes as Markdown; its title is a heading of `top_level` (a page that has its own
+    title shows them from level 2), sections and items one and two levels below."""
+    title, section, item = ("#" * (top_level + depth) for depth in range(3))
     lines: list[str] = []
     for block in minutes_blocks(detail, lang):
         if block.kind == "title":
-            lines += [f"# {markdown_literal(block.text, starts_line=False)}", ""]
+            lines += [f"{title} {markdown_literal(block.text, starts_line=False)}", ""]
         elif block.kind == "meta":
             lines += [markdown_literal(block.text), ""]
         elif block.kind == "heading":
-            lines += ["", f"## {markdown_literal(block.text, starts_line=False)}", ""]
+            lines += ["", f"{section} {markdown_literal(block.text, starts_line=False)}", ""]
         elif block.kind == "item":
-            lines += ["", f"### {block.label} {markdown_literal(block.text, starts_line=False)}", ""]
+            lines += ["", f"{item} {block.label} {markdown_literal(block.text, starts_line=False)}", ""]
         else:
             lines.append(f"- **{markdown_literal(block.label, starts_line=False)}**: "
                          f"{markdown_literal(block.text, starts_line=False)}")

@@ -32,7 +32,7 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     assert agenda and agenda[0][1] is not None, "the demo's planned meeting opens with an issue"
     sign_in(page, app_server.url)
     open_from_menu(page, translate("en", "nav.meetings"))
-    page.get_by_text(translate("en", "meetings.view_live"), exact=True).click()
+    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_live"), exact=True).click()
     page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
     wait_for_app(page)
     position, issue_id, issue_title, _ = agenda[0]
@@ -52,4 +52,32 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     wait_for_app(page)
     local = ("127.0.0.1", "localhost")
     assert [url for url in requests if url.startswith("http") and not any(h in url for h in local)] == []
+    context.close()
+
+
+def test_minutes_download_as_pdf(app_server, browser):
+    """The minutes view's PDF button downloads a PDF whose text names the meeting and its items."""
+    import io
+
+    from pypdf import PdfReader
+
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    title, agenda = _planned_agenda(app_server)
+    sign_in(page, app_server.url)
+    open_from_menu(page, translate("en", "nav.meetings"))
+    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_minutes"), exact=True).click()
+    page.get_by_role("heading", name=translate("en", "meetings.minutes_title", title=title)).wait_for(timeout=30_000)
+    wait_for_app(page)
+    save_screenshot(page, "meeting-minutes")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name=translate("en", "meetings.download_pdf")).click()
+    data = open(download.value.path(), "rb").read()
+    assert data.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    squeezed = "".join(text.replace("\x00", "").split())
+    assert "".join(title.split()) in squeezed
+    for _, issue_id, issue_title, _ in agenda:
+        if issue_id is not None:
+            assert "".join(issue_title.split()) in squeezed, issue_title
     context.close()
