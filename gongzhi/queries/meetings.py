@@ -353,10 +353,11 @@ def follow_up(*, session: Session, start: date | None = None, end: date | None =
         .outerjoin(Organisation, Organisation.id == func.coalesce(Issue.lead_org_id, AgendaItem.lead_org_id))
         .outerjoin(progress, progress.c.issue_id == AgendaItem.issue_id)
         # the latest note itself; the id breaks a tie of two notes written in the same second
-        .outerjoin(last_note, last_note.id == select(func.max(TimelineEntry.id)).where(
+        .outerjoin(last_note, last_note.id == select(TimelineEntry.id).where(
             TimelineEntry.issue_id == AgendaItem.issue_id, TimelineEntry.kind == "progress",
-            TimelineEntry.meeting_id.is_(None),
-            TimelineEntry.created_at == progress.c.last_progress_at).correlate(AgendaItem).scalar_subquery())
+            TimelineEntry.meeting_id.is_(None))
+            .order_by(TimelineEntry.created_at.desc(), TimelineEntry.id.desc()).limit(1)
+            .correlate(AgendaItem).scalar_subquery())
         .where(AgendaItem.decision.is_not(None), Meeting.status == MeetingStatus.HELD.value,
                Meeting.deleted_at.is_(None), or_(AgendaItem.issue_id.is_(None), Issue.deleted_at.is_(None)))
         .order_by(Meeting.held_at.desc(), AgendaItem.position, AgendaItem.id)

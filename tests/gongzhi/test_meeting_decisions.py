@@ -461,8 +461,15 @@ def test_follow_up_status_of_each_decision(write, engine, community):
             decide(session=session, actor=COMMITTEE, agenda_item_id=items[name], data=data)
         close_meeting(session=session, actor=COMMITTEE, meeting_id=ids["planned"])
     with write() as session:  # progress on one approved issue; the other one becomes overdue
-        session.add(TimelineEntry(issue_id=ids["停车难"], kind="progress", from_state="in_action",
-                                  to_state="in_action", actor="物业", actor_role="leader", note="已划线一半"))
+        latest = datetime.combine(today(), time(9))
+        earlier = latest - timedelta(days=2)
+        # the latest note written first: the latest is chosen by time, not by row id; another
+        # issue's note at the time of the earlier one must not confuse it
+        for issue, at, note in (("停车难", latest, "已划线一半"), ("停车难", earlier, "开始划线"),
+                                ("路灯", earlier, "别的事项")):
+            session.add(TimelineEntry(issue_id=ids[issue], kind="progress", from_state="in_action",
+                                      to_state="in_action", actor="物业", actor_role="leader", note=note,
+                                      created_at=at))
         late = session.get(Issue, ids["楼道灯"])
         late.due_date = today() - timedelta(days=1)
         session.add(late)
@@ -470,8 +477,9 @@ def test_follow_up_status_of_each_decision(write, engine, community):
         frame = follow_up(session=session)
     this_meeting = frame[frame["meeting_id"] == ids["planned"]].set_index("issue_id")
     assert this_meeting.loc[ids["停车难"], "status"] == "on_time"
-    assert this_meeting.loc[ids["停车难"], "progress_notes"] == 1
+    assert this_meeting.loc[ids["停车难"], "progress_notes"] == 2
     assert this_meeting.loc[ids["停车难"], "last_progress_note"] == "已划线一半"
+    assert this_meeting.loc[ids["停车难"], "last_progress_at"] == latest
     assert this_meeting.loc[ids["楼道灯"], "status"] == "overdue"
     assert this_meeting.loc[ids["充电桩"], "status"] == "settled"
     assert this_meeting.loc[ids["加装电梯"], "status"] == "deferred"
