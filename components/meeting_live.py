@@ -272,8 +272,11 @@ def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, stat
             _go_to(detail.id, min(index + 1, len(detail.agenda) - 1))  # on to the next item
             return item
 
+        # form_key: the second run of a double click shows the first one's success instead of
+        # "already decided"
         save(ctx, record, success=ctx.t("meetings.decision_saved", decision=ctx.label("decision", decision),
-                                        item=agenda_item_label(ctx, row)))
+                                        item=agenda_item_label(ctx, row)),
+             form_key=f"decide_{item_id}", submission=(item_id, data))
 
 
 def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -309,4 +312,5 @@ def close_form(ctx: PageContext, detail: MeetingDetail) -> None:
             st.session_state[VIEW_NEXT_KEY] = "minutes"
             return meeting
 
-        save(ctx, close, success=ctx.t("meetings.closed_saved", title=detail.title))
+        save(ctx, close, success=ctx.t("meetings.closed_saved", title=detail.title), form_key="meeting_close",
+             submission=detail.id)
