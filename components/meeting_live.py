@@ -25,7 +25,7 @@ from gongzhi.crud.meetings import (
     close_meeting,
     decide,
     decisions_allowed,
-    record_attendance,
+    record_meeting_attendance,
 )
 from gongzhi.domain import ISSUE_CATEGORIES, Decision, MeetingStatus
 from gongzhi.escape import markdown_literal
@@ -292,7 +292,7 @@ def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
                                   help=ctx.t("meetings.quorum_help", quorum=detail.quorum))
             submitted = st.form_submit_button(ctx.t("meetings.attendance_submit"), key="meeting_attendance_submit")
     if submitted:
-        save(ctx, lambda session: record_attendance(session=session, actor=ctx.actor, meeting_id=detail.id,
+        save(ctx, lambda session: record_meeting_attendance(session=session, actor=ctx.actor, meeting_id=detail.id,
                                                     attendees=attendees or "", quorum_met=quorum_met,
                                                     expected_version=detail.version),
              success=ctx.t("meetings.attendance_saved"))

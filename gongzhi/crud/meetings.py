@@ -150,6 +150,7 @@ def accept_proposal(*, session: Session, actor: Actor, meeting_id: int, issue_id
                     expected_version: int | None = None) -> list[AgendaItem]:
     """Put the proposed issues the secretary kept onto the agenda, in the order given, after the
     items already on it; an issue already on this agenda is skipped."""
+    require_write(actor, grid_id=None)
     issue_ids = list(dict.fromkeys(int(i) for i in issue_ids))
     if not issue_ids:
         raise ValidationError([FieldError("meetings.field_proposal", "meetings.error_nothing_chosen")])
@@ -186,7 +187,7 @@ def move_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int, ste
     return item
 
 
-def record_attendance(*, session: Session, actor: Actor, meeting_id: int, attendees: str, quorum_met: bool | None,
+def record_meeting_attendance(*, session: Session, actor: Actor, meeting_id: int, attendees: str, quorum_met: bool | None,
                       expected_version: int | None = None) -> Meeting:
     """Who is present (one name per line) and whether quorum held, as the secretary finds at the
     start of the meeting (or when people leave). Quorum cannot have held with fewer people
@@ -373,10 +374,9 @@ def close_meeting(*, session: Session, actor: Actor, meeting_id: int, expected_v
         raise GongzhiError("meetings.error_undecided", positions=", ".join(map(str, undecided)))
     if meeting.quorum_met is None:
         raise GongzhiError("meetings.error_quorum_unknown")
-    meeting.status = MeetingStatus.HELD.value
-    session.add(meeting)
-    session.flush()
+    session.flush()  # the minutes are read from the database, with every decision of this session
     meeting.minutes = minutes_markdown(meeting_detail(session=session, meeting_id=meeting.id))
+    meeting.status = MeetingStatus.HELD.value
     session.add(meeting)
     session.flush()
     return meeting

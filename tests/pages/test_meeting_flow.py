@@ -298,3 +298,21 @@ def test_payloads_stay_text_in_the_live_meeting_minutes_and_follow_up(open_page,
         assert_no_payload_in_raw_html(app)
         shown = shown_text(app)
         assert PAYLOADS[0] in shown or markdown_literal(PAYLOADS[0]) in shown, name
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+@pytest.mark.parametrize("database", ["demo", "empty"])
+def test_every_view_renders_translated(open_page, demo_url, db_url, lang, database):
+    """Each view of the page on the demo and on an empty database, in both languages: no
+    exception and no catalogue key left untranslated."""
+    from tests.pages.test_all_pages import KEY_PATTERN, NAMESPACES, _visible_texts
+
+    app = open_page(demo_url if database == "demo" else db_url, PAGE, lang=lang)
+    for view in ("live", "minutes", "follow_up", "overview"):
+        app.radio(key="meetings_view").set_value(view).run()
+        assert not app.exception, (view, [e.value for e in app.exception])
+        leaked = [key for text in _visible_texts(app) for key in KEY_PATTERN.findall(text)
+                  if key.split(".")[0] in NAMESPACES]
+        assert not leaked, (view, leaked)
+        if database == "demo" and view == "live":
+            assert app.header, "the demo's planned meeting shows its first item"
