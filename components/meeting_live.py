@@ -32,7 +32,7 @@ from gongzhi.escape import markdown_literal
 from gongzhi.geo import combined_bounds
 from gongzhi.queries.grid_metrics import GridShape, grid_shapes
 from gongzhi.queries.issues import issue_detail, issue_timeline
-from gongzhi.queries.meetings import ItemFigures, MeetingDetail, item_figures
+from gongzhi.queries.meetings import ItemFigures, MeetingDetail, follow_up, item_figures
 from gongzhi.queries.organisations import list_organisations
 
 ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
@@ -54,6 +54,8 @@ def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
                       held_at=when(detail.held_at), present=len(detail.attendees), quorum=detail.quorum,
                       quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
     planned = detail.status == MeetingStatus.PLANNED
+    if planned:
+        promised_last_time(ctx, detail)
     if planned and may_plan(ctx):
         if detail.quorum_met is None:
             st.warning(ctx.t("meetings.error_quorum_unknown"), icon=":material/how_to_reg:")
@@ -66,6 +68,20 @@ def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
         show_item(ctx, detail, index)
     if planned and may_plan(ctx):
         close_form(ctx, detail)
+
+
+def promised_last_time(ctx: PageContext, detail: MeetingDetail) -> None:
+    """The meeting opens with what the previous one promised: how its decisions stand now."""
+    decisions = query(follow_up)
+    earlier = decisions[decisions["held_at"] < detail.held_at]
+    if earlier.empty:
+        return
+    last = earlier[earlier["meeting_id"] == earlier.iloc[0]["meeting_id"]]  # newest meeting first
+    counts = last["status"].value_counts()
+    st.markdown(ctx.t("meetings.live_promised", title=markdown_literal(last.iloc[0]["meeting_title"]),
+                      held_at=when(last.iloc[0]["held_at"]),
+                      done=int(counts.get("done", 0)), on_time=int(counts.get("on_time", 0)),
+                      overdue=int(counts.get("overdue", 0)), deferred=int(counts.get("deferred", 0))))
 
 
 def _yes_no(ctx: PageContext, value) -> str:

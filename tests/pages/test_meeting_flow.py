@@ -316,3 +316,31 @@ def test_every_view_renders_translated(open_page, demo_url, db_url, lang, databa
         assert not leaked, (view, leaked)
         if database == "demo" and view == "live":
             assert app.header, "the demo's planned meeting shows its first item"
+
+
+def test_live_meeting_opens_with_what_the_last_one_promised(open_page, flow):
+    url, ids = flow
+    with write_session(get_engine(url)) as session:
+        older = Meeting(title="五月议事会", kind="deliberation", status="held", quorum=1, quorum_met=True,
+                        attendees="王主任", held_at=datetime.combine(today() - timedelta(days=60), time(19)))
+        last = Meeting(title="六月议事会", kind="deliberation", status="held", quorum=1, quorum_met=True,
+                       attendees="王主任", held_at=datetime.combine(today() - timedelta(days=30), time(19)))
+        planned = Meeting(title="七月议事会", kind="deliberation", held_at=datetime.combine(today(), time(19)))
+        session.add_all([older, last, planned])
+        session.flush()
+        session.add_all([
+            AgendaItem(meeting_id=older.id, position=1, issue_id=ids["停车难"], decision="defer"),  # not the last
+            AgendaItem(meeting_id=last.id, position=1, issue_id=ids["车库改造"], decision="approve", votes_for=1,
+                       lead_org_id=ids["agency"], due_date=today() + timedelta(days=40)),  # in action, due later
+            AgendaItem(meeting_id=last.id, position=2, issue_id=ids["楼道灯"], decision="approve", votes_for=1,
+                       lead_org_id=ids["agency"], due_date=today() - timedelta(days=5)),  # in action, past due
+            AgendaItem(meeting_id=last.id, position=3, issue_id=ids["以后再议"], decision="defer"),
+            AgendaItem(meeting_id=planned.id, position=1, issue_id=ids["以后再议"]),
+        ])
+    app = open_page(url, PAGE)
+    app.radio(key="meetings_view").set_value("live").run()
+    assert not app.exception, [e.value for e in app.exception]
+    expected = i18n.translate("en", "meetings.live_promised", title="六月议事会",
+                              held_at=datetime.combine(today() - timedelta(days=30), time(19)).strftime("%Y-%m-%d %H:%M"),
+                              done=0, on_time=1, overdue=1, deferred=1)
+    assert expected in [m.value for m in app.markdown]
