@@ -308,9 +308,9 @@ def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
                                   help=ctx.t("meetings.quorum_help", quorum=detail.quorum))
             submitted = st.form_submit_button(ctx.t("meetings.attendance_submit"), key="meeting_attendance_submit")
     if submitted:
-        save(ctx, lambda session: record_meeting_attendance(session=session, actor=ctx.actor, meeting_id=detail.id,
-                                                    attendees=attendees or "", quorum_met=quorum_met,
-                                                    expected_version=detail.version),
+        save(ctx, lambda session: record_meeting_attendance(
+            session=session, actor=ctx.actor, meeting_id=detail.id, attendees=attendees or "", quorum_met=quorum_met,
+            expected_version=detail.version),
              success=ctx.t("meetings.attendance_saved"))
 
 

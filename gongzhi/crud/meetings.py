@@ -187,8 +187,8 @@ def move_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int, ste
     return item
 
 
-def record_meeting_attendance(*, session: Session, actor: Actor, meeting_id: int, attendees: str, quorum_met: bool | None,
-                      expected_version: int | None = None) -> Meeting:
+def record_meeting_attendance(*, session: Session, actor: Actor, meeting_id: int, attendees: str,
+                              quorum_met: bool | None, expected_version: int | None = None) -> Meeting:
     """Who is present (one name per line) and whether quorum held, as the secretary finds at the
     start of the meeting (or when people leave). Quorum cannot have held with fewer people
     present than the quorum."""

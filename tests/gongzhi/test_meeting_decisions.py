@@ -170,14 +170,14 @@ def test_attendance_and_quorum(write, engine, community):
     ids = community
     with write() as session:
         record_meeting_attendance(session=session, actor=COMMITTEE, meeting_id=ids["planned"],
-                          attendees="王主任\n李网格长\n\n张代表\n", quorum_met=True)
+                                  attendees="王主任\n李网格长\n\n张代表\n", quorum_met=True)
     with Session(engine) as session:
         meeting = session.get(Meeting, ids["planned"])
         assert (meeting.attendees, meeting.quorum_met) == ("王主任\n李网格长\n\n张代表", True)
     # two present cannot make a quorum of three
     with pytest.raises(ValidationError) as raised, write() as session:
-        record_meeting_attendance(session=session, actor=COMMITTEE, meeting_id=ids["planned"], attendees="王主任\n李网格长",
-                          quorum_met=True)
+        record_meeting_attendance(session=session, actor=COMMITTEE, meeting_id=ids["planned"],
+                                  attendees="王主任\n李网格长", quorum_met=True)
     assert raised.value.errors[0].key == "meetings.error_quorum_not_present"
     with Session(engine) as session:
         assert session.get(Meeting, ids["planned"]).attendees == "王主任\n李网格长\n\n张代表"
@@ -401,7 +401,8 @@ def test_only_the_committee_runs_the_meeting(write, engine, community, actor):
     calls = [
         lambda s: decide(session=s, actor=actor, agenda_item_id=items["停车难"], data=DecisionInput(decision="defer")),
         lambda s: move_agenda_item(session=s, actor=actor, agenda_item_id=items["停车难"], step=1),
-        lambda s: record_meeting_attendance(session=s, actor=actor, meeting_id=ids["planned"], attendees="", quorum_met=None),
+        lambda s: record_meeting_attendance(session=s, actor=actor, meeting_id=ids["planned"], attendees="",
+                                            quorum_met=None),
         lambda s: accept_proposal(session=s, actor=actor, meeting_id=ids["planned"], issue_ids=[ids["充电桩"]]),
         lambda s: close_meeting(session=s, actor=actor, meeting_id=ids["planned"]),
     ]
