@@ -1,5 +1,7 @@
-"""The meetings page's pieces: meeting lists, the chosen meeting's agenda with decisions and
-votes, and the forms to plan a meeting and to put items on (or take them off) its agenda."""
+"""The meetings page's pieces: the view switch, meeting lists, the chosen meeting's agenda with
+decisions and votes, and the forms to plan a meeting and to set its agenda (accept the proposed
+agenda, add, reorder, remove). The live meeting is in components.meeting_live, minutes and the
+follow-up in components.meeting_records."""
 
 from datetime import datetime, time, timedelta
 
@@ -10,15 +12,36 @@ from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
 from components.page_setup import PageContext
 from gongzhi.clock import today
-from gongzhi.crud.meetings import MeetingCreate, add_agenda_item, plan_meeting, remove_agenda_item
+from gongzhi.crud.meetings import (
+    MeetingCreate,
+    accept_proposal,
+    add_agenda_item,
+    move_agenda_item,
+    plan_meeting,
+    remove_agenda_item,
+)
 from gongzhi.domain import MeetingKind, MeetingStatus
 from gongzhi.errors import PermissionDenied
+from gongzhi.i18n import LANGUAGES
 from gongzhi.permissions import require_write
 from gongzhi.queries.meetings import MeetingDetail
 
 SELECTED_KEY = "meetings_selected"
 SELECT_NEXT_KEY = "meetings_select_next"  # set by a save, applied before the picker is drawn
+VIEW_KEY = "meetings_view"
+VIEW_NEXT_KEY = "meetings_view_next"  # set by a save (closing a meeting), applied before the switch is drawn
+VIEWS = ("overview", "live", "minutes", "follow_up")
 DEFAULT_MEETING_TIME = time(19, 0)
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+
+
+def view_switch(ctx: PageContext) -> str:
+    """Which part of the page to show: the overview (lists, agenda, planning), the live meeting
+    (one item at a time, nothing else on screen), the minutes, or the follow-up of decisions."""
+    if VIEW_NEXT_KEY in st.session_state:
+        st.session_state[VIEW_KEY] = st.session_state.pop(VIEW_NEXT_KEY)
+    return st.radio(ctx.t("meetings.view"), VIEWS, key=VIEW_KEY, horizontal=True,
+                    format_func=lambda code: ctx.t(f"meetings.view_{code}"), label_visibility="collapsed")
 
 
 def may_plan(ctx: PageContext) -> bool:
@@ -66,7 +89,9 @@ def meeting_picker(ctx: PageContext, planned: pd.DataFrame, held: pd.DataFrame) 
         return None
     if st.session_state.get(SELECTED_KEY) not in options:
         st.session_state[SELECTED_KEY] = next(iter(options))
-    return st.selectbox(ctx.t("meetings.choose"), list(options), key=SELECTED_KEY, format_func=options.__getitem__)
+    # persist_state: the choice survives a view that does not show the picker (the follow-up).
+    return st.selectbox(ctx.t("meetings.choose"), list(options), key=SELECTED_KEY, format_func=options.__getitem__,
+                        persist_state="page")
 
 
 def meeting_summary(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -159,10 +184,13 @@ def plan_meeting_form(ctx: PageContext) -> None:
         attendees = st.text_area(ctx.t("meetings.field_attendees"), key="meeting_new_attendees",
                                  help=ctx.t("meetings.field_attendees_help"))
         quorum = st.number_input(ctx.t("meetings.field_quorum"), min_value=0, step=1, value=0, key="meeting_new_quorum")
+        language = st.selectbox(ctx.t("meetings.field_language"), LANGUAGES, index=LANGUAGES.index(ctx.lang),
+                                key="meeting_new_language", format_func=LANGUAGE_NAMES.__getitem__)
         submitted = st.form_submit_button(ctx.t("meetings.plan_submit"), key="meeting_new_submit", type="primary")
     if submitted:
         data = MeetingCreate(title=title or "", kind=kind or "", place=place or "", attendees=attendees or "",
-                             held_at=datetime.combine(day, hour) if day and hour else None, quorum=int(quorum or 0))
+                             held_at=datetime.combine(day, hour) if day and hour else None, quorum=int(quorum or 0),
+                             language=language or ctx.lang)
 
         def plan(session):
             meeting = plan_meeting(session=session, actor=ctx.actor, data=data)
@@ -171,6 +199,51 @@ def plan_meeting_form(ctx: PageContext) -> None:
 
         save(ctx, plan, success=ctx.t("meetings.planned_saved", title=data.title.strip()), form_key="meeting_new",
              submission=data)
+
+
+def proposal_form(ctx: PageContext, detail: MeetingDetail, proposal: pd.DataFrame) -> None:
+    """The agenda proposed for a planned meeting (agenda_proposal: deferred, waiting, overdue):
+    the secretary keeps what should be discussed and accepts it onto the agenda."""
+    if detail.status != MeetingStatus.PLANNED or not may_plan(ctx):
+        return
+    st.markdown(f"#### {ctx.t('meetings.proposal_heading')}")
+    if proposal.empty:
+        st.caption(ctx.t("meetings.proposal_empty"))
+        return
+    labels = {int(row.id): ctx.t("meetings.proposal_option", ref=ctx.t("meetings.issue_ref", id=int(row.id),
+                                                                        title=row.title),
+                                 reason=ctx.t(f"meetings.reason_{row.reason}"), grid=row.grid_name or "—")
+              for row in proposal.itertuples()}
+    with st.form("agenda_proposal"):
+        chosen = st.multiselect(ctx.t("meetings.field_proposal"), list(labels), default=list(labels),
+                                format_func=labels.__getitem__, key="agenda_proposal_pick",
+                                help=ctx.t("meetings.proposal_help"))
+        accept = st.form_submit_button(ctx.t("meetings.proposal_submit"), key="agenda_proposal_submit",
+                                       type="primary")
+    if accept:
+        save(ctx, lambda session: accept_proposal(session=session, actor=ctx.actor, meeting_id=detail.id,
+                                                  issue_ids=chosen or [], expected_version=detail.version),
+             success=ctx.t("meetings.proposal_accepted", count=len(chosen or [])))
+
+
+def reorder_controls(ctx: PageContext, detail: MeetingDetail) -> None:
+    """The agenda in order, each item with buttons to move it up or down."""
+    agenda = detail.agenda
+    if detail.status != MeetingStatus.PLANNED or not may_plan(ctx) or len(agenda) < 2:
+        return
+    with st.expander(ctx.t("meetings.reorder_heading"), icon=":material/swap_vert:"):
+        last = len(agenda) - 1
+        for index, row in enumerate(agenda.itertuples()):
+            text, up, down = st.columns([6, 2, 2], vertical_alignment="center")
+            text.text(f"{int(row.position)}. {agenda_item_label(ctx, row)}")
+            for column, step, icon, disabled, name in ((up, -1, ":material/arrow_upward:", index == 0, "up"),
+                                                       (down, 1, ":material/arrow_downward:", index == last, "down")):
+                if column.button(ctx.t(f"meetings.move_{name}"), key=f"agenda_{name}_{int(row.id)}", icon=icon,
+                                 disabled=disabled, width="stretch"):
+                    save(ctx, lambda session, item_id=int(row.id), step=step, version=int(row.version):
+                         move_agenda_item(session=session, actor=ctx.actor, agenda_item_id=item_id, step=step,
+                                          expected_version=version),
+                         success=ctx.t("meetings.item_moved"))
 
 
 def agenda_forms(ctx: PageContext, detail: MeetingDetail, awaiting: pd.DataFrame) -> None:

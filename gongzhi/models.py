@@ -219,7 +219,8 @@ class Meeting(Versioned, SoftDeleted, table=True):
     attendees: str = Field(default="", sa_type=Text)  # one name per line
     quorum: int = Field(default=0)
     quorum_met: bool | None = None
-    minutes: str = Field(default="", sa_type=Text)
+    minutes: str = Field(default="", sa_type=Text)  # Markdown, written when the meeting is closed
+    language: str = Field(default="zh-CN", max_length=8)  # of its minutes: i18n.LANGUAGES
 
 
 class AgendaItem(Versioned, table=True):

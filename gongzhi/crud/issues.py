@@ -60,9 +60,10 @@ def _live_organisation(session: Session, organisation_id: int | None) -> Organis
 
 
 def _record(session: Session, issue: Issue, *, kind: str, actor: Actor, note: str,
-            from_state: str | None = None, to_state: str | None = None) -> None:
+            from_state: str | None = None, to_state: str | None = None, meeting_id: int | None = None) -> None:
     session.add(TimelineEntry(issue_id=issue.id, kind=kind, from_state=from_state, to_state=to_state,
-                              actor=actor.name, actor_role=actor.role.value, note=note, created_at=now()))
+                              actor=actor.name, actor_role=actor.role.value, note=note, meeting_id=meeting_id,
+                              created_at=now()))
 
 
 def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
@@ -138,9 +139,11 @@ def add_progress_note(*, session: Session, actor: Actor, issue_id: int, note: st
 
 
 def assign(*, session: Session, actor: Actor, issue_id: int, lead_org_id: int | None, due_date: date | None,
-           cooperator_ids: Iterable[int] = (), note: str = "", expected_version: int | None = None) -> Issue:
+           cooperator_ids: Iterable[int] = (), note: str = "", expected_version: int | None = None,
+           meeting_id: int | None = None) -> Issue:
     """Change the lead organisation, due date and co-operating organisations of an issue in action.
-    A new due date may not lie in the past; keeping the current one is always allowed."""
+    A new due date may not lie in the past; keeping the current one is always allowed. With
+    `meeting_id`, the meeting that decided it is named on the timeline."""
     issue = get_issue_for_update(session, issue_id, expected_version)
     require_write(actor, grid_id=issue.grid_id)
     _require_in_action(issue, "assignment")
@@ -179,7 +182,7 @@ def assign(*, session: Session, actor: Actor, issue_id: int, lead_org_id: int | 
         lead.name, due_date.isoformat(), "+ " + ", ".join(c.name for c in cooperators) if cooperators else "", note,
     ) if part)
     _record(session, issue, kind="assignment", actor=actor, note=summary[:NOTE_MAX],
-            from_state=issue.state, to_state=issue.state)
+            from_state=issue.state, to_state=issue.state, meeting_id=meeting_id)
     session.flush()
     return issue
 

@@ -1,22 +1,37 @@
-"""Planning meetings and their agendas. Taking the decisions (which moves the issues on through
-`gongzhi.lifecycle`) is a separate step that works on the agenda items made here."""
+"""Meetings (会议定事): planning a meeting and its agenda (proposed from the issues waiting for a
+meeting, deferred ones and overdue ones; reordered, added to, trimmed), recording whether quorum
+held, taking each item's decision — which moves its issue on through `gongzhi.lifecycle` in the
+same transaction, with the meeting named on the issue's timeline — and closing the meeting,
+which writes its minutes. Meetings belong to the whole community: only the committee (and
+admin) plans and runs them."""
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
+from gongzhi import lifecycle
 from gongzhi.audit import get_for_update
-from gongzhi.domain import IssueState, MeetingKind, MeetingStatus
+from gongzhi.clock import now, today
+from gongzhi.crud.issues import assign
+from gongzhi.domain import CLOSED_STATES, Decision, IssueState, MeetingKind, MeetingStatus, RejectReason
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
-from gongzhi.models import AgendaItem, Issue, Meeting
+from gongzhi.i18n import LANGUAGES
+from gongzhi.minutes import minutes_markdown
+from gongzhi.models import AgendaItem, Issue, IssueCooperator, Meeting, Organisation, TimelineEntry
 from gongzhi.permissions import Actor, require_write
 from gongzhi.privacy import contains_national_id
+from gongzhi.queries.meetings import attendee_names, meeting_detail
 
 TITLE_MAX = 120
 PLACE_MAX = 120
 TOPIC_MAX = 200
 ATTENDEES_MAX = 5000
+NOTE_MAX = 1000
+# Rejections a meeting gives with a reason of its own; a duplicate is a merge into the other issue.
+MEETING_REJECT_REASONS = (RejectReason.NOT_RESPONSIBLE.value, RejectReason.WITHDRAWN.value)
+FINAL = (Decision.APPROVE.value, Decision.REJECT.value, Decision.MERGE.value)
 
 
 class MeetingCreate(SQLModel):
@@ -26,6 +41,7 @@ class MeetingCreate(SQLModel):
     place: str = ""
     attendees: str = ""  # one name per line
     quorum: int = 0
+    language: str = "zh-CN"  # of the minutes
 
 
 def _text_errors(field: str, value: str, *, max_length: int, required: bool = False) -> list[FieldError]:
@@ -54,10 +70,12 @@ def plan_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> Meet
         errors.append(FieldError("meetings.field_held_at", "errors.required"))
     if data.quorum is None or data.quorum < 0:
         errors.append(FieldError("meetings.field_quorum", "errors.not_negative"))
+    if data.language not in LANGUAGES:
+        errors.append(FieldError("meetings.field_language", "errors.invalid_choice"))
     if errors:
         raise ValidationError(errors)
     meeting = Meeting(title=title, kind=data.kind, held_at=data.held_at, place=place, attendees=attendees,
-                      quorum=data.quorum, status=MeetingStatus.PLANNED.value)
+                      quorum=data.quorum, status=MeetingStatus.PLANNED.value, language=data.language)
     session.add(meeting)
     session.flush()
     return meeting
@@ -71,10 +89,16 @@ def _planned_meeting(session: Session, meeting_id: int, expected_version: int | 
     return meeting
 
 
+def may_go_on_agenda(issue: Issue) -> bool:
+    """An issue waiting for a meeting, or one in action past its due date (the meeting follows
+    it up and may assign it anew)."""
+    return issue.state == IssueState.MEETING or (issue.state == IssueState.IN_ACTION and issue.due_date < today())
+
+
 def add_agenda_item(*, session: Session, actor: Actor, meeting_id: int, issue_id: int | None = None,
                     topic: str = "", expected_version: int | None = None) -> AgendaItem:
-    """Put an issue waiting for a meeting, or a free topic, at the end of a planned meeting's
-    agenda. An issue appears at most once on an agenda."""
+    """Put an issue waiting for a meeting (or overdue in action), or a free topic, at the end of
+    a planned meeting's agenda. An issue appears at most once on an agenda."""
     require_write(actor, grid_id=None)
     meeting = _planned_meeting(session, meeting_id, expected_version)
     topic = (topic or "").strip()
@@ -88,7 +112,7 @@ def add_agenda_item(*, session: Session, actor: Actor, meeting_id: int, issue_id
         issue = session.get(Issue, issue_id)
         if issue is None or issue.deleted_at is not None:
             errors.append(FieldError("meetings.field_issue", "errors.issue_not_found"))
-        elif issue.state != IssueState.MEETING:
+        elif not may_go_on_agenda(issue):
             errors.append(FieldError("meetings.field_issue", "meetings.error_not_awaiting"))
         elif session.execute(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting.id,
                                                          AgendaItem.issue_id == issue_id)).first():
@@ -120,3 +144,239 @@ def remove_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int,
         later.position -= 1
         session.add(later)
     session.flush()
+
+
+def accept_proposal(*, session: Session, actor: Actor, meeting_id: int, issue_ids: Iterable[int],
+                    expected_version: int | None = None) -> list[AgendaItem]:
+    """Put the proposed issues the secretary kept onto the agenda, in the order given, after the
+    items already on it; an issue already on this agenda is skipped."""
+    require_write(actor, grid_id=None)
+    issue_ids = list(dict.fromkeys(int(i) for i in issue_ids))
+    if not issue_ids:
+        raise ValidationError([FieldError("meetings.field_proposal", "meetings.error_nothing_chosen")])
+    items = []
+    for issue_id in issue_ids:
+        if session.execute(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id,
+                                                       AgendaItem.issue_id == issue_id)).first():
+            continue
+        items.append(add_agenda_item(session=session, actor=actor, meeting_id=meeting_id, issue_id=issue_id,
+                                     expected_version=expected_version))
+        expected_version = None  # checked once, against the copy the secretary saw
+    return items
+
+
+def move_agenda_item(*, session: Session, actor: Actor, agenda_item_id: int, step: int,
+                     expected_version: int | None = None) -> AgendaItem:
+    """Move an item of a planned meeting's agenda one place up (step -1) or down (step +1): it
+    swaps places with its neighbour."""
+    if step not in (-1, 1):
+        raise ValueError("step is -1 (up) or +1 (down)")
+    require_write(actor, grid_id=None)
+    item = get_for_update(session, AgendaItem, agenda_item_id, expected_version, what="agenda item")
+    _planned_meeting(session, item.meeting_id, None)
+    beside = AgendaItem.position < item.position if step < 0 else AgendaItem.position > item.position
+    order = AgendaItem.position.desc() if step < 0 else AgendaItem.position
+    neighbour = session.execute(
+        select(AgendaItem).where(AgendaItem.meeting_id == item.meeting_id, beside).order_by(order).limit(1)
+    ).scalar_one_or_none()
+    if neighbour is None:
+        raise GongzhiError("meetings.error_already_first" if step < 0 else "meetings.error_already_last")
+    item.position, neighbour.position = neighbour.position, item.position
+    session.add_all([item, neighbour])
+    session.flush()
+    return item
+
+
+def record_meeting_attendance(*, session: Session, actor: Actor, meeting_id: int, attendees: str,
+                              quorum_met: bool | None, expected_version: int | None = None) -> Meeting:
+    """Who is present (one name per line) and whether quorum held, as the secretary finds at the
+    start of the meeting (or when people leave). Quorum cannot have held with fewer people
+    present than the quorum."""
+    require_write(actor, grid_id=None)
+    meeting = _planned_meeting(session, meeting_id, expected_version)
+    attendees = (attendees or "").strip()
+    errors = _text_errors("meetings.field_attendees", attendees, max_length=ATTENDEES_MAX)
+    present = len(attendee_names(attendees))
+    if quorum_met and present < meeting.quorum:
+        errors.append(FieldError("meetings.field_quorum_met", "meetings.error_quorum_not_present",
+                                 {"present": present, "quorum": meeting.quorum}))
+    if errors:
+        raise ValidationError(errors)
+    meeting.attendees = attendees
+    meeting.quorum_met = quorum_met
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+class DecisionInput(SQLModel):
+    """A meeting's decision on one agenda item, as the secretary records it."""
+
+    decision: str = ""  # domain.Decision
+    note: str = ""  # the reason, required for a rejection
+    lead_org_id: int | None = None  # approve
+    due_date: date | None = None  # approve
+    reject_reason: str | None = None  # reject: one of MEETING_REJECT_REASONS
+    merge_into_id: int | None = None  # merge
+    votes_for: int = 0
+    votes_against: int = 0
+    votes_abstain: int = 0
+
+
+class DecisionNotAllowed(GongzhiError):
+    """A decision the issue's state does not allow; params are codes, shown as labels."""
+
+    key = "meetings.error_decision_not_allowed"
+
+    def message(self, lang: str) -> str:
+        from gongzhi.i18n import label, translate
+
+        return translate(lang, self.key, decision=label(lang, "decision", self.params["decision"]),
+                         state=label(lang, "state", self.params["state"]))
+
+
+def decisions_allowed(state: str) -> tuple[str, ...]:
+    """Decisions a meeting may take on an issue in `state`: all of them while it waits for the
+    meeting; for an issue already in action (on the agenda because it is overdue) a new
+    assignment or a deferral, since the lifecycle allows no rejection once work has started."""
+    if state == IssueState.MEETING:
+        return tuple(d.value for d in Decision)
+    if state == IssueState.IN_ACTION:
+        return (Decision.APPROVE.value, Decision.DEFER.value)
+    return ()
+
+
+def decide(*, session: Session, actor: Actor, agenda_item_id: int, data: DecisionInput,
+           expected_version: int | None = None) -> AgendaItem:
+    """Record the meeting's decision on one agenda item and move its issue on, in this
+    transaction: approve (a lead organisation and a due date; an issue waiting for the meeting
+    goes into action, an overdue one is assigned anew), reject (with a reason), merge into another
+    open issue (the issue closes as its duplicate), or defer (it waits for the next meeting). The
+    issue's timeline names the meeting. A final decision needs quorum and more votes for than
+    against; no more votes than people present."""
+    require_write(actor, grid_id=None)
+    item = get_for_update(session, AgendaItem, agenda_item_id, expected_version, what="agenda item")
+    meeting = _planned_meeting(session, item.meeting_id, None)
+    if item.decision is not None:
+        raise GongzhiError("meetings.error_item_decided_already")
+    decision = data.decision
+    if decision not in {d.value for d in Decision}:
+        raise ValidationError([FieldError("meetings.field_decision", "errors.invalid_choice")])
+    issue = None
+    if item.issue_id is not None:
+        issue = get_for_update(session, Issue, item.issue_id, None, what="issue")
+        if decision not in decisions_allowed(issue.state):
+            raise DecisionNotAllowed(decision=decision, state=issue.state)
+    elif decision == Decision.MERGE:
+        raise GongzhiError("meetings.error_merge_needs_issue")
+    if decision in FINAL and meeting.quorum_met is not True:
+        raise GongzhiError("meetings.error_quorum_unknown" if meeting.quorum_met is None else "meetings.error_no_quorum")
+
+    note = (data.note or "").strip()
+    errors = _text_errors("meetings.field_decision_note", note, max_length=NOTE_MAX,
+                          required=decision == Decision.REJECT)
+    errors += _vote_errors(data, decision, present=len(attendee_names(meeting.attendees)))
+    target = None
+    if decision == Decision.APPROVE:
+        organisation = session.get(Organisation, data.lead_org_id) if data.lead_org_id is not None else None
+        if data.lead_org_id is None:
+            errors.append(FieldError("meetings.field_lead_org", "errors.required"))
+        elif organisation is None or organisation.deleted_at is not None:
+            errors.append(FieldError("meetings.field_lead_org", "errors.invalid_choice"))
+        if data.due_date is None:
+            errors.append(FieldError("meetings.field_due_date", "errors.required"))
+        elif data.due_date < today():
+            errors.append(FieldError("meetings.field_due_date", "errors.date_in_past"))
+    if decision == Decision.REJECT and issue is not None and data.reject_reason not in MEETING_REJECT_REASONS:
+        errors.append(FieldError("meetings.field_reject_reason", "errors.required"))
+    if decision == Decision.MERGE:
+        target = session.get(Issue, data.merge_into_id) if data.merge_into_id is not None else None
+        if data.merge_into_id is None:
+            errors.append(FieldError("meetings.field_merge_into", "errors.required"))
+        elif target is None or target.deleted_at is not None:
+            errors.append(FieldError("meetings.field_merge_into", "errors.issue_not_found"))
+        elif target.id == issue.id:
+            errors.append(FieldError("meetings.field_merge_into", "meetings.error_merge_into_itself"))
+        elif target.state in CLOSED_STATES:
+            errors.append(FieldError("meetings.field_merge_into", "meetings.error_merge_into_closed",
+                                     {"id": target.id}))
+    if errors:
+        raise ValidationError(errors)
+
+    if issue is not None:
+        _move_issue(session, actor, meeting, issue, data, decision, note)
+    item.decision = decision
+    item.decision_note = note
+    item.votes_for, item.votes_against, item.votes_abstain = data.votes_for, data.votes_against, data.votes_abstain
+    approved = decision == Decision.APPROVE
+    item.lead_org_id = data.lead_org_id if approved else None
+    item.due_date = data.due_date if approved else None
+    item.merged_into_id = target.id if target is not None else None
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _vote_errors(data: DecisionInput, decision: str, *, present: int) -> list[FieldError]:
+    votes = (data.votes_for, data.votes_against, data.votes_abstain)
+    if any(v is None or v < 0 for v in votes):
+        return [FieldError("meetings.field_votes", "errors.not_negative")]
+    if sum(votes) > present:
+        return [FieldError("meetings.field_votes", "meetings.error_votes_exceed_attendees",
+                           {"votes": sum(votes), "present": present})]
+    if decision in FINAL and data.votes_for <= data.votes_against:
+        return [FieldError("meetings.field_votes", "meetings.error_not_carried",
+                           {"votes_for": data.votes_for, "votes_against": data.votes_against})]
+    return []
+
+
+def _move_issue(session: Session, actor: Actor, meeting: Meeting, issue: Issue, data: DecisionInput,
+                decision: str, note: str) -> None:
+    """The issue's step for the decision, through the lifecycle rules, naming the meeting."""
+    named = f"{meeting.title} · {note}" if note else meeting.title
+    named = named[:NOTE_MAX]
+    if decision == Decision.APPROVE and issue.state == IssueState.MEETING:
+        lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.IN_ACTION, actor=actor, note=named,
+                       lead_org_id=data.lead_org_id, due_date=data.due_date, meeting_id=meeting.id)
+    elif decision == Decision.APPROVE:
+        # Overdue in action: assigned anew; its co-operating organisations stay (but not as lead).
+        cooperators = session.execute(select(IssueCooperator.organisation_id)
+                                      .where(IssueCooperator.issue_id == issue.id)).scalars().all()
+        assign(session=session, actor=actor, issue_id=issue.id, lead_org_id=data.lead_org_id, due_date=data.due_date,
+               cooperator_ids=[c for c in cooperators if c != data.lead_org_id], note=named, meeting_id=meeting.id)
+    elif decision == Decision.REJECT:
+        lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.REJECTED, actor=actor, note=named,
+                       reject_reason=data.reject_reason, meeting_id=meeting.id)
+    elif decision == Decision.MERGE:
+        lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.REJECTED, actor=actor, note=named,
+                       reject_reason=RejectReason.DUPLICATE.value, duplicate_of_id=data.merge_into_id,
+                       meeting_id=meeting.id)
+    else:
+        # Deferred: the issue keeps waiting in `meeting` for the next one; the timeline says so.
+        session.add(TimelineEntry(issue_id=issue.id, kind="progress", from_state=issue.state, to_state=issue.state,
+                                  actor=actor.name, actor_role=actor.role.value, note=named, meeting_id=meeting.id,
+                                  created_at=now()))
+
+
+def close_meeting(*, session: Session, actor: Actor, meeting_id: int, expected_version: int | None = None) -> Meeting:
+    """End the meeting: it becomes `held` and its minutes (Markdown, in the meeting's language)
+    are written from its agenda. Every item must be decided (defer what was not reached) and
+    whether quorum held must be recorded."""
+    require_write(actor, grid_id=None)
+    meeting = _planned_meeting(session, meeting_id, expected_version)
+    live_issue = select(Issue.id).where(Issue.deleted_at.is_(None))
+    undecided = session.execute(
+        select(AgendaItem.position).where(AgendaItem.meeting_id == meeting.id, AgendaItem.decision.is_(None),
+                                          (AgendaItem.issue_id.is_(None)) | AgendaItem.issue_id.in_(live_issue))
+        .order_by(AgendaItem.position)
+    ).scalars().all()
+    if undecided:
+        raise GongzhiError("meetings.error_undecided", positions=", ".join(map(str, undecided)))
+    if meeting.quorum_met is None:
+        raise GongzhiError("meetings.error_quorum_unknown")
+    session.flush()  # the minutes are read from the database, with every decision of this session
+    meeting.minutes = minutes_markdown(meeting_detail(session=session, meeting_id=meeting.id))
+    meeting.status = MeetingStatus.HELD.value
+    session.add(meeting)
+    session.flush()
+    return meeting

@@ -180,6 +180,43 @@ def _remove_agenda_item(s, p):
     return [expect("agendaitem", p["topic"], "delete", "topic", "meeting_id")]
 
 
+def _accept_proposal(s, p):
+    (item,) = meetings.accept_proposal(session=s, actor=SECRETARY, meeting_id=p["meeting"], issue_ids=[p["awaiting"]])
+    return [expect("agendaitem", item.id, "insert", "issue_id", "position")]
+
+
+def _move_agenda_item(s, p):
+    meetings.add_agenda_item(session=s, actor=SECRETARY, meeting_id=p["meeting"], topic="暑期托管")
+    meetings.move_agenda_item(session=s, actor=SECRETARY, agenda_item_id=p["topic"], step=1)
+    return [expect("agendaitem", p["topic"], "update", "position")]
+
+
+def _record_meeting_attendance(s, p):
+    meetings.record_meeting_attendance(session=s, actor=SECRETARY, meeting_id=p["meeting"],
+                                       attendees="王主任\n李网格长", quorum_met=True)
+    return [expect("meeting", p["meeting"], "update", "attendees", "quorum_met")]
+
+
+def _decide(s, p):
+    item = meetings.add_agenda_item(session=s, actor=SECRETARY, meeting_id=p["meeting"], issue_id=p["awaiting"])
+    meetings.record_meeting_attendance(session=s, actor=SECRETARY, meeting_id=p["meeting"],
+                                       attendees="王主任\n李网格长", quorum_met=True)
+    meetings.decide(session=s, actor=SECRETARY, agenda_item_id=item.id, data=meetings.DecisionInput(
+        decision="approve", lead_org_id=p["lead"], due_date=AT.date() + timedelta(days=10), votes_for=2))
+    return [expect("agendaitem", item.id, "update", "decision", "votes_for", "lead_org_id"),
+            expect("issue", p["awaiting"], "update", "state", "lead_org_id"),
+            expect("timelineentry", None, "insert", "meeting_id", "to_state")]
+
+
+def _close_meeting(s, p):
+    meetings.record_meeting_attendance(session=s, actor=SECRETARY, meeting_id=p["meeting"], attendees="王主任",
+                                       quorum_met=False)
+    meetings.decide(session=s, actor=SECRETARY, agenda_item_id=p["topic"],
+                    data=meetings.DecisionInput(decision="defer"))
+    meetings.close_meeting(session=s, actor=SECRETARY, meeting_id=p["meeting"])
+    return [expect("meeting", p["meeting"], "update", "status", "minutes")]
+
+
 def _soft_delete(s, p):
     records.soft_delete(session=s, actor=SECRETARY, kind="event", record_id=p["event"])
     return [expect("event", p["event"], "soft_delete", "deleted_at")]
@@ -228,6 +265,8 @@ WRITES = {
     "update_volunteer": _update_volunteer, "log_service_hours": _log_service_hours, "create_event": _create_event,
     "update_event": _update_event, "record_attendance": _record_attendance, "plan_meeting": _plan_meeting,
     "add_agenda_item": _add_agenda_item, "remove_agenda_item": _remove_agenda_item, "soft_delete": _soft_delete,
+    "accept_proposal": _accept_proposal, "move_agenda_item": _move_agenda_item,
+    "record_meeting_attendance": _record_meeting_attendance, "decide": _decide, "close_meeting": _close_meeting,
     "restore": _restore, "create_user": _create_user, "create_account": _create_account,
     "update_account": _update_account, "reset_password": _reset_password,
 }

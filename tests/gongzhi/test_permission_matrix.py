@@ -17,7 +17,18 @@ from gongzhi import lifecycle
 from gongzhi.clock import now, today
 from gongzhi.crud.events import EventCreate, EventUpdate, create_event, record_attendance, update_event
 from gongzhi.crud.issues import IssueCreate, add_progress_note, assign, create_issue
-from gongzhi.crud.meetings import MeetingCreate, add_agenda_item, plan_meeting, remove_agenda_item
+from gongzhi.crud.meetings import (
+    DecisionInput,
+    MeetingCreate,
+    accept_proposal,
+    add_agenda_item,
+    close_meeting,
+    decide,
+    move_agenda_item,
+    plan_meeting,
+    record_meeting_attendance,
+    remove_agenda_item,
+)
 from gongzhi.crud.volunteers import (
     VolunteerCreate,
     VolunteerUpdate,
@@ -49,6 +60,7 @@ class World:
     event: dict[str, int]  # past events; "community" has no grid
     meeting: int  # planned, community-wide
     agenda_item: int  # a free topic on that meeting's agenda
+    waiting: int  # an issue of grid A waiting for a meeting, not on the agenda yet
 
 
 def _issue(session: Session, grid_id: int, title: str, path: list[tuple[IssueState, dict]]) -> int:
@@ -96,6 +108,7 @@ def world(engine) -> World:
                 name=f"志愿者{key}", grid_id=grid_id, phone=f"1380013800{n}")).id
                 for n, (key, grid_id) in enumerate(grid.items())},
             event=events, meeting=meeting.id, agenda_item=item.id,
+            waiting=_issue(session, grid["A"], "待上会", [(IssueState.GRID_REVIEW, {}), (IssueState.MEETING, {})]),
         )
 
 
@@ -154,6 +167,19 @@ MEETING_ACTIONS: dict[str, Action] = {
         session=s, actor=a, meeting_id=w.meeting, topic="加装电梯"),
     "meeting: remove agenda item": lambda s, a, w, scope: remove_agenda_item(
         session=s, actor=a, agenda_item_id=w.agenda_item),
+    "meeting: accept proposed agenda": lambda s, a, w, scope: accept_proposal(
+        session=s, actor=a, meeting_id=w.meeting, issue_ids=[w.waiting]),
+    "meeting: reorder agenda": lambda s, a, w, scope: move_agenda_item(
+        session=s, actor=a, agenda_item_id=w.agenda_item, step=1) if add_agenda_item(
+        session=s, actor=a, meeting_id=w.meeting, topic="第二项") else None,
+    "meeting: record attendance": lambda s, a, w, scope: record_meeting_attendance(
+        session=s, actor=a, meeting_id=w.meeting, attendees="王主任\n李网格长", quorum_met=None),
+    "meeting: decide": lambda s, a, w, scope: decide(
+        session=s, actor=a, agenda_item_id=w.agenda_item, data=DecisionInput(decision="defer")),
+    "meeting: close": lambda s, a, w, scope: [
+        record_meeting_attendance(session=s, actor=a, meeting_id=w.meeting, attendees="王主任", quorum_met=False),
+        decide(session=s, actor=a, agenda_item_id=w.agenda_item, data=DecisionInput(decision="defer")),
+        close_meeting(session=s, actor=a, meeting_id=w.meeting)],
 }
 
 
@@ -258,7 +284,9 @@ def test_the_matrix_covers_every_write_function_of_the_core():
         "gongzhi.crud.volunteers.log_service_hours",
         "gongzhi.crud.events.create_event", "gongzhi.crud.events.update_event", "gongzhi.crud.events.record_attendance",
         "gongzhi.crud.meetings.plan_meeting", "gongzhi.crud.meetings.add_agenda_item",
-        "gongzhi.crud.meetings.remove_agenda_item",
+        "gongzhi.crud.meetings.remove_agenda_item", "gongzhi.crud.meetings.accept_proposal",
+        "gongzhi.crud.meetings.move_agenda_item", "gongzhi.crud.meetings.record_meeting_attendance",
+        "gongzhi.crud.meetings.decide", "gongzhi.crud.meetings.close_meeting",
         # The 14-day sweep runs as the system, never on a user's behalf.
         "gongzhi.lifecycle.close_expired_reviews",
     }

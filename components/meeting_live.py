@@ -1,0 +1,332 @@
+"""The meeting as it happens, in front of everyone (会议定事): one agenda item at a time with large
+headings and nothing else on screen — the issue's summary, the figures that matter (how long it
+has waited, how often it was deferred, similar issues in its grid), its grid on a small map and
+its timeline — then the secretary records the decision, which moves the issue on in the core.
+Previous / next also answer Page Up / Page Down (a presentation clicker). Who reported an issue
+is never shown here: the screen is seen by the whole room."""
+
+from datetime import timedelta
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from components.data import query
+from components.forms import save
+from components.grid_map import FitGrids, GridLabels, MapStyle, use_local_assets
+from components.issue_forms import _note_text, _step_text
+from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
+from components.page_setup import PageContext
+from gongzhi.clock import today
+from gongzhi.crud.meetings import (
+    MEETING_REJECT_REASONS,
+    DecisionInput,
+    close_meeting,
+    decide,
+    decisions_allowed,
+    record_meeting_attendance,
+)
+from gongzhi.domain import ISSUE_CATEGORIES, Decision, MeetingStatus
+from gongzhi.escape import markdown_literal
+from gongzhi.geo import combined_bounds
+from gongzhi.queries.grid_metrics import GridShape, grid_shapes
+from gongzhi.queries.issues import issue_detail, issue_timeline
+from gongzhi.queries.meetings import ItemFigures, MeetingDetail, follow_up, item_figures
+from gongzhi.queries.organisations import list_organisations
+
+ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
+MAP_HEIGHT = 300
+GRID_FILL = "#1d4ed8"
+OTHER_FILL = "#e5e7eb"
+OUTLINE = "#374151"
+MAP_GRID_CLASS = "gongzhi-meeting-grid"  # on every grid's <path>; the issue's grid also has ITEM_GRID_CLASS
+ITEM_GRID_CLASS = "gongzhi-meeting-grid-item"
+TOPIC_DECISIONS = (Decision.APPROVE.value, Decision.REJECT.value, Decision.DEFER.value)
+DEFAULT_DUE_DAYS = 30
+
+
+def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
+    """The page's title is the meeting's; below it the attendance figures, the item on screen
+    with its decision, and closing the meeting."""
+    decided = int(detail.agenda["decision"].notna().sum())
+    st.markdown(ctx.t("meetings.live_status_line", kind=ctx.label("meeting_kind", detail.kind),
+                      held_at=when(detail.held_at), present=len(detail.attendees), quorum=detail.quorum,
+                      quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
+    planned = detail.status == MeetingStatus.PLANNED
+    if planned:
+        promised_last_time(ctx, detail)
+    if planned and may_plan(ctx):
+        if detail.quorum_met is None:
+            st.warning(ctx.t("meetings.error_quorum_unknown"), icon=":material/how_to_reg:")
+        attendance_form(ctx, detail)
+    if detail.agenda.empty:
+        st.info(ctx.t("meetings.agenda_empty"))
+    else:
+        index = _current_index(detail)
+        _navigation(ctx, detail, index)
+        show_item(ctx, detail, index)
+    if planned and may_plan(ctx):
+        close_form(ctx, detail)
+
+
+def promised_last_time(ctx: PageContext, detail: MeetingDetail) -> None:
+    """The meeting opens with what the previous one promised: how its decisions stand now."""
+    decisions = query(follow_up)
+    earlier = decisions[decisions["held_at"] < detail.held_at]
+    if earlier.empty:
+        return
+    last = earlier[earlier["meeting_id"] == earlier.iloc[0]["meeting_id"]]  # newest meeting first
+    counts = last["status"].value_counts()
+    st.markdown(ctx.t("meetings.live_promised", title=markdown_literal(last.iloc[0]["meeting_title"]),
+                      held_at=when(last.iloc[0]["held_at"]),
+                      done=int(counts.get("done", 0)), on_time=int(counts.get("on_time", 0)),
+                      overdue=int(counts.get("overdue", 0)), deferred=int(counts.get("deferred", 0))))
+
+
+def _yes_no(ctx: PageContext, value) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return ctx.t("common.yes") if bool(value) else ctx.t("common.no")
+
+
+def _current_index(detail: MeetingDetail) -> int:
+    """The item on screen: where the secretary left this meeting, else its first undecided item."""
+    stored = st.session_state.get(ITEM_KEY)
+    if stored and stored[0] == detail.id:
+        index = stored[1]
+    else:
+        undecided = [i for i, d in enumerate(detail.agenda["decision"]) if not isinstance(d, str)]
+        index = undecided[0] if undecided else 0
+    index = max(0, min(index, len(detail.agenda) - 1))
+    st.session_state[ITEM_KEY] = (detail.id, index)
+    return index
+
+
+def _go_to(meeting_id: int, index: int) -> None:
+    st.session_state[ITEM_KEY] = (meeting_id, index)
+
+
+def _navigation(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
+    total = len(detail.agenda)
+    back, where, forward = st.columns([1, 1, 1], vertical_alignment="center")
+    back.button(ctx.t("meetings.live_previous"), key="meeting_live_previous", icon=":material/arrow_back:",
+                on_click=_go_to, args=(detail.id, index - 1), disabled=index == 0, width="stretch",
+                shortcut="PageUp")
+    where.markdown(f"**{ctx.t('meetings.live_position', n=index + 1, total=total)}**", text_alignment="center")
+    forward.button(ctx.t("meetings.live_next"), key="meeting_live_next", icon=":material/arrow_forward:",
+                   on_click=_go_to, args=(detail.id, index + 1), disabled=index == total - 1, width="stretch",
+                   shortcut="PageDown")
+
+
+def show_item(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
+    row = detail.agenda.iloc[index]
+    st.header(markdown_literal(f"{int(row.position)}. {agenda_item_label(ctx, row)}"))
+    issue_id = None if pd.isna(row.issue_id) else int(row.issue_id)
+    state = None
+    if issue_id is not None:
+        state = _issue_section(ctx, issue_id)
+    if isinstance(row.decision, str):
+        st.success(decision_summary(ctx, row), icon=":material/gavel:")
+    elif detail.status == MeetingStatus.PLANNED and may_plan(ctx):
+        decision_form(ctx, detail, row, index, state)
+
+
+def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
+    """Summary, figures, map and timeline of the issue on the agenda; returns its state."""
+    detail = query(issue_detail, issue_id=issue_id, may_see_personal_data=False)
+    figures = query(item_figures, issue_id=issue_id)
+    if detail is None or figures is None:
+        st.warning(ctx.t("meetings.live_issue_gone"))
+        return None
+    summary = ctx.t("meetings.live_summary", category=ctx.label("category", detail.category),
+                    grid=markdown_literal(detail.grid_name), state=ctx.label("state", detail.state),
+                    reported=when(detail.reported_at))
+    st.markdown(f"**{summary}**")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        if detail.description:
+            st.text(detail.description)
+        if detail.lead_org_name:
+            st.text(ctx.t("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
+        st.markdown(figures_text(ctx, figures, detail.due_date.isoformat()))
+        if not figures.similar.empty:
+            st.dataframe(pd.DataFrame({
+                ctx.t("meetings.live_similar"): [ctx.t("meetings.issue_ref", id=int(r.id), title=r.title)
+                                                 for r in figures.similar.itertuples()],
+                ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
+            }), hide_index=True, width="stretch")
+    with right:
+        shapes = query(grid_shapes)
+        if any(shape.grid_id == detail.grid_id for shape in shapes):
+            st_folium(item_map(shapes, detail.grid_id), key="meeting_item_map", height=MAP_HEIGHT,
+                      use_container_width=True, returned_objects=[])
+            st.caption(ctx.t("meetings.live_map_caption", grid=detail.grid_name))
+        else:
+            st.caption(ctx.t("meetings.live_no_boundary", grid=detail.grid_name))
+    st.markdown(f"##### {ctx.t('issues.timeline')}")
+    timeline_table(ctx, query(issue_timeline, issue_id=issue_id))
+    return detail.state
+
+
+def figures_text(ctx: PageContext, figures: ItemFigures, due: str) -> str:
+    """The figures that matter as three short lines: a sentence reads better from the back of the
+    room than a row of cards."""
+    waited = (ctx.t("meetings.live_fig_overdue", days=figures.days_overdue, due=due) if figures.days_overdue
+              else ctx.t("meetings.live_fig_waited", days=figures.days_waited, since=when(figures.waiting_since)))
+    lines = [waited, ctx.t("meetings.live_fig_deferred", count=figures.times_deferred),
+             ctx.t("meetings.live_fig_similar", open=figures.similar_open, total=figures.similar_total)]
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def timeline_table(ctx: PageContext, timeline: pd.DataFrame) -> None:
+    """The issue's timeline, newest first: when, which step, and the note (no names: the room sees it)."""
+    newest = timeline.iloc[::-1]
+    st.dataframe(pd.DataFrame({
+        ctx.t("issues.col_time"): [when(t) for t in newest["created_at"]],
+        ctx.t("issues.col_step"): [_step_text(ctx, row) for row in newest.itertuples()],
+        ctx.t("issues.col_note"): [_note_text(ctx, kind, note)
+                                   for kind, note in zip(newest["kind"], newest["note"], strict=True)],
+    }), hide_index=True, width="stretch")
+
+
+def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
+    """The issue's grid filled among its neighbours, fitted to it; no basemap and no interaction,
+    so it reads well on a projector and needs nothing from the internet."""
+    target = next(shape for shape in shapes if shape.grid_id == grid_id)
+    box = combined_bounds([target.geometry])
+    m = folium.Map(location=[(box[1] + box[3]) / 2, (box[0] + box[2]) / 2], zoom_start=16, tiles=None,
+                   zoom_control=False, scrollWheelZoom=False, dragging=False, zoom_snap=0.25)
+    use_local_assets(m)
+    MapStyle().add_to(m)
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": shape.grid_id, "properties": {}, "geometry": shape.geometry}
+            for shape in shapes]},
+        style_function=lambda feature: {
+            "fillColor": GRID_FILL if feature["id"] == grid_id else OTHER_FILL,
+            "fillOpacity": 0.55 if feature["id"] == grid_id else 0.8, "color": OUTLINE,
+            "weight": 4 if feature["id"] == grid_id else 1,
+            "className": f"{MAP_GRID_CLASS} {ITEM_GRID_CLASS}" if feature["id"] == grid_id else MAP_GRID_CLASS},
+        interactive=False,
+    ).add_to(m)
+    GridLabels([target]).add_to(m)
+    fit = FitGrids([[box[1], box[0]], [box[3], box[2]]])
+    fit.legend_room = 24  # no legend on this map
+    fit.add_to(m)
+    return m
+
+
+def decision_summary(ctx: PageContext, row) -> str:
+    """One line saying what was decided, with the votes: Markdown with user text made literal."""
+    parts = [f"**{ctx.label('decision', row.decision)}**"]
+    if isinstance(row.lead_org_name, str):
+        parts.append(ctx.t("meetings.summary_lead", org=markdown_literal(row.lead_org_name)))
+    if row.due_date is not None and not pd.isna(row.due_date):
+        parts.append(ctx.t("meetings.summary_due", due=row.due_date.isoformat()))
+    if not pd.isna(row.merged_into_id):
+        parts.append(ctx.t("meetings.summary_merged", id=int(row.merged_into_id)))
+    parts.append(ctx.t("meetings.minutes_votes", votes_for=int(row.votes_for), votes_against=int(row.votes_against),
+                       votes_abstain=int(row.votes_abstain)))
+    if row.decision_note:
+        parts.append(markdown_literal(row.decision_note))
+    return " · ".join(parts)
+
+
+def _default_due(category: str | None) -> object:
+    days = ISSUE_CATEGORIES.get(category, (0, DEFAULT_DUE_DAYS))[1] if category else DEFAULT_DUE_DAYS
+    return today() + timedelta(days=days)
+
+
+def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, state: str | None) -> None:
+    """The decisions this item allows, then the fields the chosen one needs and the votes."""
+    item_id = int(row.id)
+    is_issue = not pd.isna(row.issue_id)
+    options = decisions_allowed(state) if is_issue else TOPIC_DECISIONS
+    if is_issue and not options:
+        st.warning(ctx.t("meetings.live_no_decision", state=ctx.label("state", state) if state else "—"))
+        return
+    st.markdown(f"### {ctx.t('meetings.decide_heading')}")
+    decision = st.radio(ctx.t("meetings.field_decision"), options, key=f"decide_kind_{item_id}", horizontal=True,
+                        format_func=lambda code: ctx.label("decision", code))
+    organisations = {int(r.id): r.name for r in query(list_organisations).itertuples()}
+    lead = due = reason = merge_into = None
+    with st.form(f"decide_{item_id}"):
+        if decision == Decision.APPROVE:
+            lead_column, due_column = st.columns(2)
+            lead = lead_column.selectbox(ctx.t("meetings.field_lead_org"), list(organisations), index=None,
+                                         format_func=organisations.__getitem__, key=f"decide_lead_{item_id}",
+                                         placeholder=ctx.t("meetings.choose_placeholder"))
+            category = query(issue_detail, issue_id=int(row.issue_id),
+                             may_see_personal_data=False).category if is_issue else None
+            due = due_column.date_input(ctx.t("meetings.field_due_date"), value=_default_due(category),
+                                        min_value=today(), key=f"decide_due_{item_id}")
+        if decision == Decision.REJECT and is_issue:
+            reason = st.selectbox(ctx.t("meetings.field_reject_reason"), MEETING_REJECT_REASONS, index=None,
+                                  format_func=lambda code: ctx.label("reject_reason", code),
+                                  key=f"decide_reason_{item_id}", placeholder=ctx.t("meetings.choose_placeholder"))
+        if decision == Decision.MERGE:
+            merge_into = st.number_input(ctx.t("meetings.field_merge_into"), min_value=1, step=1, value=None,
+                                         key=f"decide_merge_{item_id}", help=ctx.t("meetings.merge_help"))
+        note = st.text_area(ctx.t("meetings.field_decision_note"), max_chars=1000, key=f"decide_note_{item_id}",
+                            help=ctx.t("meetings.note_help"))
+        columns = st.columns(3)
+        votes = [column.number_input(ctx.t(f"meetings.field_votes_{side}"), min_value=0, step=1, value=0,
+                                     key=f"decide_votes_{side}_{item_id}")
+                 for column, side in zip(columns, ("for", "against", "abstain"), strict=True)]
+        submitted = st.form_submit_button(ctx.t("meetings.decide_submit"), key=f"decide_submit_{item_id}",
+                                          type="primary")
+    if submitted:
+        data = DecisionInput(decision=decision, note=note or "", lead_org_id=lead, due_date=due, reject_reason=reason,
+                             merge_into_id=int(merge_into) if merge_into else None,
+                             votes_for=int(votes[0] or 0), votes_against=int(votes[1] or 0),
+                             votes_abstain=int(votes[2] or 0))
+
+        def record(session):
+            item = decide(session=session, actor=ctx.actor, agenda_item_id=item_id, data=data,
+                          expected_version=int(row.version))
+            _go_to(detail.id, min(index + 1, len(detail.agenda) - 1))  # on to the next item
+            return item
+
+        # form_key: the second run of a double click shows the first one's success instead of
+        # "already decided"
+        save(ctx, record, success=ctx.t("meetings.decision_saved", decision=ctx.label("decision", decision),
+                                        item=agenda_item_label(ctx, row)),
+             form_key=f"decide_{item_id}", submission=(item_id, data))
+
+
+def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
+    """Who is present and whether quorum held, recorded before the first decision."""
+    with st.popover(ctx.t("meetings.attendance_heading"), icon=":material/how_to_reg:"):
+        with st.form("meeting_attendance"):
+            attendees = st.text_area(ctx.t("meetings.field_attendees"), value="\n".join(detail.attendees),
+                                     key=f"attendance_names_{detail.id}", help=ctx.t("meetings.field_attendees_help"))
+            choices = (True, False)
+            quorum_met = st.radio(ctx.t("meetings.field_quorum_met"), choices, horizontal=True,
+                                  index=None if detail.quorum_met is None else choices.index(bool(detail.quorum_met)),
+                                  format_func=lambda value: _yes_no(ctx, value), key=f"attendance_quorum_{detail.id}",
+                                  help=ctx.t("meetings.quorum_help", quorum=detail.quorum))
+            submitted = st.form_submit_button(ctx.t("meetings.attendance_submit"), key="meeting_attendance_submit")
+    if submitted:
+        save(ctx, lambda session: record_meeting_attendance(
+            session=session, actor=ctx.actor, meeting_id=detail.id, attendees=attendees or "", quorum_met=quorum_met,
+            expected_version=detail.version),
+             success=ctx.t("meetings.attendance_saved"))
+
+
+def close_form(ctx: PageContext, detail: MeetingDetail) -> None:
+    """Close the meeting: it becomes held and its minutes are written; the minutes are shown next."""
+    st.divider()
+    undecided = int(detail.agenda["decision"].isna().sum())
+    if undecided:
+        st.caption(ctx.t("meetings.close_blocked", count=undecided))
+    if st.button(ctx.t("meetings.close_submit"), key="meeting_close_submit", icon=":material/task_alt:",
+                 disabled=bool(undecided)):
+        def close(session):
+            meeting = close_meeting(session=session, actor=ctx.actor, meeting_id=detail.id,
+                                    expected_version=detail.version)
+            st.session_state[VIEW_NEXT_KEY] = "minutes"
+            return meeting
+
+        save(ctx, close, success=ctx.t("meetings.closed_saved", title=detail.title), form_key="meeting_close",
+             submission=detail.id)

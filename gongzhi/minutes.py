@@ -1,0 +1,161 @@
+"""A meeting's minutes (会议纪要), in the meeting's language: attendees, quorum, and every agenda
+item with its decision, votes, lead organisation and due date. One list of blocks is rendered
+two ways: Markdown text (kept on the meeting when it closes) and a printable PDF with a Chinese
+font (fpdf2). No Streamlit here: the page, the CLI and the tests use the same builder.
+
+The PDF needs a font with Chinese glyphs. It is looked up at run time in FONT_CANDIDATES (the
+Debian/Ubuntu packages fonts-noto-cjk, fonts-wqy-zenhei or fonts-arphic-uming, and the Noto
+paths of other distributions); with none installed, building the PDF fails with FontNotFound,
+which names the package to install. The Markdown needs no font."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from fpdf import FPDF
+from sqlmodel import Session
+
+from gongzhi.errors import GongzhiError
+from gongzhi.escape import markdown_literal
+from gongzhi.i18n import label, translate
+from gongzhi.queries.meetings import MeetingDetail, meeting_detail
+
+# (font file, face number in a collection). Noto Sans CJK collections hold JP, KR, SC, TC, HK in
+# that order: face 2 draws Chinese characters in their mainland (simplified) forms.
+FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # Debian/Ubuntu fonts-noto-cjk
+    ("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc", 2),  # Arch noto-fonts-cjk
+    ("/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc", 2),  # Fedora google-noto-cjk-fonts
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),  # Debian/Ubuntu fonts-wqy-zenhei
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),  # Debian/Ubuntu fonts-arphic-uming
+)
+FONT_FAMILY = "gongzhi-cjk"
+
+
+class FontNotFound(GongzhiError):
+    key = "meetings.error_no_cjk_font"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of the minutes. kind: title | meta | heading | item | field."""
+
+    kind: str
+    text: str  # user text already combined with catalogue text where needed; never markup
+    label: str = ""  # field: the catalogue label before the value; item: its number
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def item_title(lang: str, row) -> str:
+    if row.issue_id is not None and not pd.isna(row.issue_id):
+        return translate(lang, "meetings.issue_ref", id=int(row.issue_id), title=_text(row.issue_title))
+    return _text(row.topic)
+
+
+def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block]:
+    """The minutes as blocks, in `lang` (the meeting's language when not given)."""
+    lang = lang or detail.language
+
+    def t(key: str, **params) -> str:
+        return translate(lang, f"meetings.{key}", **params)
+
+    yes_no = {True: translate(lang, "common.yes"), False: translate(lang, "common.no"), None: "—"}
+    blocks = [
+        Block("title", t("minutes_title", title=detail.title)),
+        Block("meta", t("minutes_meta", kind=label(lang, "meeting_kind", detail.kind),
+                        held_at=detail.held_at.strftime("%Y-%m-%d %H:%M"), place=detail.place or "—")),
+        Block("heading", t("minutes_attendees", count=len(detail.attendees))),
+        Block("meta", ("、" if lang == "zh-CN" else ", ").join(detail.attendees) or t("no_attendees")),
+        Block("field", str(detail.quorum), t("col_quorum")),
+        Block("field", yes_no[detail.quorum_met], t("col_quorum_met")),
+        Block("heading", t("minutes_items", count=len(detail.agenda))),
+    ]
+    if detail.agenda.empty:
+        blocks.append(Block("meta", t("agenda_empty")))
+    for row in detail.agenda.itertuples():
+        blocks.append(Block("item", item_title(lang, row), f"{int(row.position)}."))
+        decision = label(lang, "decision", row.decision) if isinstance(row.decision, str) else t("undecided")
+        blocks.append(Block("field", decision, t("col_decision")))
+        if isinstance(row.decision, str):
+            blocks.append(Block("field", t("minutes_votes", votes_for=int(row.votes_for),
+                                           votes_against=int(row.votes_against),
+                                           votes_abstain=int(row.votes_abstain)), t("minutes_votes_label")))
+        if _text(row.lead_org_name):
+            blocks.append(Block("field", _text(row.lead_org_name), t("col_lead_org")))
+        if _text(row.due_date):
+            blocks.append(Block("field", row.due_date.isoformat(), t("col_due_date")))
+        if _text(row.merged_into_id):
+            blocks.append(Block("field", f"#{int(row.merged_into_id)}", t("field_merge_into")))
+        if _text(row.decision_note):
+            blocks.append(Block("field", _text(row.decision_note), t("col_decision_note")))
+    return blocks
+
+
+def minutes_markdown(detail: MeetingDetail, lang: str | None = None, *, top_level: int = 1) -> str:
+    """The minutes as Markdown; its title is a heading of `top_level` (a page that has its own
+    title shows them from level 2), sections and items one and two levels below."""
+    title, section, item = ("#" * (top_level + depth) for depth in range(3))
+    lines: list[str] = []
+    for block in minutes_blocks(detail, lang):
+        if block.kind == "title":
+            lines += [f"{title} {markdown_literal(block.text, starts_line=False)}", ""]
+        elif block.kind == "meta":
+            lines += [markdown_literal(block.text), ""]
+        elif block.kind == "heading":
+            lines += ["", f"{section} {markdown_literal(block.text, starts_line=False)}", ""]
+        elif block.kind == "item":
+            lines += ["", f"{item} {block.label} {markdown_literal(block.text, starts_line=False)}", ""]
+        else:
+            lines.append(f"- **{markdown_literal(block.label, starts_line=False)}**: "
+                         f"{markdown_literal(block.text, starts_line=False)}")
+    return "\n".join(lines).strip() + "\n"
+
+
+def find_cjk_font() -> tuple[Path, int]:
+    """The first installed font of FONT_CANDIDATES, as (path, face number)."""
+    for path, face in FONT_CANDIDATES:
+        if Path(path).is_file():
+            return Path(path), face
+    raise FontNotFound(paths=", ".join(path for path, _ in FONT_CANDIDATES))
+
+
+SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11}
+SPACE_BEFORE = {"heading": 4, "item": 3}
+
+
+def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
+    """The minutes as an A4 PDF, with the font embedded (subset) so it prints anywhere."""
+    lang = lang or detail.language
+    font_path, face = find_cjk_font()
+    pdf = FPDF(format="A4")
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font(FONT_FAMILY, fname=str(font_path), collection_font_number=face)
+    pdf.set_title(translate(lang, "meetings.minutes_title", title=detail.title))
+    pdf.set_lang(lang)
+    pdf.set_creator("Gongzhi")
+    pdf.add_page()
+    for block in minutes_blocks(detail, lang):
+        size = SIZES[block.kind]
+        pdf.set_font(FONT_FAMILY, size=size)
+        if block.kind in SPACE_BEFORE:
+            pdf.ln(SPACE_BEFORE[block.kind])
+        text = " ".join(block.text.split())
+        if block.kind == "field":
+            text = translate(lang, "meetings.minutes_field", label=block.label, value=text)
+        elif block.kind == "item":
+            text = f"{block.label} {text}"
+        indent = 6 if block.kind == "field" else 0
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def meeting_minutes_pdf(*, session: Session, meeting_id: int) -> bytes | None:
+    """The PDF minutes of one meeting in its language (None when there is no such meeting), in
+    the signature of a query so that pages can cache it on the data revision."""
+    detail = meeting_detail(session=session, meeting_id=meeting_id)
+    return None if detail is None else minutes_pdf(detail)

@@ -1,0 +1,142 @@
+"""Minutes of a meeting with one item of every decision kind (and a free topic): the Markdown and
+the PDF (text extracted with pypdf) each name every item with its decision, votes, lead
+organisation and due date, in the meeting's language; user text stays literal in Markdown; a
+server without a Chinese font gets a clear error."""
+
+import io
+import re
+from datetime import date, datetime
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import Session
+
+from gongzhi import i18n, minutes
+from gongzhi.minutes import FontNotFound, minutes_markdown, minutes_pdf
+from gongzhi.models import AgendaItem, Area, Issue, Meeting, Organisation
+from gongzhi.queries.meetings import meeting_detail
+
+DUE = date(2031, 3, 15)
+ITEMS = [  # (issue title or None, topic, decision, votes, lead organisation?, due?, merged into #, note)
+    ("停车难", "", "approve", (7, 1, 2), True, True, None, "先划线"),
+    ("充电桩 <script>", "", "reject", (6, 2, 0), False, False, None, "属供电公司职责"),
+    ("重复停车", "", "merge", (8, 0, 1), False, False, "停车难", "同一车库"),
+    ("加装电梯", "", "defer", (3, 4, 2), False, False, None, "资金未落实"),
+    (None, "修订 *居民公约* [链接](http://x)", "approve", (9, 0, 0), True, True, None, ""),
+]
+
+
+@pytest.fixture
+def meeting_id(write):
+    with write() as session:
+        grid = Area(code="G1", name="一网格", level="grid")
+        org = Organisation(name="桃源居物业", kind="property_manager")
+        session.add_all([grid, org])
+        session.flush()
+        meeting = Meeting(title="六月议事会", kind="deliberation", held_at=datetime(2031, 2, 20, 19, 30),
+                          place="社区活动中心", status="held", attendees="王主任\n李网格长\n张代表", quorum=3,
+                          quorum_met=True, language="zh-CN")
+        session.add(meeting)
+        session.flush()
+        issues = {}
+        for position, (title, topic, decision, votes, lead, due, merged, note) in enumerate(ITEMS, start=1):
+            issue_id = None
+            if title:
+                issue = Issue(title=title, category="parking", grid_id=grid.id, state="meeting", due_date=DUE)
+                session.add(issue)
+                session.flush()
+                issues[title] = issue_id = issue.id
+            session.add(AgendaItem(
+                meeting_id=meeting.id, position=position, issue_id=issue_id, topic=topic, decision=decision,
+                votes_for=votes[0], votes_against=votes[1], votes_abstain=votes[2], decision_note=note,
+                lead_org_id=org.id if lead else None, due_date=DUE if due else None,
+                merged_into_id=issues[merged] if merged else None))
+        return meeting.id
+
+
+def _detail(engine, meeting_id):
+    with Session(engine) as session:
+        return meeting_detail(session=session, meeting_id=meeting_id)
+
+
+def _squeeze(text: str) -> str:
+    """Text to compare without whitespace and NULs: pypdf puts spaces between CJK glyphs, and it
+    reads the two-byte codes of fpdf2's embedded CID encoding (used for the CFF outlines of Noto
+    Sans CJK) as one NUL plus the character."""
+    return re.sub(r"[\s\x00]+", "", text)
+
+
+def _expected_fragments(lang: str, detail) -> list[str]:
+    """What the minutes must say, built from the fixture and the catalogue (not from the builder)."""
+    t = i18n.translate
+    fragments = [detail.title, "王主任", "李网格长", "张代表", "社区活动中心"]
+    for row in detail.agenda.itertuples():
+        fragments.append(t(lang, f"decision.{row.decision}"))
+        fragments.append(t(lang, "meetings.minutes_votes", votes_for=row.votes_for, votes_against=row.votes_against,
+                           votes_abstain=row.votes_abstain))
+        if row.decision_note:
+            fragments.append(row.decision_note)
+    fragments += ["桃源居物业", DUE.isoformat(), f"#{int(detail.agenda['issue_id'].iloc[0])}"]
+    return fragments
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_markdown_names_every_decision(engine, meeting_id, lang):
+    detail = _detail(engine, meeting_id)
+    text = minutes_markdown(detail, lang)
+    for fragment in _expected_fragments(lang, detail):
+        assert fragment in text, fragment
+    assert text.count(f"- **{i18n.translate(lang, 'meetings.col_decision')}**:") == len(ITEMS)
+    # every item under its own heading, in agenda order
+    headings = [line for line in text.splitlines() if line.startswith("### ")]
+    assert [h.split(" ", 2)[1] for h in headings] == ["1.", "2.", "3.", "4.", "5."]
+    assert i18n.translate(lang, "meetings.minutes_title", title="六月议事会") in text
+
+
+def test_markdown_keeps_user_text_literal(engine, meeting_id):
+    text = minutes_markdown(_detail(engine, meeting_id), "zh-CN")
+    assert "<script>" not in text and "\\<script\\>" in text
+    assert "\\*居民公约\\*" in text and "\\[链接\\](http://x)" in text
+
+
+def test_markdown_defaults_to_the_meetings_language(engine, meeting_id):
+    detail = _detail(engine, meeting_id)
+    assert minutes_markdown(detail) == minutes_markdown(detail, "zh-CN")
+    assert i18n.translate("zh-CN", "decision.defer") in minutes_markdown(detail)
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_pdf_opens_and_names_every_decision(engine, meeting_id, lang):
+    detail = _detail(engine, meeting_id)
+    data = minutes_pdf(detail, lang)
+    assert data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 1
+    text = _squeeze("".join(page.extract_text() for page in reader.pages))
+    for fragment in _expected_fragments(lang, detail):
+        assert _squeeze(fragment) in text, fragment
+    assert _squeeze("充电桩 <script>") in text  # plain text in a PDF: shown as typed
+
+
+def test_pdf_without_a_chinese_font_says_what_to_install(engine, meeting_id, monkeypatch, tmp_path):
+    monkeypatch.setattr(minutes, "FONT_CANDIDATES", ((str(tmp_path / "missing.ttc"), 0),))
+    with pytest.raises(FontNotFound) as raised:
+        minutes_pdf(_detail(engine, meeting_id))
+    assert "fonts-noto-cjk" in raised.value.message("en") and "missing.ttc" in raised.value.message("zh-CN")
+
+
+@pytest.mark.parametrize(("typed", "literal"), [
+    ("<b>x</b>", "\\<b\\>x\\</b\\>"),
+    ("*a* _b_ `c` ~d~ $e$ |f|", "\\*a\\* \\_b\\_ \\`c\\` \\~d\\~ \\$e\\$ \\|f\\|"),
+    ("[x](javascript:y)", "\\[x\\](javascript:y)"),
+    ("# not a heading", "\\# not a heading"),
+    ("- not a list", "\\- not a list"),
+    ("12. not a list", "12\\. not a list"),
+    ("two\nlines", "two lines"),
+    ("#3 mid-line # stays", "\\#3 mid-line # stays"),
+])
+def test_markdown_literal(typed, literal):
+    from gongzhi.escape import markdown_literal
+
+    assert markdown_literal(typed) == literal
+    assert markdown_literal("x " + typed, starts_line=False).startswith("x ")
