@@ -210,19 +210,19 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
                 key="issue_facts", height="content")
 
     st.markdown(f"#### {ctx.t('issues.timeline')}")
-    steps = [_step_text(ctx, row) for row in timeline.itertuples()]
+    steps = [step_text(ctx, row) for row in timeline.itertuples()]
     paged_table(ctx, pd.DataFrame({
         ctx.t("issues.col_time"): [_when(t) for t in timeline["created_at"]],
         ctx.t("issues.col_entry"): [ctx.t(f"issues.entry_{k}") for k in timeline["kind"]],
         ctx.t("issues.col_step"): steps,
         ctx.t("issues.col_who"): timeline["actor"],
         ctx.t("issues.col_role"): [ctx.label("role", r) for r in timeline["actor_role"]],
-        ctx.t("issues.col_note"): [_note_text(ctx, kind, note) for kind, note in zip(timeline["kind"], timeline["note"],
+        ctx.t("issues.col_note"): [note_text(ctx, kind, note) for kind, note in zip(timeline["kind"], timeline["note"],
                                                                                       strict=True)],
     }), key="issue_timeline", height="content")
 
 
-def _note_text(ctx: PageContext, kind: str, note: str) -> str:
+def note_text(ctx: PageContext, kind: str, note: str) -> str:
     """A rating's line is written by the core as "4/5 partly_fixed comment": show the fix status
     in the reader's language."""
     parts = note.split(" ", 2)
@@ -231,7 +231,7 @@ def _note_text(ctx: PageContext, kind: str, note: str) -> str:
     return note
 
 
-def _step_text(ctx: PageContext, row) -> str:
+def step_text(ctx: PageContext, row) -> str:
     if row.kind == "created" or not row.from_state:
         return ctx.label("state", row.to_state)
     if row.from_state == row.to_state:

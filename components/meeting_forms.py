@@ -11,6 +11,7 @@ import streamlit as st
 from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.meetings import (
     MeetingCreate,
@@ -57,7 +58,7 @@ def when(moment: datetime | None) -> str:
     return "" if moment is None or pd.isna(moment) else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def meetings_table(ctx: PageContext, frame: pd.DataFrame) -> None:
+def meetings_table(ctx: PageContext, frame: pd.DataFrame, *, key: str) -> None:
     """A list of meetings (rows of list_meetings) with translated columns."""
     table = pd.DataFrame({
         ctx.t("meetings.col_held_at"): [when(value) for value in frame["held_at"]],
@@ -69,7 +70,8 @@ def meetings_table(ctx: PageContext, frame: pd.DataFrame) -> None:
         ctx.t("meetings.col_quorum"): frame["quorum"].astype(int),
         ctx.t("meetings.col_quorum_met"): [_yes_no(ctx, value) for value in frame["quorum_met"]],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    paged_table(ctx, table, key=key, columns=[ctx.t("meetings.col_held_at"), ctx.t("meetings.col_title"),
+                                              ctx.t("meetings.col_decided_items")])
 
 
 def _yes_no(ctx: PageContext, value) -> str:
@@ -136,7 +138,9 @@ def agenda_table(ctx: PageContext, detail: MeetingDetail) -> None:
                                          for d in agenda["due_date"]],
         ctx.t("meetings.col_decision_note"): agenda["decision_note"],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    paged_table(ctx, table, key="meetings_agenda", columns=[
+        ctx.t("meetings.col_position"), ctx.t("meetings.col_item"), ctx.t("meetings.col_decision"),
+        ctx.t("meetings.col_lead_org"), ctx.t("meetings.col_due_date")])
 
 
 def attendees_and_minutes(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -167,7 +171,8 @@ def awaiting_table(ctx: PageContext, awaiting: pd.DataFrame) -> None:
             "—" if pd.isna(row.planned_meeting_id) else f"{when(row.planned_meeting_at)} · {row.planned_meeting_title}"
             for row in awaiting.itertuples()],
     })
-    st.dataframe(table, hide_index=True, width="stretch")
+    paged_table(ctx, table, key="meetings_awaiting", columns=[
+        ctx.t("meetings.col_issue"), ctx.t("meetings.col_grid"), ctx.t("meetings.col_waiting_since")])
 
 
 def plan_meeting_form(ctx: PageContext) -> None:

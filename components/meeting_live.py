@@ -10,14 +10,16 @@ from datetime import timedelta
 import folium
 import pandas as pd
 import streamlit as st
+from branca.element import MacroElement, Template
 from streamlit_folium import st_folium
 
 from components.data import query
 from components.forms import save
-from components.grid_map import FitGrids, GridLabels, MapStyle, use_local_assets
-from components.issue_forms import _note_text, _step_text
+from components.grid_map import FitGrids, MapStyle, label_html, use_local_assets
+from components.issue_forms import note_text, step_text
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.meetings import (
     MEETING_REJECT_REASONS,
@@ -151,11 +153,11 @@ def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
             st.text(ctx.t("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
         st.markdown(figures_text(ctx, figures, detail.due_date.isoformat()))
         if not figures.similar.empty:
-            st.dataframe(pd.DataFrame({
+            paged_table(ctx, pd.DataFrame({
                 ctx.t("meetings.live_similar"): [ctx.t("meetings.issue_ref", id=int(r.id), title=r.title)
                                                  for r in figures.similar.itertuples()],
                 ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
-            }), hide_index=True, width="stretch")
+            }), key="meeting_live_similar")
     with right:
         shapes = query(grid_shapes)
         if any(shape.grid_id == detail.grid_id for shape in shapes):
@@ -182,12 +184,31 @@ def figures_text(ctx: PageContext, figures: ItemFigures, due: str) -> str:
 def timeline_table(ctx: PageContext, timeline: pd.DataFrame) -> None:
     """The issue's timeline, newest first: when, which step, and the note (no names: the room sees it)."""
     newest = timeline.iloc[::-1]
-    st.dataframe(pd.DataFrame({
+    paged_table(ctx, pd.DataFrame({
         ctx.t("issues.col_time"): [when(t) for t in newest["created_at"]],
-        ctx.t("issues.col_step"): [_step_text(ctx, row) for row in newest.itertuples()],
-        ctx.t("issues.col_note"): [_note_text(ctx, kind, note)
+        ctx.t("issues.col_step"): [step_text(ctx, row) for row in newest.itertuples()],
+        ctx.t("issues.col_note"): [note_text(ctx, kind, note)
                                    for kind, note in zip(newest["kind"], newest["note"], strict=True)],
-    }), hide_index=True, width="stretch")
+    }), key="meeting_live_timeline")
+
+
+class ItemLabel(MacroElement):
+    """The item's grid name at its label point, as the grid map draws names: a divIcon marker
+    (no default marker image to fetch), not interactive."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.marker([{{ this.lat }}, {{ this.lon }}], {
+                icon: L.divIcon({className: "gongzhi-grid-label-icon", html: {{ this.html|tojson }}, iconSize: [0, 0]}),
+                interactive: false, keyboard: false
+            }).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, shape: GridShape):
+        super().__init__()
+        self._name = "GongzhiItemLabel"
+        self.lat, self.lon, self.html = float(shape.label_lat), float(shape.label_lon), label_html(shape.name)
 
 
 def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
@@ -210,7 +231,7 @@ def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
             "className": f"{MAP_GRID_CLASS} {ITEM_GRID_CLASS}" if feature["id"] == grid_id else MAP_GRID_CLASS},
         interactive=False,
     ).add_to(m)
-    GridLabels([target]).add_to(m)
+    ItemLabel(target).add_to(m)
     fit = FitGrids([[box[1], box[0]], [box[3], box[2]]])
     fit.legend_room = 24  # no legend on this map
     fit.add_to(m)

@@ -10,6 +10,7 @@ from components.filters import Period
 from components.kpi import Kpi, format_number, kpi_row
 from components.meeting_forms import when
 from components.page_setup import PageContext
+from components.projector import paged_table
 from gongzhi.domain import MeetingStatus
 from gongzhi.minutes import FontNotFound, item_title, meeting_minutes_pdf, minutes_markdown
 from gongzhi.queries.meetings import FOLLOW_UP_STATUSES, MeetingDetail, follow_up
@@ -57,7 +58,7 @@ def follow_up_view(ctx: PageContext, period: Period) -> None:
     if shown.empty:
         st.info(ctx.t("meetings.follow_up_empty"))
         return
-    st.dataframe(pd.DataFrame({
+    paged_table(ctx, pd.DataFrame({
         ctx.t("meetings.col_held_at"): [when(value) for value in shown["held_at"]],
         ctx.t("meetings.col_title"): shown["meeting_title"],
         ctx.t("meetings.col_item"): [item_title(ctx.lang, row) for row in shown.itertuples()],
@@ -70,4 +71,5 @@ def follow_up_view(ctx: PageContext, period: Period) -> None:
         ctx.t("meetings.col_last_progress"): [
             "—" if pd.isna(at) else f"{when(at)} · {note}"
             for at, note in zip(shown["last_progress_at"], shown["last_progress_note"], strict=True)],
-    }), hide_index=True, width="stretch")
+    }), key="meeting_follow_up", columns=[ctx.t("meetings.col_item"), ctx.t("meetings.col_decision"),
+                                          ctx.t("meetings.col_due_date"), ctx.t("meetings.col_status")])

@@ -48,12 +48,12 @@ if view == "overview":
     if planned.empty:
         st.info(ctx.t("meetings.none_planned"))
     else:
-        meetings_table(ctx, planned.iloc[::-1])
+        meetings_table(ctx, planned.iloc[::-1], key="meetings_planned")
     st.header(ctx.t("meetings.held_heading", start=period.start.isoformat(), end=period.end.isoformat()))
     if held.empty:
         st.info(ctx.t("meetings.none_held"))
     else:
-        meetings_table(ctx, held)
+        meetings_table(ctx, held, key="meetings_held")
     meeting_downloads(ctx, planned, held, period)
 
     st.header(ctx.t("meetings.detail_heading"))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from gongzhi import accounts, lifecycle
 from gongzhi.accounts import create_user
 from gongzhi.clock import frozen
-from gongzhi.crud import events, issues, meetings, records, volunteers
+from gongzhi.crud import events, facilities, issues, meetings, records, volunteers
 from gongzhi.db import write_session
 from gongzhi.domain import AreaLevel
 from gongzhi.models import (
@@ -230,6 +230,32 @@ def _restore(s, p):
             expect("meeting", p["meeting"], "restore", "deleted_at")]
 
 
+def _facility(s, p):
+    return facilities.create_facility(session=s, actor=SECRETARY, data=facilities.FacilityInput(
+        name="长者饭堂", kind="canteen", grid_id=p["grid"], lon=113.88, lat=22.58))
+
+
+def _create_facility(s, p):
+    facility = _facility(s, p)
+    return [expect("facility", facility.id, "insert", "name", "kind", "grid_id", "lon", "lat")]
+
+
+def _update_facility(s, p):
+    facility = _facility(s, p)
+    s.flush()
+    facilities.update_facility(session=s, actor=SECRETARY, facility_id=facility.id, expected_version=1,
+                               data=facilities.FacilityInput(name="长者食堂", kind="canteen", grid_id=p["grid"],
+                                                             lon=113.881, lat=22.58))
+    return [expect("facility", facility.id, "update", "name", "lon")]
+
+
+def _remove_facility(s, p):
+    facility = _facility(s, p)
+    s.flush()
+    facilities.remove_facility(session=s, actor=SECRETARY, facility_id=facility.id, expected_version=1)
+    return [expect("facility", facility.id, "soft_delete", "deleted_at")]
+
+
 def _create_user(s, p):
     user = create_user(session=s, username="clerk", password="a-long-password", role="committee",
                        display_name="新秘书")
@@ -267,6 +293,7 @@ WRITES = {
     "add_agenda_item": _add_agenda_item, "remove_agenda_item": _remove_agenda_item, "soft_delete": _soft_delete,
     "accept_proposal": _accept_proposal, "move_agenda_item": _move_agenda_item,
     "record_meeting_attendance": _record_meeting_attendance, "decide": _decide, "close_meeting": _close_meeting,
+    "create_facility": _create_facility, "update_facility": _update_facility, "remove_facility": _remove_facility,
     "restore": _restore, "create_user": _create_user, "create_account": _create_account,
     "update_account": _update_account, "reset_password": _reset_password,
 }
@@ -275,7 +302,7 @@ WRITES = {
 def test_every_write_function_of_the_core_has_a_case_here():
     """A new write function (it takes the acting `actor` and a `session`) must be added above."""
     found = set()
-    for module in (issues, volunteers, events, meetings, records, lifecycle, accounts):
+    for module in (issues, volunteers, events, meetings, facilities, records, lifecycle, accounts):
         for name, function in pyinspect.getmembers(module, pyinspect.isfunction):
             parameters = pyinspect.signature(function).parameters
             if function.__module__ == module.__name__ and not name.startswith("_") \
