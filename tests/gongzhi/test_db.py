@@ -10,6 +10,7 @@ from gongzhi.db import current_revision, get_engine, init_db, read_session, writ
 from gongzhi.models import Organisation
 
 
+@pytest.mark.sqlite_only("PRAGMA settings")
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(engine):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -53,8 +54,8 @@ def test_a_save_against_an_older_version_is_refused(engine):
         assert (organisation.description, organisation.version) == ("first", 2)
 
 
-def test_init_db_is_idempotent(tmp_path):
-    engine = get_engine(f"sqlite:///{tmp_path / 'x.db'}")
+def test_init_db_is_idempotent(new_database):
+    engine = get_engine(new_database())
     init_db(engine)
     init_db(engine)
     with read_session(engine) as session:
