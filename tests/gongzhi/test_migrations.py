@@ -129,3 +129,16 @@ def test_two_processes_starting_together_migrate_once(new_database):
         thread.join()
     assert errors == []
     assert _differences(get_engine(url)) == []
+
+
+def test_dropping_every_table_then_init_db_rebuilds_the_newest_schema(db_url):
+    """What `seed --reset` does before it seeds: the migration history goes with the tables."""
+    from gongzhi.seed import drop_all_tables
+
+    engine = get_engine(db_url)
+    drop_all_tables(engine)
+    assert set(inspect(engine).get_table_names()) == set()
+    init_db(engine)
+    assert _differences(engine) == []
+    with read_session(engine) as session:
+        assert current_revision(session) == 0
