@@ -1,5 +1,6 @@
-"""Baseline: the schema as it was when migrations began (databases made before then by
-create_all are adopted at this revision, see gongzhi.db.init_db).
+"""Baseline: the schema when migrations began
+
+Databases made before then by create_all are adopted at this revision (gongzhi.db.init_db).
 
 Revision ID: 0001_baseline
 Revises:
