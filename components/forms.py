@@ -7,8 +7,9 @@ Two things a browser or the database can do to a save are handled here, once for
   the second run apart from a new submission is its values: a form that creates records passes
   `form_key` and `submission`, and a submission equal to the last one saved from that form is not
   saved again (the earlier success is shown instead).
-- a busy SQLite database: the whole transaction is tried again, a bounded number of times; a
-  database that cannot be written (read-only, disk full) is reported and never called "saved"."""
+- a busy database (SQLite's write lock, PostgreSQL's lock timeout, deadlock or serialisation
+  failure): the whole transaction is tried again, a bounded number of times; a database that cannot
+  be written (read-only, disk full) is reported and never called "saved"."""
 
 import hashlib
 import time
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from components.page_setup import PageContext
@@ -28,7 +29,8 @@ FLASH_KEY = "flash_message"
 SAVED_SUBMISSIONS_KEY = "forms_saved_submissions"  # {form_key: (fingerprint, success message)}
 SAVE_ATTEMPTS = 3
 RETRY_DELAYS_S = (0.25, 0.5)  # before the 2nd and the 3rd attempt
-_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
+_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked",  # SQLite
+                  "lock timeout", "deadlock detected", "could not serialize access")  # PostgreSQL
 
 
 def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = None,
@@ -55,8 +57,9 @@ def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = 
     except GongzhiError as error:
         st.error(error.message(ctx.lang))
         return None
-    except OperationalError:
-        # Read-only file, full disk, or still busy after every attempt: nothing was committed.
+    except (OperationalError, InternalError):
+        # Read-only file or server (PostgreSQL says InternalError), full disk, or still busy after
+        # every attempt: nothing was committed.
         st.error(ctx.t("errors.database_unavailable"))
         return None
     if form_key:
@@ -68,7 +71,7 @@ def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = 
 
 
 def _write_with_retry(ctx: PageContext, action: Callable[..., Any]) -> Any:
-    """The whole transaction again when SQLite stayed busy past its busy timeout; nothing of a
+    """The whole transaction again when the database stayed busy past its lock timeout; nothing of a
     failed attempt was committed, so running the action again is safe."""
     for attempt in range(SAVE_ATTEMPTS):
         try:

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine, make_url
 
-from gongzhi.db import get_engine, init_db, read_session, write_session
+from gongzhi.db import get_engine, init_db, read_session, schema_revisions, write_session
 from gongzhi.domain import RATING_WINDOW_DAYS
 from gongzhi.errors import GongzhiError
 from gongzhi.permissions import SYSTEM_ACTOR
@@ -482,6 +482,111 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
                         help="language of the headers and labels (default: zh-CN)")
     parser.set_defaults(handler=cmd_export)
 
+# -- migrate ------------------------------------------------------------------------------------
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from gongzhi.db import SchemaMismatch, downgrade, upgrade
+
+    engine = _engine(args)
+    try:
+        if args.downgrade:
+            downgrade(engine, args.downgrade)
+        else:
+            upgrade(engine)
+    except SchemaMismatch as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    with engine.connect() as connection:
+        revisions = ", ".join(sorted(schema_revisions(connection))) or "base (no tables)"
+    print(f"{_shown_url(engine)} is at schema revision {revisions}.")
+    return EXIT_OK
+
+
+def _add_migrate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "migrate", help="bring the database schema to the newest revision (alembic)",
+        description="Apply every schema migration the database lacks (the app does this at start as "
+                    "well). A database made before migrations existed is adopted when its tables match "
+                    "the baseline. With --downgrade, go back to an older revision instead.")
+    parser.add_argument("--downgrade", metavar="REV", default=None,
+                        help="revision to go back to (e.g. -1 for one step, base for an empty database)")
+    parser.set_defaults(handler=cmd_migrate)
+
+
+# -- make-migration -----------------------------------------------------------------------------
+
+
+def cmd_make_migration(args: argparse.Namespace) -> int:
+    """Autogenerate against a scratch SQLite database at the head revision, so the result depends
+    on the models and the existing migrations only, never on someone's data."""
+    import tempfile
+
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from gongzhi.db import alembic_config, dispose_engine, migration_connection
+
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{directory}/scratch.db"
+        engine = get_engine(url)
+        try:
+            init_db(engine)
+            with migration_connection(engine) as connection:
+                if not compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                        SQLModel.metadata):
+                    print("The models and the newest migration agree; no migration was written.")
+                    return EXIT_OK
+                script = command.revision(alembic_config(connection), args.message, autogenerate=True)
+        finally:
+            dispose_engine(url)
+    print(f"Wrote {script.path}: review it (SQLite changes tables in batch mode), then commit it.")
+    return EXIT_OK
+
+
+def _add_make_migration(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "make-migration", help="write a new schema migration from changes to gongzhi/models.py",
+        description="Compare gongzhi/models.py with the newest migration and write the difference as a "
+                    "new revision in gongzhi/migrations/versions/ (for developers).")
+    parser.add_argument("message", help="what changed, e.g. \"add issue priority\"")
+    parser.set_defaults(handler=cmd_make_migration)
+
+
+# -- migrate-sqlite-to-postgres -----------------------------------------------------------------
+
+
+def cmd_migrate_sqlite_to_postgres(args: argparse.Namespace) -> int:
+    from gongzhi.dbcopy import copy_database
+
+    source, target = get_engine(args.sqlite_url), get_engine(args.postgres_url)
+    args.engines.extend([source, target])
+    if source.dialect.name != "sqlite" or target.dialect.name != "postgresql":
+        print("error: the first URL must be a SQLite database (sqlite:///…) and the second a PostgreSQL "
+              "one (postgresql+psycopg://…); nothing was copied", file=sys.stderr)
+        return EXIT_FAILED
+    report = copy_database(source, target)
+    for table in report:
+        print(f"{table.table:<16} {table.rows:>8} rows  sha256 {table.checksum[:16]}  ok")
+    print(f"Copied {sum(t.rows for t in report)} rows in {len(report)} tables from {_shown_url(source)} to "
+          f"{_shown_url(target)}; every count and checksum matches.")
+    return EXIT_OK
+
+
+def _add_migrate_sqlite_to_postgres(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "migrate-sqlite-to-postgres", help="copy a SQLite database into an empty PostgreSQL database",
+        description="Copy every row of every table from a SQLite database into an empty PostgreSQL "
+                    "database (both are first brought to the newest schema), reset PostgreSQL's id "
+                    "sequences, and check each table's row count and checksum before committing. "
+                    "Refuses a target that already holds data. Stop the app while it runs.")
+    parser.add_argument("sqlite_url", metavar="SQLITE_URL", help="e.g. sqlite:///data/gongzhi.db")
+    parser.add_argument("postgres_url", metavar="POSTGRES_URL",
+                        help="e.g. postgresql+psycopg://gongzhi:PASSWORD@db.example.org/gongzhi")
+    parser.set_defaults(handler=cmd_migrate_sqlite_to_postgres)
+
 
 # -- the parser ---------------------------------------------------------------------------------
 
@@ -489,6 +594,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_seed, _add_close_unrated, _add_create_user,
     _add_import, _add_export,
     _add_backup, _add_restore, _add_open311_export, _add_open311_import,
+    _add_migrate, _add_make_migration, _add_migrate_sqlite_to_postgres,
 ]
 
 

@@ -1,14 +1,23 @@
-"""Engine and sessions. One engine per DATABASE_URL; SQLite runs in WAL mode with a busy
-timeout, and write transactions start with BEGIN IMMEDIATE so that a read-then-write cannot
-silently overwrite another session's commit."""
+"""Engine, schema and sessions. One engine per DATABASE_URL (SQLite or PostgreSQL).
 
+Write transactions run one at a time per database, so a read-then-write cannot silently overwrite
+another session's commit: SQLite (in WAL mode, with a busy timeout) starts them with BEGIN
+IMMEDIATE; PostgreSQL locks the data revision row first (SELECT … FOR UPDATE), which every write
+bumps anyway. The schema is brought to the newest alembic revision by `init_db`."""
+
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, select, update
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine as create_plain_engine
+from sqlalchemy import event, inspect, select, text, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine
 
 from gongzhi import models
 from gongzhi.audit import AUDIT_KEY
@@ -17,6 +26,12 @@ from gongzhi.permissions import SYSTEM_ACTOR, Actor
 
 _engines: dict[str, Engine] = {}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a PostgreSQL write waits for the one before it, like SQLite's busy timeout; past it the
+# save fails as "busy" (components.forms tries it again).
+POSTGRES_LOCK_TIMEOUT = "10s"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE_REVISION = "0001_baseline"
+MIGRATION_LOCK_KEY = 0x6F6E677A  # pg_advisory_xact_lock key: one migrator at a time
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,14 +74,112 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
+def dispose_engine(url: str) -> None:
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+# -- schema migrations --------------------------------------------------------------------------
+
+
+class SchemaMismatch(RuntimeError):
+    """A database with tables but no migration history that does not look like the baseline."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def schema_revisions(connection: Connection) -> frozenset[str]:
+    """The alembic revision(s) the database is at (empty: none, or not under alembic yet)."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that no other migrator can enter at the same time (two app
+    servers starting together): SQLite BEGIN IMMEDIATE, PostgreSQL an advisory lock. Committed when
+    the block ends. SQLite's foreign keys are off meanwhile (batch mode copies and drops tables)
+    and are checked before the commit instead."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            raw = connection.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, where it takes effect
+            try:
+                connection.execution_options(sqlite_immediate=True)
+                with connection.begin():
+                    yield connection
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaMismatch(f"the migration left rows with broken foreign keys: {broken[:5]}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
+            return
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            yield connection
+
+
 def init_db(engine: Engine | None = None) -> None:
-    """Create the schema if it is missing (idempotent) and the revision row."""
+    """Bring the schema to the newest revision (idempotent and cheap when it is there already).
+    A database made before migrations existed (tables, no history) is adopted when its tables
+    are the baseline's."""
     engine = engine or get_engine()
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as session:
-        if session.get(models.Revision, 1) is None:
-            session.add(models.Revision(id=1, value=0))
-            session.commit()
+    with engine.connect() as connection:
+        if schema_revisions(connection) == head_revisions():
+            return
+    upgrade(engine)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with migration_connection(engine) as connection:
+        if not schema_revisions(connection) and _table_columns(connection):
+            _adopt_pre_migration_database(connection)
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with migration_connection(engine) as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def _table_columns(connection: Connection) -> dict[str, set[str]]:
+    inspector = inspect(connection)
+    return {table: {column["name"] for column in inspector.get_columns(table)}
+            for table in inspector.get_table_names() if table != "alembic_version"}
+
+
+def _adopt_pre_migration_database(connection: Connection) -> None:
+    """Stamp the baseline on a database that create_all made, after checking that it has exactly
+    the baseline's tables and columns (built in memory to compare)."""
+    reference = create_plain_engine("sqlite://")
+    try:
+        with reference.begin() as reference_connection:
+            command.upgrade(alembic_config(reference_connection), BASELINE_REVISION)
+            expected = _table_columns(reference_connection)
+    finally:
+        reference.dispose()
+    found = _table_columns(connection)
+    if found != expected:
+        differences = sorted(set(found) ^ set(expected)) + sorted(
+            f"{table}.{column}" for table in set(found) & set(expected) for column in found[table] ^ expected[table])
+        raise SchemaMismatch("the database has tables but no migration history, and they differ from the "
+                             f"baseline schema ({', '.join(differences[:10])}); migrate it by hand or start empty")
+    command.stamp(alembic_config(connection), BASELINE_REVISION)
+
+
+# -- sessions -----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -84,6 +197,9 @@ def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None)
     with Session(engine) as session:
         session.info[AUDIT_KEY] = actor or SYSTEM_ACTOR
         try:
+            if engine.dialect.name == "postgresql":
+                session.execute(text(f"SET LOCAL lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'"))
+                session.execute(select(models.Revision.value).where(models.Revision.id == 1).with_for_update())
             yield session
             session.flush()
             bump_revision(session)

@@ -150,8 +150,7 @@ def reset_and_seed(*, engine: Engine, today: date | None = None) -> SeedSummary:
     from the old one, so caches keyed on it never serve a pre-reset result."""
     old_revision = _read_revision(engine)
     drop_all_tables(engine)
-    SQLModel.metadata.create_all(engine)
-    init_db(engine)
+    init_db(engine)  # migrates the empty database to the newest schema
     if old_revision:
         with Session(engine) as session:
             session.execute(update(Revision).where(Revision.id == 1).values(value=old_revision))
@@ -184,7 +183,8 @@ def drop_all_tables(engine: Engine) -> None:
     grid), so no drop order satisfies the foreign keys: SQLite drops with its checks switched off,
     other databases drop CASCADE."""
     preparer = engine.dialect.identifier_preparer
-    names = [preparer.quote(table.name) for table in SQLModel.metadata.tables.values()]
+    # alembic_version too, so that the empty database is migrated from the start again.
+    names = [preparer.quote(name) for name in [*SQLModel.metadata.tables, "alembic_version"]]
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             raw = connection.connection.driver_connection

@@ -1,14 +1,22 @@
 """Shared fixtures: fresh databases, the seeded demo (built once, copied per test), and AppTest
-helpers that open a page of the real app against a given database."""
+helpers that open a page of the real app against a given database.
 
+The databases are SQLite files, or, when GONGZHI_TEST_DATABASE_URL names a PostgreSQL server
+(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres), databases on that server: every test
+gets its own, made with CREATE DATABASE … TEMPLATE from one built once per test process."""
+
+import itertools
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-from gongzhi.db import dispose_engines, get_engine, init_db, write_session
+from gongzhi.db import dispose_engine, get_engine, init_db, write_session
 from gongzhi.permissions import Actor, Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +51,141 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+TEST_DATABASE_ENV = "GONGZHI_TEST_DATABASE_URL"
+
+
+def postgres_server_url() -> str | None:
+    """The PostgreSQL server the tests run on, when configured."""
+    url = os.environ.get(TEST_DATABASE_ENV, "").strip()
+    return url if url.startswith("postgresql") else None
+
+
+class SqliteDatabases:
+    """Test databases as files: a template is built once, a copy is a file copy."""
+
+    backend = "sqlite"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.counter = itertools.count()
+
+    def template(self, name: str, build: Callable[[str], None]) -> str:
+        url = sqlite_url(self.directory / f"template-{name}.db")
+        build(url)
+        dispose_engine(url)  # checkpoints the WAL into the file, so a plain copy is complete
+        return url
+
+    def copy(self, template: str, directory: Path | None = None) -> str:
+        target = (directory or self.directory) / f"gongzhi-{next(self.counter)}.db"
+        shutil.copyfile(make_url(template).database, target)
+        return sqlite_url(target)
+
+    def drop(self, url: str) -> None:
+        dispose_engine(url)
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    """Test databases on a PostgreSQL server, named after this process so that pytest-xdist
+    workers never share one; a copy is CREATE DATABASE … TEMPLATE (no one may be connected to
+    the template then, so its engine is disposed once it is built)."""
+
+    backend = "postgresql"
+
+    def __init__(self, server_url: str):
+        self.server = make_url(server_url)
+        self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self.prefix = f"gztest_{os.getpid()}"
+        self.counter = itertools.count()
+        self.created: list[str] = []
+
+    def _url(self, name: str) -> str:
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def _create(self, name: str, template: str | None = None) -> str:
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.created.append(name)
+        return self._url(name)
+
+    def template(self, name: str, build: Callable[[str], None]) -> str:
+        url = self._create(f"{self.prefix}_tpl_{name}")
+        build(url)
+        dispose_engine(url)
+        return url
+
+    def copy(self, template: str, directory: Path | None = None) -> str:
+        return self._create(f"{self.prefix}_{next(self.counter)}", make_url(template).database)
+
+    def drop(self, url: str) -> None:
+        dispose_engine(url)
+        name = make_url(url).database
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def close(self) -> None:
+        for name in list(self.created):
+            self.drop(self._url(name))
+        self.admin.dispose()
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.sqlite_only(reason)`: a test of something only SQLite has (pragmas, its
+    files), skipped with that reason when the tests run on PostgreSQL."""
+    if postgres_server_url() is None:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "tests SQLite only"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """Where test databases live: SQLite files, or the PostgreSQL server of GONGZHI_TEST_DATABASE_URL."""
+    server = postgres_server_url()
+    backend = PostgresDatabases(server) if server else SqliteDatabases(tmp_path_factory.mktemp("databases"))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="session")
+def empty_template(databases) -> str:
+    """An empty database with the schema, built once."""
+    return databases.template("empty", lambda url: init_db(get_engine(url)))
+
+
 @pytest.fixture
-def db_url(tmp_path) -> str:
+def new_database(databases, tmp_path):
+    """new_database() -> the URL of a new, empty database without a schema;
+    new_database(template) -> a private copy of that template. Dropped after the test."""
+    made: list[str] = []
+
+    def _new(template: str | None = None) -> str:
+        if template is not None:
+            url = databases.copy(template, tmp_path)
+        elif databases.backend == "sqlite":
+            url = sqlite_url(tmp_path / f"new-{len(made)}.db")
+        else:
+            url = databases._create(f"{databases.prefix}_{next(databases.counter)}")
+        made.append(url)
+        return url
+
+    yield _new
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture
+def db_url(new_database, empty_template) -> str:
     """A new, empty database with the schema."""
-    url = sqlite_url(tmp_path / "gongzhi.db")
-    init_db(get_engine(url))
-    return url
+    return new_database(empty_template)
 
 
 @pytest.fixture
@@ -69,26 +206,22 @@ def write(engine):
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    """The demo community, seeded once per test run."""
+def demo_template(databases) -> str:
+    """The URL of the demo community, seeded once per test process; copy it with new_database."""
     from gongzhi.seed import seed_demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    url = sqlite_url(path)
-    engine = get_engine(url)
-    init_db(engine)
-    seed_demo(engine=engine)
-    engine.dispose()  # checkpoints the WAL into the file so a plain copy is complete
-    dispose_engines()
-    return path
+    def build(url: str) -> None:
+        engine = get_engine(url)
+        init_db(engine)
+        seed_demo(engine=engine)
+
+    return databases.template("demo", build)
 
 
 @pytest.fixture
-def demo_url(demo_template, tmp_path) -> str:
+def demo_url(new_database, demo_template) -> str:
     """A private copy of the demo database that a test may change."""
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, path)
-    return sqlite_url(path)
+    return new_database(demo_template)
 
 
 @pytest.fixture

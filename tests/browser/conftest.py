@@ -1,9 +1,8 @@
 """Real-browser fixtures: the app served by `streamlit run` on a free local port against a
-private copy of the demo database, and Debian's Chromium driven by Playwright. Every request
+private copy of the demo database (SQLite or PostgreSQL, see tests/conftest.py), and Debian's Chromium driven by Playwright. Every request
 the page makes is recorded, so tests can prove nothing left 127.0.0.1."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,11 +38,13 @@ def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60)
 
 
 class AppServer:
-    def __init__(self, database: Path, log: Path):
-        self.database = database
+    """`streamlit run app.py` on a free port against the database at `database_url`."""
+
+    def __init__(self, database_url: str, log: Path):
+        self.database_url = database_url
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_DEMO": "0"}
+        env = {**os.environ, "DATABASE_URL": database_url, "GONGZHI_DEMO": "0"}
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
@@ -72,13 +73,13 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="module")
-def app_server(demo_template, tmp_path_factory):
+def app_server(databases, demo_template, tmp_path_factory):
     directory = tmp_path_factory.mktemp("server")
-    database = directory / "gongzhi.db"
-    shutil.copyfile(demo_template, database)
-    server = AppServer(database, directory / "streamlit.log")
+    database_url = databases.copy(demo_template, directory)
+    server = AppServer(database_url, directory / "streamlit.log")
     yield server
     server.stop()
+    databases.drop(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,7 @@ def _metrics(page) -> dict[str, str]:
 
 
 def _server_session(app_server):
-    return read_session(get_engine(f"sqlite:///{app_server.database}"))
+    return read_session(get_engine(app_server.database_url))
 
 
 def test_overview_shows_the_headline_figures(app_server, page):

@@ -22,7 +22,7 @@ def _draw_frame(page):
 
 
 def _grid(app_server, code=None) -> Area:
-    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+    with read_session(get_engine(app_server.database_url)) as session:
         query = select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)
         return session.execute(query.where(Area.code == code) if code else query).scalars().first()
 

@@ -1,8 +1,6 @@
 """A bookmark to a page as the very first request a new server gets: Streamlit's legacy pages/
 mode is still on then, and the page must still come up inside the app (menu, data, no error)."""
 
-import shutil
-
 import pytest
 
 from gongzhi.i18n import translate
@@ -12,10 +10,8 @@ from tests.browser.helpers import open_from_menu, sign_in, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def test_a_page_bookmark_works_as_the_first_request_after_a_start(demo_template, tmp_path, page):
-    database = tmp_path / "gongzhi.db"
-    shutil.copyfile(demo_template, database)
-    server = AppServer(database, tmp_path / "streamlit.log")
+def test_a_page_bookmark_works_as_the_first_request_after_a_start(demo_url, tmp_path, page):
+    server = AppServer(demo_url, tmp_path / "streamlit.log")
     try:
         page.page.goto(f"{server.url}/volunteers?lang=en")
         wait_for_app(page.page)

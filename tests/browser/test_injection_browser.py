@@ -3,7 +3,6 @@ and a real Chromium: on the overview, the map (grid tooltip and label, facility 
 the issues and the events pages no script runs (no dialog opens) and no payload element exists
 in any frame."""
 
-import shutil
 from datetime import timedelta
 
 import pytest
@@ -28,11 +27,10 @@ SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)
 
 
 @pytest.fixture(scope="module")
-def poisoned_server(demo_template, tmp_path_factory):
+def poisoned_server(databases, demo_template, tmp_path_factory):
     directory = tmp_path_factory.mktemp("poisoned")
-    database = directory / "gongzhi.db"
-    shutil.copyfile(demo_template, database)
-    engine = get_engine(f"sqlite:///{database}")
+    database_url = databases.copy(demo_template, directory)
+    engine = get_engine(database_url)
     with write_session(engine) as session:
         grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
         grid.name = PAYLOAD
@@ -49,9 +47,10 @@ def poisoned_server(demo_template, tmp_path_factory):
         create_facility(session=session, actor=SECRETARY, data=FacilityInput(
             name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
     engine.dispose()
-    server = AppServer(database, directory / "streamlit.log")
+    server = AppServer(database_url, directory / "streamlit.log")
     yield server
     server.stop()
+    databases.drop(database_url)
 
 
 def payload_elements(page) -> int:

@@ -20,7 +20,7 @@ GRID_CODE_SUFFIX = "G05"
 
 
 def _grid_ending_with(app_server, suffix: str) -> Area:
-    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+    with read_session(get_engine(app_server.database_url)) as session:
         grids = session.execute(select(Area).where(
             Area.level == AreaLevel.GRID, Area.deleted_at.is_(None), Area.code.endswith(suffix))).scalars().all()
         assert len(grids) == 1, [grid.code for grid in grids]
@@ -32,7 +32,7 @@ def _issues_listed_by_default(app_server, grid_id: int):
     """What the issues page lists for the grid with its default filters (last 12 months, every
     state and category, open issues kept), as the core query returns it."""
     period = period_bounds("period_12m", on=today())
-    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+    with read_session(get_engine(app_server.database_url)) as session:
         return list_issues(session=session, grid_id=grid_id, start=period.start, end=period.end,
                            include_open=True, may_see_personal_data=True)
 

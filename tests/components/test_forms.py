@@ -87,25 +87,33 @@ def test_a_double_clicked_new_event_is_saved_once_although_the_form_was_cleared(
 
 @pytest.fixture
 def short_busy_timeout(monkeypatch):
-    """SQLite's own wait for a lock is 10 s; at 100 ms a lock held for half a second outlasts it,
-    so only forms.save's retry can get the save through."""
+    """The database's own wait for a lock is 10 s; at 100 ms a lock held for half a second outlasts
+    it, so only forms.save's retry can get the save through."""
     monkeypatch.setattr(db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr(db, "POSTGRES_LOCK_TIMEOUT", "100ms")
 
 
 def hold_write_lock(url: str, seconds: float | None) -> tuple[threading.Event, threading.Thread]:
-    """Another connection holding BEGIN IMMEDIATE (the write lock) for `seconds`, or until the
-    returned event is set. Returns once the lock is held."""
-    import sqlite3
-
-    path = url.removeprefix("sqlite:///")
+    """Another connection holding the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the data
+    revision row, which every write locks first) for `seconds`, or until the returned event is set.
+    Returns once the lock is held."""
     taken, release = threading.Event(), threading.Event()
 
     def run():
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        connection.execute("BEGIN IMMEDIATE")
+        if url.startswith("sqlite"):
+            import sqlite3
+
+            connection = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
+            connection.execute("BEGIN IMMEDIATE")
+        else:
+            import psycopg
+            from sqlalchemy.engine import make_url
+
+            connection = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+            connection.execute("SELECT value FROM revision WHERE id = 1 FOR UPDATE")
         taken.set()
         release.wait(seconds)
-        connection.execute("ROLLBACK")
+        connection.rollback()
         connection.close()
 
     thread = threading.Thread(target=run)
@@ -142,14 +150,19 @@ def test_a_database_locked_for_longer_than_every_retry_is_reported(open_page, de
 
 
 def make_read_only(url: str) -> None:
-    """Every new connection of the app's engine opens the file read-only. Tests run as root,
-    where a chmod 0444 file is still writable, so SQLite is asked for read-only instead."""
+    """Every new connection of the app's engine is read-only. Tests run as root, where a chmod 0444
+    file is still writable, so SQLite is asked for read-only instead; PostgreSQL as a standby
+    server would be."""
     engine = get_engine(url)
     engine.dispose()
 
     @event.listens_for(engine, "connect")
     def _read_only(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA query_only=ON")
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.execute("PRAGMA query_only=ON")
+        else:
+            dbapi_connection.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
 
 
 def make_full(url: str) -> None:
@@ -163,7 +176,9 @@ def make_full(url: str) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count={pages}")
 
 
-@pytest.mark.parametrize("break_database", [make_read_only, make_full], ids=["read_only", "full"])
+@pytest.mark.parametrize("break_database", [
+    make_read_only, pytest.param(make_full, marks=pytest.mark.sqlite_only("a full file via max_page_count")),
+], ids=["read_only", "full"])
 def test_a_database_that_cannot_be_written_is_reported_and_nothing_is_called_saved(
         open_page, demo_url, break_database):
     app = open_page(demo_url, ISSUES)
