@@ -30,7 +30,7 @@ def test_a_representative_downloads_the_roster_with_phones_masked(app_server, pa
     data = download(page.page, translate("en", "exports.download_csv", what=what))
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+    with read_session(get_engine(app_server.database_url)) as session:
         roster = volunteer_roster(session=session)
     assert len(rows) - 1 == len(roster) > 0
     phone = rows[0].index(translate("en", "volunteers.col_phone"))

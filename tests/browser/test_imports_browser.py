@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_gbk_roster_is_previewed_and_imported(app_server, page, tmp_path):
-    engine = get_engine(f"sqlite:///{app_server.database}")
+    engine = get_engine(app_server.database_url)
     with read_session(engine) as session:
         grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
     roster = tmp_path / "志愿者名册.csv"

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def _planned_agenda(app_server) -> tuple[str, list[tuple]]:
-    with read_session(get_engine(f"sqlite:///{app_server.database}")) as session:
+    with read_session(get_engine(app_server.database_url)) as session:
         meeting = session.execute(select(Meeting).where(Meeting.status == "planned")
                                   .order_by(Meeting.held_at, Meeting.id)).scalars().first()
         rows = session.execute(select(AgendaItem.position, Issue.id, Issue.title, Issue.grid_id)
