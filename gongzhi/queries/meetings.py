@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from gongzhi.domain import Decision, IssueState, MeetingStatus
@@ -137,49 +136,53 @@ def issues_awaiting_meeting(*, session: Session, grid_id: int | None = None) -> 
     """Issues in state `meeting` (of one grid, or all) that no meeting has settled yet, deferred
     ones included, longest waiting first: since when they wait, how often they were deferred, and
     the planned meeting whose agenda already holds them, if any."""
-    entered = (
-        select(TimelineEntry.issue_id, func.max(TimelineEntry.created_at).label("waiting_since"))
-        .where(TimelineEntry.kind == "transition", TimelineEntry.to_state == IssueState.MEETING.value)
-        .group_by(TimelineEntry.issue_id)
-        .subquery()
+    # Per waiting issue (there are few) look up its own timeline and agenda items through their
+    # issue_id indexes, instead of aggregating every timeline entry and agenda item there is.
+    waiting_since = (
+        select(func.max(TimelineEntry.created_at))
+        .where(TimelineEntry.issue_id == Issue.id, TimelineEntry.kind == "transition",
+               TimelineEntry.to_state == IssueState.MEETING.value)
+        .scalar_subquery()
     )
-    deferred = (
-        select(AgendaItem.issue_id, func.count(AgendaItem.id).label("times_deferred"))
+    times_deferred = (
+        select(func.count(AgendaItem.id))
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(AgendaItem.decision == Decision.DEFER.value, Meeting.deleted_at.is_(None))
-        .group_by(AgendaItem.issue_id)
-        .subquery()
+        .where(AgendaItem.issue_id == Issue.id, AgendaItem.decision == Decision.DEFER.value,
+               Meeting.deleted_at.is_(None))
+        .scalar_subquery()
     )
     # A planned meeting whose agenda already holds the issue, still undecided (normally at most one).
-    planned_meeting = (
-        select(AgendaItem.issue_id, func.min(Meeting.id).label("planned_meeting_id"))
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(AgendaItem.decision.is_(None), AgendaItem.issue_id.is_not(None),
+    planned_meeting_id = (
+        select(func.min(Meeting.id))
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.issue_id == Issue.id, AgendaItem.decision.is_(None),
                Meeting.status == MeetingStatus.PLANNED.value, Meeting.deleted_at.is_(None))
-        .group_by(AgendaItem.issue_id)
-        .subquery()
+        .scalar_subquery()
     )
     settled = (
-        select(AgendaItem.issue_id)
+        select(AgendaItem.id)
         .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(AgendaItem.decision.in_(FINAL_DECISIONS), AgendaItem.issue_id.is_not(None),
+        .where(AgendaItem.issue_id == Issue.id, AgendaItem.decision.in_(FINAL_DECISIONS),
                Meeting.deleted_at.is_(None))
+        .exists()
     )
-    planned = aliased(Meeting)
+    since = waiting_since.label("waiting_since")
     query = (
         select(Issue.id, Issue.title, Issue.category, Issue.grid_id, Area.name.label("grid_name"), Issue.reported_at,
-               entered.c.waiting_since, func.coalesce(deferred.c.times_deferred, 0).label("times_deferred"),
-               planned_meeting.c.planned_meeting_id, planned.title.label("planned_meeting_title"),
-               planned.held_at.label("planned_meeting_at"))
+               since, times_deferred.label("times_deferred"), planned_meeting_id.label("planned_meeting_id"))
         .outerjoin(Area, Area.id == Issue.grid_id)
-        .outerjoin(entered, entered.c.issue_id == Issue.id)
-        .outerjoin(deferred, deferred.c.issue_id == Issue.id)
-        .outerjoin(planned_meeting, planned_meeting.c.issue_id == Issue.id)
-        .outerjoin(planned, planned.id == planned_meeting.c.planned_meeting_id)
-        .where(Issue.state == IssueState.MEETING.value, Issue.deleted_at.is_(None), Issue.id.not_in(settled))
-        .order_by(func.coalesce(entered.c.waiting_since, Issue.reported_at), Issue.id)
+        .where(Issue.state == IssueState.MEETING.value, Issue.deleted_at.is_(None), ~settled)
+        .order_by(func.coalesce(since, Issue.reported_at), Issue.id)
     )
     if grid_id is not None:
         query = query.where(Issue.grid_id == grid_id)
-    rows = session.execute(query).mappings().all()
-    return pd.DataFrame(rows, columns=AWAITING_COLUMNS)
+    frame = pd.DataFrame(session.execute(query).mappings().all(), columns=AWAITING_COLUMNS[:-2])
+    planned_ids = sorted({int(m) for m in frame["planned_meeting_id"].dropna()})
+    planned = {row.id: (row.title, row.held_at) for row in session.execute(
+        select(Meeting.id, Meeting.title, Meeting.held_at).where(Meeting.id.in_(planned_ids)))} if planned_ids else {}
+    frame["planned_meeting_title"] = [planned.get(m, (None, None))[0] if pd.notna(m) else None
+                                      for m in frame["planned_meeting_id"]]
+    frame["planned_meeting_at"] = [planned.get(m, (None, None))[1] if pd.notna(m) else None
+                                   for m in frame["planned_meeting_id"]]
+    return frame[AWAITING_COLUMNS]
+

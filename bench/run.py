@@ -1,0 +1,194 @@
+"""The district benchmark (issue 7): seeds `python -m gongzhi seed --scale district` into a
+temporary SQLite database and prints a table of ratios measured in this one run (absolute times
+on a shared machine are noise; ratios are the figure):
+
+- every page's rerun in AppTest, warm (caches filled) and cold (caches cleared), against the
+  empty page's (bench/empty_page.py): goal warm ≤ 2.5×;
+- every dashboard aggregate of the core against the best hand-written SQL for the same figure
+  (checked equal), with both query plans: goal ≤ 1.5×;
+- the naive pattern (whole tables through ORM objects into pandas on every rerun) against
+  Gongzhi's overview page for the same figures (checked equal): goal ≥ 10× faster;
+- the server's RSS after 1 and after 20 Chromium tabs on the overview: goal ≤ 2 MB per extra tab.
+
+The table goes to bench/RESULTS.md too (sections "District benchmark" and "Query plans"; the
+map's section is bench/district_map.py's).
+
+    /work/main/.venv/bin/python bench/run.py [--runs 3] [--skip pages,naive,memory] [--database PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench.aggregates import AggregateResult, default_periods, measure_aggregates  # noqa: E402
+from bench.app_measures import (  # noqa: E402
+    EMPTY_PAGE,
+    MemoryResult,
+    PageTiming,
+    measure_memory,
+    measure_naive,
+    measure_pages,
+)
+from gongzhi.clock import today  # noqa: E402
+from gongzhi.db import dispose_engines, get_engine  # noqa: E402
+
+RESULTS = ROOT / "bench" / "RESULTS.md"
+PAGE_GOAL = 2.5
+AGGREGATE_GOAL = 1.5
+NAIVE_GOAL = 10.0
+MEMORY_GOAL_MB = 2.0
+SECTIONS = ("## District benchmark", "## Query plans")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "**NOT met**"
+
+
+def page_rows(timings: list[PageTiming]) -> list[tuple[str, str, str, str]]:
+    empty = next(t for t in timings if t.page == EMPTY_PAGE)
+    rows = [("empty page rerun (ms): warm / cold", f"{empty.warm_ms:,.0f} / {empty.cold_ms:,.0f}", "", "")]
+    for t in timings:
+        if t.page == EMPTY_PAGE:
+            continue
+        ratio = t.warm_ms / empty.warm_ms
+        note = f"{t.exceptions} exception(s)!" if t.exceptions else ""
+        rows.append((f"page {Path(t.page).stem}: warm / cold rerun vs empty",
+                     f"{ratio:.1f}× / {t.cold_ms / empty.cold_ms:.0f}× ({t.warm_ms:,.0f} / {t.cold_ms:,.0f} ms)",
+                     f"warm ≤ {PAGE_GOAL}×: {_verdict(ratio <= PAGE_GOAL)}", note))
+    return rows
+
+
+def aggregate_rows(results: list[AggregateResult]) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for r in results:
+        note = "" if r.same else "figures DIFFER"
+        rows.append((f"aggregate {r.name}: core / hand SQL",
+                     f"{r.ratio:.2f}× ({r.core_ms:,.1f} / {r.hand_ms:,.1f} ms)",
+                     f"≤ {AGGREGATE_GOAL}×: {_verdict(r.ratio <= AGGREGATE_GOAL)}", note))
+    return rows
+
+
+def naive_row(naive_ms: float, same: bool, overview: PageTiming) -> list[tuple[str, str, str, str]]:
+    ratio = naive_ms / overview.warm_ms
+    cold_ratio = naive_ms / overview.cold_ms
+    return [("naive overview (ORM → pandas) vs Gongzhi's overview, warm (cold)",
+             f"{ratio:,.0f}× ({cold_ratio:,.1f}×) faster ({naive_ms:,.0f} vs {overview.warm_ms:,.0f} "
+             f"({overview.cold_ms:,.0f}) ms)",
+             f"≥ {NAIVE_GOAL:.0f}×: {_verdict(ratio >= NAIVE_GOAL)}", "same figures" if same else "figures DIFFER")]
+
+
+def memory_row(memory: MemoryResult) -> list[tuple[str, str, str, str]]:
+    per = memory.per_extra_session_mb
+    return [(f"server RSS after 1 / {memory.sessions} browser tabs (MB)",
+             f"{memory.rss_1_mb:,.0f} / {memory.rss_n_mb:,.0f}: {per:.2f} MB per extra tab",
+             f"≤ {MEMORY_GOAL_MB} MB: {_verdict(per <= MEMORY_GOAL_MB)}", "")]
+
+
+def table(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = ["| measure | ratio (times) | goal | note |", "|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+def plans_text(results: list[AggregateResult]) -> str:
+    parts = []
+    for r in results:
+        parts.append(f"**{r.name}**\n\n```\n" + "\n".join(f"core: {line}" for line in r.core_plan)
+                     + "\n" + "\n".join(f"hand: {line}" for line in r.hand_plan) + "\n```")
+    return "\n\n".join(parts)
+
+
+def write_section(heading: str, body: str) -> None:
+    """Replace (or add) one section of bench/RESULTS.md, leaving the others as they are."""
+    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"{re.escape(heading)}\n.*?(?=\n## |\Z)", re.S)
+    section = f"{heading}\n\n{body}\n"
+    updated = pattern.sub(lambda _m: section, existing) if pattern.search(existing) \
+        else existing.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(updated, encoding="utf-8")
+
+
+def seed(url: str) -> str:
+    from gongzhi.seed_district import seed_district
+
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = seed_district(engine=get_engine(url))
+    return (f"seeded in {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU: "
+            f"{summary.line().rsplit(' in ', 1)[0]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each measure (medians)")
+    parser.add_argument("--skip", default="", help="comma-separated: pages, aggregates, naive, memory")
+    parser.add_argument("--database", default=None, help="an already seeded district (SQLite file) to use")
+    parser.add_argument("--no-write", action="store_true", help="print only, leave bench/RESULTS.md alone")
+    args = parser.parse_args(argv)
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    with tempfile.TemporaryDirectory() as folder:
+        if args.database:
+            url, seeded = f"sqlite:///{Path(args.database).resolve()}", f"existing database {args.database}"
+        else:
+            url = f"sqlite:///{folder}/district.db"
+            seeded = seed(url)
+        print(seeded, flush=True)
+        on = today()
+        year, _ = default_periods(on)
+        rows: list[tuple[str, str, str, str]] = []
+        aggregates: list[AggregateResult] = []
+        if "aggregates" not in skip:
+            aggregates = measure_aggregates(get_engine(url), runs=max(args.runs, 3), on=on)
+            rows += aggregate_rows(aggregates)
+            print(table(rows), flush=True)
+        timings: list[PageTiming] = []
+        if "pages" not in skip:
+            timings = measure_pages(url, runs=args.runs)
+            rows = page_rows(timings) + rows
+            print(table(page_rows(timings)), flush=True)
+        if "naive" not in skip and timings:
+            overview = next(t for t in timings if t.page == "pages/overview.py")
+            naive_ms, same = measure_naive(url, on=on, start=year.start, end=year.end, runs=max(1, args.runs - 1))
+            rows += naive_row(naive_ms, same, overview)
+            print(table(rows[-1:]), flush=True)
+        if "memory" not in skip:
+            dispose_engines()
+            memory = measure_memory(url)
+            rows += memory_row(memory)
+            print(table(rows[-1:]), flush=True)
+    met = sum("NOT met" not in row[2] for row in rows if row[2])
+    goals = sum(1 for row in rows if row[2])
+    header = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs "
+              f"(load average {os.getloadavg()[0]:.1f} at the end), SQLite, Python {platform.python_version()} "
+              f"(`/work/main/.venv/bin/python bench/run.py`). {seeded}.\n\n"
+              f"{met} of {goals} goals met. Medians of {args.runs} alternating runs; each ratio is measured "
+              f"within this run.")
+    text = f"{header}\n\n{table(rows)}"
+    print("\n" + text)
+    if not args.no_write:
+        write_section(SECTIONS[0], text + "\n\n" + EXPLANATIONS)
+        if aggregates:
+            write_section(SECTIONS[1], "EXPLAIN QUERY PLAN of each statement the core runs for an aggregate, and of "
+                                       "the hand-written SQL (SQLite, district database).\n\n"
+                          + plans_text(aggregates))
+    return 0
+
+
+EXPLANATIONS = """What the goals that are not met mean, and why (see also "Query plans" below):
+
+- Page reruns against the empty page: see the notes under the table in the latest run."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
