@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
@@ -27,26 +28,39 @@ EMPTY_PAGE = "bench/empty_page.py"
 
 # --- page reruns ----------------------------------------------------------------------------
 
-def _use_app_py_every_run() -> None:
-    """As tests/conftest.py's open_page does: AppTest would otherwise run a page file without
-    app.py (Streamlit's legacy pages/ mode); the real server runs app.py on every rerun."""
+@contextmanager
+def app_under_test(url: str) -> Iterator[None]:
+    """While measuring in AppTest: the app on `url`, app.py run on every rerun (as
+    tests/conftest.py's open_page does: AppTest would otherwise run a page file without app.py,
+    Streamlit's legacy pages/ mode, which the real server leaves after its first run), and the
+    empty page in the menu. Everything is put back afterwards."""
     from streamlit.runtime.scriptrunner import script_runner
+
+    from components import navigation
 
     def run_app_script(main_script_path):
         path = Path(main_script_path)
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"),
              {"__name__": "__main__", "__file__": str(path)})
 
+    saved_env = {key: os.environ.get(key) for key in ("DATABASE_URL", "GONGZHI_DEMO", "GONGZHI_PUBLIC_ACCESS")}
+    saved_runner, saved_pages, saved_cwd = script_runner._mpa_v1, list(navigation.PAGES), os.getcwd()
+    os.environ.update(DATABASE_URL=url, GONGZHI_DEMO="0", GONGZHI_PUBLIC_ACCESS="0")
     script_runner._mpa_v1 = run_app_script
-
-
-def _register_empty_page() -> None:
-    """The empty page (the app's shell and a title, no data) in the menu, for the baseline."""
-    from components import navigation
-
-    if not any(entry.path == EMPTY_PAGE for entry in navigation.PAGES):
-        navigation.PAGES.append(navigation.PageEntry(EMPTY_PAGE, "nav.overview", ":material/dashboard:",
-                                                     "bench_empty", navigation.EVERYONE))
+    navigation.PAGES.append(navigation.PageEntry(EMPTY_PAGE, "nav.overview", ":material/dashboard:", "bench_empty",
+                                                 navigation.EVERYONE))
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        navigation.PAGES[:] = saved_pages
+        script_runner._mpa_v1 = saved_runner
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def bench_account(url: str) -> int:
@@ -78,12 +92,10 @@ class PageTiming:
 
 
 def open_app(url: str, page: str, *, timeout: float = 600):
-    """An AppTest of app.py on `page`, signed in as the benchmark's admin, run once."""
+    """An AppTest of app.py on `page`, signed in as the benchmark's admin, run once (inside
+    `app_under_test(url)`)."""
     from streamlit.testing.v1 import AppTest
 
-    os.environ.update(DATABASE_URL=url, GONGZHI_DEMO="0", GONGZHI_PUBLIC_ACCESS="0")
-    _use_app_py_every_run()
-    _register_empty_page()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     app.session_state["lang"] = "zh-CN"
     app.session_state["user_id"] = bench_account(url)
@@ -100,26 +112,22 @@ def _rerun_ms(app) -> float:
 
 
 def measure_pages(url: str, *, runs: int = 3, pages: list[str] | None = None) -> list[PageTiming]:
-    """Median rerun of each page (and the empty page first): warm = caches filled by the run
-    before; cold = every st.cache_data entry cleared before the rerun."""
+    """Best of `runs` reruns of each page (and of the empty page first): warm = caches filled by
+    the run before; cold = every st.cache_data entry cleared before the rerun."""
     import streamlit as st
 
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        timings = []
-        for page in [EMPTY_PAGE, *(pages or page_paths())]:
+    timings = []
+    chosen = pages or page_paths()
+    with app_under_test(url):
+        for page in [EMPTY_PAGE, *chosen]:
             app = open_app(url, page)
             warm = [_rerun_ms(app) for _ in range(runs)]
             cold = []
             for _ in range(runs):
                 st.cache_data.clear()
                 cold.append(_rerun_ms(app))
-            timings.append(PageTiming(page=page, warm_ms=statistics.median(warm), cold_ms=statistics.median(cold),
-                                      exceptions=len(app.exception)))
-        return timings
-    finally:
-        os.chdir(cwd)
+            timings.append(PageTiming(page=page, warm_ms=min(warm), cold_ms=min(cold), exceptions=len(app.exception)))
+    return timings
 
 
 # --- the naive pattern ----------------------------------------------------------------------
@@ -218,7 +226,7 @@ def measure_naive(url: str, *, on: date, start: date, end: date, runs: int = 2) 
         started = time.perf_counter()
         naive_overview(url, on=on, start=start, end=end)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), same_figures(figures, gongzhi_overview(url, on=on, start=start, end=end))
+    return min(times), same_figures(figures, gongzhi_overview(url, on=on, start=start, end=end))
 
 
 # --- memory per browser session -------------------------------------------------------------

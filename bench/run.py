@@ -172,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     header = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs "
               f"(load average {os.getloadavg()[0]:.1f} at the end), SQLite, Python {platform.python_version()} "
               f"(`/work/main/.venv/bin/python bench/run.py`). {seeded}.\n\n"
-              f"{met} of {goals} goals met. Medians of {args.runs} alternating runs; each ratio is measured "
-              f"within this run.")
+              f"{met} of {goals} goals met. Best of {args.runs} runs (other work on the shared machine only adds "
+              "time); every ratio is measured within this run.")
     text = f"{header}\n\n{table(rows)}"
     print("\n" + text)
     if not args.no_write:
