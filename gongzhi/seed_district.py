@@ -599,7 +599,7 @@ class _DistrictBuilder:
     def _issue(self, rng: random.Random, community: _Community, issue_id: int, category: str, grid_id: int,
                reported_at: datetime) -> dict:
         title, description = rng.choice(self.issue_cfg["categories"][category]["templates"])
-        place = {"b": f"{rng.randint(1, 30)}栋", "y": community.grid_names[grid_id][-4:-1], "p": "小广场"}
+        place = {"b": f"{rng.randint(1, 30)}栋", "y": community.grid_names[grid_id][-3:-1], "p": "小广场"}
         lon, lat = community.centroids[grid_id]
         (width, height), sla = community.cell, ISSUE_CATEGORIES[category]
         reporter = rng.choice(community.people)[0] if rng.random() < 0.6 else None
