@@ -296,7 +296,8 @@ def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | No
     # on every rerun (the benchmark measured seconds): beyond a community's size, one grid's only.
     too_many = len(reporters) > REPORTER_CHOICES_MAX
     reporter_names = {} if too_many else dict(zip(
-        reporters["id"].astype(int), reporters["name"] + " · " + reporters["grid_name"].fillna(""), strict=True))
+        reporters["id"].astype(int).tolist(), (reporters["name"] + " · " + reporters["grid_name"].fillna("")).tolist(),
+        strict=True))
     with st.form("issue_new_form"):
         title = st.text_input(ctx.t("issues.field_title"), max_chars=TITLE_MAX, key="issue_new_title")
         category = st.selectbox(ctx.t("issues.field_category"), list(ISSUE_CATEGORIES), index=None,
