@@ -3,20 +3,14 @@
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import String, extract
+from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 
 def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
     """Inclusive dates -> [start 00:00, day after end 00:00) for comparisons on datetime columns."""
     return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
-
-
-def month_parts(column) -> tuple[ColumnElement, ColumnElement]:
-    """(year, month) of a date/datetime column; SQLAlchemy renders EXTRACT portably."""
-    return extract("year", column), extract("month", column)
 
 
 class month_key(FunctionElement):  # noqa: N801 - used like the SQL function it stands for
