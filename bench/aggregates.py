@@ -367,14 +367,14 @@ def measure_aggregates(engine: Engine, *, runs: int = 5, on: date | None = None,
         with _Statements(engine) as hand_sql, engine.connect() as connection:
             hand_value = plain(pair.hand(connection))
         core_times, hand_times = [], []
-        # Quick queries are run more often (up to about a second each), so that a pause caused by
-        # other work on the machine cannot decide their ratio.
+        # Every pair is run at least 7 times, quick ones more often (up to about 3 s each), so that
+        # a pause caused by other work on the machine cannot decide a ratio.
         for _ in range(runs):
             with Session(engine) as session:
                 core_times.append(_timed(lambda s=session, run=pair.core: run(s)))
             with engine.connect() as connection:
                 hand_times.append(_timed(lambda c=connection, run=pair.hand: run(c)))
-        extra = min(40, int(1000 / max(1.0, min(core_times) + min(hand_times))))
+        extra = max(7 - runs, min(40, int(3000 / max(1.0, min(core_times) + min(hand_times)))))
         for _ in range(extra):
             with Session(engine) as session:
                 core_times.append(_timed(lambda s=session, run=pair.core: run(s)))
