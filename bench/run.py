@@ -194,9 +194,13 @@ below has every plan):
   figures at the people and walk all 500,000 attendance records (17× the hand SQL); they are gone,
   and the figures now start at the period's events. Issues awaiting a meeting look up each waiting
   issue's own timeline and agenda (was 78×); months are grouped by one key (`month_key`), top
-  volunteers are summed before the names are joined. A ratio above 1.5× left on a query of a few
-  milliseconds is Python's share (SQLAlchemy's row processing and building the DataFrame the pages
-  need), not SQL: its plan and its SQL time equal the hand-written one's.
+  volunteers are summed before the names are joined. What is left above 1.5× is Python's share,
+  not SQL: the plans are the same, and the core's SQL run alone through the driver is as fast as
+  the hand-written one (issues_by_category: 34 vs 41 ms); on queries of a few milliseconds
+  SQLAlchemy's statement and row handling and the DataFrame the pages need cost about as much
+  again. On this shared machine (load average 10–18 from the other engineers' test runs) the
+  heavier pairs also move between runs: monthly_issue_trend measured 0.63×–2.65× on the same
+  plans, so a single run's verdict near the line is not a finding.
 - **Pages against the empty page.** Warm, no page touches the database (every figure is a cache
   hit keyed on the data revision); what is left is Streamlit's own work per element. The empty page
   is the app's shell (sign-in check, menu, sidebar, a title): 10–30 ms. The overview draws 12 cards,
@@ -204,15 +208,18 @@ below has every plan):
   rerun, ~8 ms each) and 3 tables, so it cannot come within 2.5× of an empty page without caching
   the rendered charts; pages built on 1,000 grids or 20,000 volunteers also unpickle their cached
   frames on every hit (`st.cache_data` hands every caller a copy). Fixed here: the issues page no
-  longer sends a select box of all 81,000 named residents (1.6 s → met), and the volunteer, event
-  and grid choices are built column-wise. Left: the volunteers page shows (and unpickles twice)
+  longer sends a select box of all 81,000 named residents (warm 1.6 s → 60–75 ms, 1.9×–4.8× the
+  empty page in two runs), and the volunteer, event and grid choices are built column-wise. Left: the volunteers page shows (and unpickles twice)
   the whole 20,000-row roster and a 20,000-option picker on every rerun — it needs paging at
   district scale; the grid map and boundaries pages build a folium map of 1,000 polygons on every
   rerun (the maps issue, "Map at 1,000 grids" above).
 - **Cold** (caches cleared) is the sum of the page's aggregates, reported for reference.
 - **Naive pattern.** Loading issues, ratings, events, 500,000 attendance records, people,
-  volunteers and service records as ORM objects into pandas takes minutes per rerun; it computes
+  volunteers and service records as ORM objects into pandas takes one to three minutes per rerun
+  (71 s and 173 s in two runs); it computes
   the same figures as the overview (checked), which Gongzhi serves from SQL aggregates and the cache.
+- **Seed.** `python -m gongzhi seed --scale district` takes 18–21 s of CPU; its wall time on this
+  machine was 46–110 s, depending on what else ran (the benchmark prints both when it seeds).
 - **Memory.** Caches are shared by all sessions (`st.cache_data` in the server process); a session
   holds only its widget state, so 19 more tabs on the district add well under the 2 MB goal each."""
 
