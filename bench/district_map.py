@@ -33,7 +33,6 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 import folium  # noqa: E402
 from shapely.geometry import Polygon  # noqa: E402
-from shapely.geometry.polygon import orient  # noqa: E402
 from streamlit_folium import _get_header, _get_html, _get_map_string  # noqa: E402
 
 from components.grid_map import build_grid_map  # noqa: E402
@@ -45,9 +44,8 @@ from gongzhi.geo import combined_bounds  # noqa: E402
 from gongzhi.models import Area  # noqa: E402
 from gongzhi.permissions import Actor, Role  # noqa: E402
 from gongzhi.queries.grid_metrics import grid_metrics, grid_shapes  # noqa: E402
+from gongzhi.seed_district import CENTRE_LAT, CENTRE_LON, district_polygons  # noqa: E402
 
-CENTRE_LON, CENTRE_LAT = 113.88, 22.58
-CELL_KM = (0.30, 0.25)  # a city grid of ~300 × 250 m
 PAYLOAD_GOAL_KB = 400
 RATIO_GOAL = 1.5
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -55,49 +53,6 @@ RESULTS_HEADING = "## Map at 1,000 grids"
 
 
 # -- the district ---------------------------------------------------------------------------------
-
-def district_polygons(seed: int, *, cols: int, rows: int) -> list[Polygon]:
-    """A cols × rows tiling of grid cells around CENTRE, row by row from the north-west. Corners are
-    jittered; every cell edge is a wiggly polyline of 14–28 inner vertices shared by both
-    neighbours, so the cells tile without gaps or overlaps and have 60–116 vertices each."""
-    rng = random.Random(seed)
-    cell_w = CELL_KM[0] / (111.320 * math.cos(math.radians(CENTRE_LAT)))
-    cell_h = CELL_KM[1] / 110.574
-    west, north = CENTRE_LON - cols * cell_w / 2, CENTRE_LAT + rows * cell_h / 2
-    corner = {(i, j): (west + (i + rng.uniform(-0.12, 0.12) * (0 < i < cols)) * cell_w,
-                       north - (j + rng.uniform(-0.12, 0.12) * (0 < j < rows)) * cell_h)
-              for i in range(cols + 1) for j in range(rows + 1)}
-
-    def edge(a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
-        """Inner vertices from a to b: a random walk across the straight line (at most ~4% of a
-        cell, small enough that no two edges of a cell can cross)."""
-        count = rng.randint(14, 28)
-        (x1, y1), (x2, y2) = a, b
-        length = math.hypot((x2 - x1) / cell_w, (y2 - y1) / cell_h)
-        nx, ny = -(y2 - y1) / cell_h / length * cell_w, (x2 - x1) / cell_w / length * cell_h
-        offset, points = 0.0, []
-        for k in range(1, count + 1):
-            t = k / (count + 1)
-            offset = max(-0.04, min(0.04, offset + rng.uniform(-0.012, 0.012)))
-            taper = min(t, 1 - t) * 4 if min(t, 1 - t) < 0.25 else 1.0  # meets the corners cleanly
-            points.append((x1 + t * (x2 - x1) + nx * offset * taper, y1 + t * (y2 - y1) + ny * offset * taper))
-        return points
-
-    across = {(i, j): edge(corner[i, j], corner[i + 1, j]) for i in range(cols) for j in range(rows + 1)}
-    down = {(i, j): edge(corner[i, j], corner[i, j + 1]) for i in range(cols + 1) for j in range(rows)}
-    polygons = []
-    for r in range(rows):
-        for c in range(cols):
-            nw, ne, se, sw = corner[c, r], corner[c + 1, r], corner[c + 1, r + 1], corner[c, r + 1]
-            ring = [nw, *across[c, r], ne, *down[c + 1, r], se, *reversed(across[c, r + 1]), sw,
-                    *reversed(down[c, r]), nw]
-            ring = [(round(x, 7), round(y, 7)) for x, y in ring]
-            polygon = orient(Polygon(ring), 1.0)  # counter-clockwise exterior (RFC 7946)
-            if not polygon.is_valid:
-                raise AssertionError(f"district cell {r},{c} is invalid")
-            polygons.append(polygon)
-    return polygons
-
 
 def build_district(url: str, *, communities: int = 50, grids_per_community: int = 20, seed: int = 4) -> list[Polygon]:
     """Create the schema at `url` and store one street, `communities` communities and their grids

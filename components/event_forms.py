@@ -138,7 +138,11 @@ def event_table(ctx: PageContext, events: pd.DataFrame, *, past: bool, empty_mes
 
 
 def _event_choices(events: pd.DataFrame) -> dict[int, str]:
-    return {int(row.id): f"{row.starts_at:%Y-%m-%d %H:%M} · {row.title}" for row in events.itertuples()}
+    if events.empty:
+        return {}
+    # Built column-wise: a district has 10,000 events, and a loop over them took a second.
+    starts = pd.to_datetime(events["starts_at"]).dt.strftime("%Y-%m-%d %H:%M")
+    return dict(zip(events["id"].astype(int).tolist(), (starts + " · " + events["title"]).tolist(), strict=True))
 
 
 def _event_fields(ctx: PageContext, prefix: str, defaults: dict) -> dict:

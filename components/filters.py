@@ -57,7 +57,7 @@ def period_filter(ctx: PageContext) -> Period:
 
 def grid_options(ctx: PageContext) -> dict[int, str]:
     grids = query(list_grids)
-    return {int(row.id): f"{row.name}" for row in grids.itertuples()}
+    return dict(zip(grids["id"].astype(int).tolist(), grids["name"].astype(str).tolist(), strict=True))  # column-wise: 1,000 grids
 
 
 def grid_filter(ctx: PageContext) -> int | None:

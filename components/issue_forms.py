@@ -39,6 +39,7 @@ PICKER_KEY = "issue_selected"
 OPEN_NEXT_KEY = "issue_open_next"  # an issue to select at the next run (e.g. the one just reported)
 TABLE_CLICK_KEY = "issue_table_clicked"  # the row last clicked in the list
 SEEN_VERSION_KEY = "issue_seen_version"  # (issue id, version) the person last saw
+REPORTER_CHOICES_MAX = 5_000  # residents offered as reporters of all grids at once (the demo has ~2,100)
 
 
 # --- headline and charts ----------------------------------------------------------------------
@@ -296,7 +297,12 @@ def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | No
     buildings = {int(r.id): f"{grids[int(r.grid_id)]} · {r.name}"
                  for r in query(list_buildings, grid_id=grid_id).itertuples() if int(r.grid_id) in grids}
     reporters = query(reporter_choices, may_see_personal_data=ctx.actor.may_see_personal_data, grid_id=grid_id)
-    reporter_names = {int(r.id): f"{r.name} · {r.grid_name or ''}" for r in reporters.itertuples()}
+    # A district's tens of thousands of residents in one select box would be sent to the browser
+    # on every rerun (the benchmark measured seconds): beyond a community's size, one grid's only.
+    too_many = len(reporters) > REPORTER_CHOICES_MAX
+    reporter_names = {} if too_many else dict(zip(
+        reporters["id"].astype(int).tolist(), (reporters["name"] + " · " + reporters["grid_name"].fillna("")).tolist(),
+        strict=True))
     with st.form("issue_new_form"):
         title = st.text_input(ctx.t("issues.field_title"), max_chars=TITLE_MAX, key="issue_new_title")
         category = st.selectbox(ctx.t("issues.field_category"), list(ISSUE_CATEGORIES), index=None,
@@ -309,7 +315,9 @@ def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | No
         building = st.selectbox(ctx.t("issues.field_building"), [None, *buildings], key="issue_new_building",
                                 format_func=lambda b: ctx.t("issues.not_known") if b is None else buildings[b])
         reporter = None
-        if ctx.actor.may_see_personal_data:
+        if ctx.actor.may_see_personal_data and too_many:
+            st.caption(ctx.t("scale.reporter_choose_grid", count=f"{len(reporters):,}"))
+        elif ctx.actor.may_see_personal_data:
             reporter = st.selectbox(ctx.t("issues.field_reporter"), [None, *reporter_names], key="issue_new_reporter",
                                     format_func=lambda p: ctx.t("issues.anonymous") if p is None else reporter_names[p])
         description = st.text_area(ctx.t("issues.field_description"), max_chars=DESCRIPTION_MAX,

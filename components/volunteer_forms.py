@@ -181,7 +181,9 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> pd.DataFrame:
 def choose_volunteer(ctx: PageContext, roster: pd.DataFrame) -> int | None:
     if roster.empty:
         return None
-    labels = {int(row.id): f"{row.name} · {row.grid_name or '—'} (#{row.id})" for row in roster.itertuples()}
+    # Built column-wise: a district's roster has 20,000 rows, and a loop over them took a second.
+    names = roster["name"] + " · " + roster["grid_name"].fillna("—") + " (#" + roster["id"].astype(str) + ")"
+    labels = dict(zip(roster["id"].astype(int).tolist(), names.tolist(), strict=True))
     if st.session_state.get(SELECTED_KEY) not in labels:
         st.session_state.pop(SELECTED_KEY, None)  # the filters no longer show the one chosen before
     return st.selectbox(ctx.t("volunteers.select_volunteer"), list(labels), key=SELECTED_KEY, format_func=labels.get)

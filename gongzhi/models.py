@@ -28,7 +28,10 @@ class Versioned(SQLModel):
 
 
 class SoftDeleted(SQLModel):
-    deleted_at: LocalDateTime | None = Field(default=None, index=True)
+    # Not indexed: nearly every row is live (NULL), so an index on it filters nothing, and
+    # without statistics SQLite's planner prefers its equality over a real range index (the
+    # district benchmark measured event figures 17× slower with it).
+    deleted_at: LocalDateTime | None = Field(default=None)
 
 
 class Revision(SQLModel, table=True):

@@ -146,8 +146,14 @@ def seed_demo(*, engine: Engine, today: date | None = None) -> SeedSummary:
 
 
 def reset_and_seed(*, engine: Engine, today: date | None = None) -> SeedSummary:
-    """Drop every table, create the schema again and seed the demo. The data revision continues
-    from the old one, so caches keyed on it never serve a pre-reset result."""
+    """Drop every table, create the schema again and seed the demo."""
+    reset_schema(engine)
+    return seed_demo(engine=engine, today=today)
+
+
+def reset_schema(engine: Engine) -> None:
+    """Drop every table and create the schema again, empty. The data revision continues from the
+    old one, so caches keyed on it never serve a pre-reset result."""
     old_revision = _read_revision(engine)
     drop_all_tables(engine)
     init_db(engine)  # migrates the empty database to the newest schema
@@ -155,7 +161,6 @@ def reset_and_seed(*, engine: Engine, today: date | None = None) -> SeedSummary:
         with Session(engine) as session:
             session.execute(update(Revision).where(Revision.id == 1).values(value=old_revision))
             session.commit()
-    return seed_demo(engine=engine, today=today)
 
 
 def ensure_demo(engine: Engine, *, today: date | None = None) -> SeedSummary | None:

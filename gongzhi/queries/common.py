@@ -3,8 +3,9 @@
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import extract
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 
 def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
@@ -12,9 +13,24 @@ def datetime_range(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
 
 
-def month_parts(column) -> tuple[ColumnElement, ColumnElement]:
-    """(year, month) of a date/datetime column; SQLAlchemy renders EXTRACT portably."""
-    return extract("year", column), extract("month", column)
+class month_key(FunctionElement):  # noqa: N801 - used like the SQL function it stands for
+    """'YYYY-MM' of a date or datetime column as one cheap expression: grouping by it is a single
+    key per row (EXTRACT of year and month is two, and on SQLite four function calls)."""
+
+    type = String()
+    name = "month_key"
+    inherit_cache = True
+
+
+@compiles(month_key)
+def _month_key_standard(element, compiler, **kw) -> str:  # PostgreSQL
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@compiles(month_key, "sqlite")
+def _month_key_sqlite(element, compiler, **kw) -> str:
+    # SQLAlchemy stores dates as 'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS…' text.
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
 def month_label(year: int | float, month: int | float) -> str:

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import ColumnElement, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 from sqlmodel import Session
 
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
-from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts, share
+from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 
 LIST_COLUMNS = ["id", "title", "kind", "host", "grid_id", "grid_name", "starts_at", "ends_at", "place", "capacity",
                 "named_attendance", "headcount", "total"]
@@ -94,15 +94,22 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
     events, headcount = session.execute(
         select(func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0)).where(*events_where)
     ).one()
-    named = session.execute(_named_rows().add_columns(func.count(Attendance.id)).where(*events_where)).scalar_one()
-
-    residents = _resident_attendance().add_columns(func.count(distinct(Attendance.person_id))) \
-        .where(*_events_where(start, end, None))
     population_query = select(func.coalesce(func.sum(Area.population), 0)).where(*_live_grid())
-    if grid_id is not None:
-        residents = residents.where(Person.grid_id == grid_id)
+    if grid_id is None:
+        # One pass from the period's events to their attendees: the named attendance, and among
+        # them the residents of a live grid (the outer join also keeps the planner from starting
+        # at the grids and walking every attendance record of every resident).
+        named, participants = session.execute(
+            _named_rows().outerjoin(Area, and_(Area.id == Person.grid_id, *_live_grid()))
+            .add_columns(func.count(Attendance.id),
+                         func.count(distinct(case((Area.id.is_not(None), Attendance.person_id)))))
+            .where(*events_where)).one()
+    else:
+        named = session.execute(_named_rows().add_columns(func.count(Attendance.id)).where(*events_where)).scalar_one()
+        participants = session.execute(
+            _resident_attendance().add_columns(func.count(distinct(Attendance.person_id)))
+            .where(*_events_where(start, end, None), Person.grid_id == grid_id)).scalar_one()
         population_query = population_query.where(Area.id == grid_id)
-    participants = session.execute(residents).scalar_one()
     population = session.execute(population_query).scalar_one()
     return EventHeadline(events=int(events), named_attendance=int(named), headcount=int(headcount),
                          participants=int(participants), participation_rate=share(participants, population))
@@ -111,7 +118,8 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
 def participation_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (all grids): population, unique residents of the grid who took part in
     any event of the period, and their rate (None when the population is 0)."""
-    per_grid = (_resident_attendance()
+    # Residents of a grid that is not live drop out in the outer query, which lists live grids only.
+    per_grid = (_named_rows()
                 .add_columns(Person.grid_id.label("grid_id"),
                              func.count(distinct(Attendance.person_id)).label("participants"))
                 .where(*_events_where(start, end, None))
@@ -141,17 +149,17 @@ def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int 
 def monthly_participation(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Every month of the period: events held, and attendance = named + anonymous headcount."""
     events_where = _events_where(start, end, grid_id)
-    year, month = month_parts(Event.starts_at)
+    month = month_key(Event.starts_at)
     per_month: dict[str, dict[str, int]] = {}
-    for y, m, events, headcount in session.execute(
-        select(year, month, func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0))
-        .where(*events_where).group_by(year, month)
+    for label, events, headcount in session.execute(
+        select(month, func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0))
+        .where(*events_where).group_by(month)
     ).all():
-        per_month[month_label(y, m)] = {"events": int(events), "headcount": int(headcount), "named_attendance": 0}
-    for y, m, named in session.execute(
-        _named_rows().add_columns(year, month, func.count(Attendance.id)).where(*events_where).group_by(year, month)
+        per_month[label] = {"events": int(events), "headcount": int(headcount), "named_attendance": 0}
+    for label, named in session.execute(
+        _named_rows().add_columns(month, func.count(Attendance.id)).where(*events_where).group_by(month)
     ).all():
-        per_month.setdefault(month_label(y, m), {"events": 0, "headcount": 0})["named_attendance"] = int(named)
+        per_month.setdefault(label, {"events": 0, "headcount": 0})["named_attendance"] = int(named)
     frame = pd.DataFrame([{"month": label, **values} for label, values in per_month.items()],
                          columns=["month", "events", "named_attendance", "headcount"])
     frame = fill_months(frame, start, end, ["events", "named_attendance", "headcount"])

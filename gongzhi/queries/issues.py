@@ -20,7 +20,7 @@ from gongzhi.domain import (
     AreaLevel,
 )
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, TimelineEntry
-from gongzhi.queries.common import datetime_range, fill_months, month_label, month_parts, share
+from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 
 OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
 RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED_STATES)
@@ -174,12 +174,11 @@ def issues_by_category(*, session: Session, start: date, end: date, grid_id: int
 def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Issues reported and resolved per month, every month of the period."""
     def per_month(column, condition, name):
-        year, month = month_parts(column)
+        month = month_key(column)
         rows = session.execute(
-            select(year.label("y"), month.label("m"), func.count(Issue.id))
-            .where(_live(), _in_grid(grid_id), condition).group_by(year, month)
+            select(month, func.count(Issue.id)).where(_live(), _in_grid(grid_id), condition).group_by(month)
         ).all()
-        return pd.DataFrame([(month_label(y, m), int(n)) for y, m, n in rows], columns=["month", name])
+        return pd.DataFrame([(m, int(n)) for m, n in rows], columns=["month", name])
 
     reported = per_month(Issue.reported_at, _reported_between(start, end), "reported")
     resolved = per_month(Issue.resolved_at, _resolved_between(start, end), "resolved")

@@ -13,7 +13,7 @@ from gongzhi.clock import today
 from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, VolunteerStatus
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.privacy import display_phone
-from gongzhi.queries.common import fill_months, month_label, month_parts
+from gongzhi.queries.common import fill_months, month_key
 
 STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
 
@@ -111,17 +111,16 @@ def volunteers_by_grid(*, session: Session) -> pd.DataFrame:
 
 def monthly_hours(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Service hours per month of the period (every month, 0 when none)."""
-    year, month = month_parts(ServiceRecord.served_on)
+    month = month_key(ServiceRecord.served_on)
     query = (
-        select(year.label("year"), month.label("month"), func.sum(ServiceRecord.hours).label("hours"))
+        select(month.label("month"), func.sum(ServiceRecord.hours).label("hours"))
         .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
         .where(_live_volunteers(), ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
-        .group_by(year, month)
+        .group_by(month)
     )
     if grid_id is not None:
         query = query.where(Volunteer.grid_id == grid_id)
-    frame = pd.DataFrame([(month_label(r.year, r.month), float(r.hours)) for r in session.execute(query)],
-                         columns=["month", "hours"])
+    frame = pd.DataFrame([(r.month, float(r.hours)) for r in session.execute(query)], columns=["month", "hours"])
     return fill_months(frame, start, end, ["hours"])
 
 
@@ -246,16 +245,21 @@ def hours_by_star_level(*, session: Session, grid_id: int | None = None) -> pd.D
 def top_volunteers(*, session: Session, start: date, end: date, limit: int = 10,
                    grid_id: int | None = None) -> pd.DataFrame:
     """Volunteers with the most hours served between start and end: id, name, grid_name, hours."""
-    hours = func.sum(ServiceRecord.hours)
+    # Sum the period's records per volunteer first, then join the few names: grouping after the
+    # joins would carry every record through three joins and group on text.
+    per_volunteer = (
+        select(ServiceRecord.volunteer_id.label("volunteer_id"), func.sum(ServiceRecord.hours).label("hours"))
+        .where(ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
+        .group_by(ServiceRecord.volunteer_id).subquery()
+    )
     query = (
-        select(Volunteer.id, Person.name, Area.name.label("grid_name"), hours.label("hours"))
-        .select_from(ServiceRecord)
-        .join(Volunteer, Volunteer.id == ServiceRecord.volunteer_id)
+        select(Volunteer.id, Person.name, Area.name.label("grid_name"), per_volunteer.c.hours)
+        .select_from(per_volunteer)
+        .join(Volunteer, Volunteer.id == per_volunteer.c.volunteer_id)
         .join(Person, Person.id == Volunteer.person_id)
         .outerjoin(Area, Area.id == Volunteer.grid_id)
-        .where(_live_volunteers(), ServiceRecord.served_on >= start, ServiceRecord.served_on <= end)
-        .group_by(Volunteer.id, Person.name, Area.name)
-        .order_by(hours.desc(), Person.name)
+        .where(_live_volunteers())
+        .order_by(per_volunteer.c.hours.desc(), Person.name)
         .limit(limit)
     )
     if grid_id is not None:
