@@ -69,3 +69,29 @@ def test_no_serious_or_critical_accessibility_violation(entry, mode, signed_in, 
     assert not blocking, _report(blocking)
     if entry.url_path == LOGIN_PAGE:
         page.context.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("view", ["live", "minutes", "follow_up"])
+def test_the_meeting_views_have_no_serious_or_critical_violation(view, mode, browser, app_server):
+    """The meetings page's other views (the live meeting is what the room looks at), each in a
+    tab of its own: the page remembers the chosen view."""
+    recorded = new_page(browser)
+    page = recorded.page
+    if mode == "projector":
+        sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "admin")
+        open_in_projector(page, translate("en", "nav.meetings"))
+    else:
+        sign_in(page, app_server.url, "admin")
+        open_from_menu(page, translate("en", "nav.meetings"))
+    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", f"meetings.view_{view}"), exact=True).click()
+    # The overview's title gives way to the view's; then no element is left faded as stale.
+    page.locator("h1").filter(has_text=translate("en", "nav.meetings")).first.wait_for(state="detached",
+                                                                                      timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
+    page.wait_for_timeout(1_000)
+    violations = Axe().run(page).response["violations"]
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    page.context.close()
+    assert not blocking, _report(blocking)
