@@ -9,6 +9,7 @@ from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
 from gongzhi.models import AgendaItem, Issue, Meeting
 from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.projector_helpers import body_font_sizes, new_page, open_in_projector, sign_in_at
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +25,13 @@ def _planned_agenda(app_server) -> tuple[str, list[tuple]]:
 
 
 def test_live_meeting_on_a_projector_screen(app_server, browser):
-    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="en-US")
-    page = context.new_page()
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
+    """In projector mode, as the room sees it: large type, the item's grid on the map."""
+    recorded = new_page(browser)
+    page, context = recorded.page, recorded.page.context
     title, agenda = _planned_agenda(app_server)
     assert agenda and agenda[0][1] is not None, "the demo's planned meeting opens with an issue"
-    sign_in(page, app_server.url)
-    open_from_menu(page, translate("en", "nav.meetings"))
+    sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
+    open_in_projector(page, translate("en", "nav.meetings"))
     page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_live"), exact=True).click()
     page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
     wait_for_app(page)
@@ -41,6 +41,8 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     assert heading.inner_text().strip() == f"{position}. #{issue_id} {issue_title}"
     frame = frame_with(page, "path.gongzhi-meeting-grid-item")
     assert frame.locator("path.gongzhi-meeting-grid-item").count() == 1
+    assert "mode=projector" in page.url
+    assert min(body_font_sizes(page)) >= 24
     save_screenshot(page, "meeting-live-item")
     page.locator("iframe").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
@@ -50,8 +52,7 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     page.keyboard.press("PageDown")
     page.get_by_text(translate("en", "meetings.live_position", n=2, total=len(agenda))).wait_for(timeout=30_000)
     wait_for_app(page)
-    local = ("127.0.0.1", "localhost")
-    assert [url for url in requests if url.startswith("http") and not any(h in url for h in local)] == []
+    assert recorded.external_requests() == []
     context.close()
 
 
