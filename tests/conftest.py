@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
@@ -45,6 +45,28 @@ def account_for_role(url: str, role: str) -> int:
             grids = (session.execute(select(Area.id).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalar(),)
         return create_user(session=session, username=username, password=TEST_PASSWORD, role=role,
                            display_name=TEST_DISPLAY_NAMES[role], grid_ids=grids).id
+
+
+class Sql:
+    """Plain SQL on a test database through its engine, so that it runs on SQLite and PostgreSQL
+    alike (`:name` parameters); each statement in its own transaction, so that it sees what the
+    code under test has committed. execute() returns a buffered result (fetchone, fetchall,
+    scalar, iteration)."""
+
+    def __init__(self, url: str):
+        self.engine = get_engine(url)
+
+    def execute(self, statement: str, **params):
+        with self.engine.connect() as connection:
+            return connection.execute(text(statement), params).freeze()()
+
+    def scalar(self, statement: str, **params):
+        return self.execute(statement, **params).scalar()
+
+    def table_names(self) -> set[str]:
+        from sqlalchemy import inspect
+
+        return set(inspect(self.engine).get_table_names())
 
 
 def sqlite_url(path: Path) -> str:

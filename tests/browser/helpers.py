@@ -59,9 +59,19 @@ def frame_with(page, selector: str, *, tries: int = 120):
     raise AssertionError(f"no frame contains {selector!r}")
 
 
-def bare_spot(path) -> dict:
-    """A point of the polygon (relative to its box) where nothing on the map covers it."""
-    spot = path.evaluate("""(path) => {
+def bare_spot(path, timeout_ms: int = 15_000) -> dict:
+    """A point of the polygon (relative to its box) where nothing on the map covers it, asked
+    again until the map has settled (under load the map may still be fitting its bounds)."""
+    for _ in range(timeout_ms // 250):
+        spot = _bare_spot_now(path)
+        if spot is not None:
+            return spot
+        path.page.wait_for_timeout(250)
+    raise AssertionError("the polygon is covered everywhere")
+
+
+def _bare_spot_now(path) -> dict | None:
+    return path.evaluate("""(path) => {
         const box = path.getBoundingClientRect();
         for (const fy of [0.5, 0.35, 0.65, 0.2, 0.8]) {
             for (const fx of [0.5, 0.35, 0.65, 0.2, 0.8]) {
@@ -72,5 +82,3 @@ def bare_spot(path) -> dict:
         }
         return null;
     }""")
-    assert spot is not None, "the polygon is covered everywhere"
-    return spot

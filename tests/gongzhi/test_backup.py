@@ -16,6 +16,7 @@ from gongzhi.models import Person
 from gongzhi.permissions import Actor, Role
 
 WRITER = Actor(name="backup-writer", role=Role.ADMIN)
+SQLITE_BACKUP = "backs up and restores the SQLite file; PostgreSQL is pointed to pg_dump (last test)"
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +49,7 @@ def writer_state(path: Path) -> tuple[int, int, int]:
             scalar(path, "SELECT value FROM revision WHERE id = 1"))
 
 
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
 def test_a_backup_taken_during_writes_restores_to_a_consistent_database(db_url, tmp_path):
     engine = get_engine(db_url)
     base_revision = writer_state(path_of(db_url))[2]
@@ -88,6 +90,7 @@ def test_a_backup_taken_during_writes_restores_to_a_consistent_database(db_url, 
     dispose_engines()
 
 
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
 def test_restore_keeps_the_replaced_database_and_moves_the_revision_on(db_url, backup_directory):
     engine = get_engine(db_url)
     with write_session(engine, actor=WRITER) as session:
@@ -125,6 +128,7 @@ def not_gongzhi(target: Path) -> Path:
     return target
 
 
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
 @pytest.mark.parametrize("make_file, reason", [
     (lambda good, tmp: damaged_copy(good, tmp / "damaged.db"), "damaged"),
     (lambda good, tmp: not_gongzhi(tmp / "other.db"), "not a Gongzhi database"),
@@ -144,12 +148,14 @@ def test_restore_refuses_a_bad_file_and_changes_nothing(demo_url, tmp_path, back
     assert not list(backup_directory.glob("*before-restore*"))  # refused before anything was done
 
 
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
 def test_retention_keeps_the_newest_backups(db_url, backup_directory):
     made = [backup.backup(db_url, keep=2) for _ in range(4)]
     assert sorted(backup.backups_in()) == sorted(result.path for result in made[-2:])
     assert made[-1].removed and all(not path.exists() for path in made[-1].removed)
 
 
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
 def test_the_cli_backs_up_restores_and_refuses(db_url, tmp_path, capsys):
     target = tmp_path / "cli.db"
     assert main(["--database-url", db_url, "backup", str(target)]) == 0

@@ -237,13 +237,9 @@ ROUND_TRIP_SOURCES = {
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_export_then_import_gives_the_same_data(tmp_path, kind, fmt):
-    from gongzhi.db import init_db
-    from tests.conftest import sqlite_url
-
-    first, second = sqlite_url(tmp_path / "a.db"), sqlite_url(tmp_path / "b.db")
+def test_export_then_import_gives_the_same_data(new_database, empty_template, kind, fmt):
+    first, second = new_database(empty_template), new_database(empty_template)
     for url in (first, second):
-        init_db(get_engine(url))
         make_community(url)
     header, rows = ROUND_TRIP_SOURCES[kind]
     _import(first, kind, csv_bytes(header, rows, encoding="utf-8"))

@@ -5,7 +5,6 @@ hostile XML refused."""
 
 import json
 import re
-import sqlite3
 from datetime import datetime, timedelta
 
 import defusedxml.ElementTree as SafeElementTree
@@ -16,6 +15,7 @@ from gongzhi.cli import main
 from gongzhi.db import get_engine, read_session, write_session
 from gongzhi.domain import ISSUE_CATEGORIES
 from gongzhi.permissions import Actor, Role
+from tests.conftest import Sql
 
 ADMIN = Actor(name="open311-admin", role=Role.ADMIN)
 # GeoReport v2, GET service requests: fields a response must carry for each request, and all it may.
@@ -31,9 +31,7 @@ FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 
 @pytest.fixture
 def demo(demo_url):
-    connection = sqlite3.connect(demo_url.removeprefix("sqlite:///"))
-    yield demo_url, connection
-    connection.close()
+    return demo_url, Sql(demo_url)
 
 
 def requests_of(url: str, lang: str = "zh-CN") -> list[dict]:
@@ -45,7 +43,7 @@ def test_service_requests_carry_the_spec_fields(demo):
     url, connection = demo
     requests = requests_of(url)
     assert len(requests) == connection.execute("SELECT COUNT(*) FROM issue WHERE deleted_at IS NULL").fetchone()[0]
-    states = dict(connection.execute("SELECT id, state FROM issue"))
+    states = dict(connection.execute("SELECT id, state FROM issue").all())
     for request in requests:
         assert set(request) <= SPEC_REQUEST_FIELDS and REQUIRED_REQUEST_FIELDS <= set(request)
         assert request["status"] in ("open", "closed")
@@ -115,10 +113,10 @@ def test_import_round_trip_recreates_the_open_issues(demo, fmt):
     assert connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0] == before + len(open_requests)
     columns = "title, description, category, grid_id, building_id, lat, lon, reported_at, due_date, state, reporter_id"
     for request in open_requests:
-        original = connection.execute(f"SELECT {columns} FROM issue WHERE id = ?",
-                                      (int(request["service_request_id"]),)).fetchone()
-        copy = connection.execute(f"SELECT {columns} FROM issue WHERE id = ?",
-                                  (result.created[request["service_request_id"]],)).fetchone()
+        original = connection.execute(f"SELECT {columns} FROM issue WHERE id = :issue",
+                                      issue=int(request["service_request_id"])).fetchone()
+        copy = connection.execute(f"SELECT {columns} FROM issue WHERE id = :issue",
+                                  issue=result.created[request["service_request_id"]]).fetchone()
         assert copy[:3] == original[:3]  # title, description, category
         assert copy[3] == original[3]  # the grid, found from the point
         assert copy[5:7] == pytest.approx(original[5:7])
@@ -157,9 +155,9 @@ def test_import_is_all_or_nothing_with_every_rows_problem(demo):
         result = open311.import_requests(session=session, actor=ADMIN, data=json.dumps([good]).encode())
     issue_id = result.created["row 1"]
     title, grid, reported = connection.execute(
-        "SELECT title, (SELECT name FROM area WHERE id = grid_id), reported_at FROM issue WHERE id = ?",
-        (issue_id,)).fetchone()
-    assert (title, grid, reported[:19]) == ("楼上深夜噪音", good["address"], "2026-01-05 08:00:00")
+        "SELECT title, (SELECT name FROM area WHERE id = grid_id), reported_at FROM issue WHERE id = :issue",
+        issue=issue_id).fetchone()
+    assert (title, grid, str(reported)[:19]) == ("楼上深夜噪音", good["address"], "2026-01-05 08:00:00")
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -207,8 +205,8 @@ def test_the_cli_exports_and_imports(demo, tmp_path, capsys):
     assert main(["--database-url", url, "open311-import", "--dry-run", str(requests_file)]) == 0
     assert connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0] == before
     assert main(["--database-url", url, "open311-import", str(requests_file)]) == 0
-    opened = connection.execute("SELECT COUNT(*) FROM issue WHERE id <= ? AND state NOT IN "
-                                "('closed', 'closed_unrated', 'rejected')", (before,)).fetchone()[0]
+    opened = connection.execute("SELECT COUNT(*) FROM issue WHERE id <= :last AND state NOT IN "
+                                "('closed', 'closed_unrated', 'rejected')", last=before).fetchone()[0]
     assert connection.execute("SELECT COUNT(*) FROM issue").fetchone()[0] == before + opened
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"service_code": "nope", "description": "x"}]), encoding="utf-8")
