@@ -6,6 +6,7 @@ labels are larger, black, and a chart shows few series."""
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements.vega_charts import _altair_globals_lock
 
 from components.projector import in_projector_mode
 from gongzhi import i18n
@@ -82,10 +83,19 @@ def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECT
     return frame[frame[series].isin(kept)]
 
 
-def show_chart(chart: alt.Chart, *, height: int, summary: str, facts: str = "") -> None:
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec as st.altair_chart makes it (no theme defaults), but not
+    validated against the Vega-Lite JSON schema: that took 8–25 ms a chart on every rerun, more
+    than the rest of a page. The charts are built only by this module's functions, whose specs
+    the tests validate (tests/components/test_charts.py)."""
+    with _altair_globals_lock, alt.theme.enable("none"):  # Altair's theme is global to all sessions
+        return chart.to_dict(validate=False)
+
+
+def show_chart(chart: alt.TopLevelMixin, *, height: int, summary: str, facts: str = "") -> None:
     """Draw a chart with its summary as alt text and as a caption next to it."""
     text = f"{summary} {facts}".strip()
-    st.altair_chart(style_chart(chart, height), width="stretch", alt=text)
+    st.vega_lite_chart(spec=vega_lite_spec(style_chart(chart, height)), width="stretch", alt=text)
     st.caption(text)
 
 

@@ -20,16 +20,19 @@ from gongzhi.errors import GongzhiError
 from gongzhi.queries.meetings import decisions
 
 
-def list_downloads(ctx: PageContext, kind: str, frame: pd.DataFrame, *, key: str | None = None) -> None:
+def list_downloads(ctx: PageContext, kind: str, frame: pd.DataFrame | Callable[[], pd.DataFrame] | None, *,
+                   key: str | None = None) -> None:
     """CSV and XLSX buttons for the rows of list `kind` (exports.LIST_KINDS) a page just showed;
-    personal data as exports.TABLE_BUILDERS masks it for this reader. Nothing when empty."""
-    if frame is None or frame.empty or ctx.actor is None:
+    personal data as exports.TABLE_BUILDERS masks it for this reader. Nothing when empty. `frame`
+    may be a function giving the rows (a list shown a page at a time): called on click only."""
+    if frame is None or (isinstance(frame, pd.DataFrame) and frame.empty) or ctx.actor is None:
         return
     build, actor, lang = exports.TABLE_BUILDERS[kind], ctx.actor, ctx.lang
     what = ctx.t(f"exports.kind_{kind}")
 
     def maker(fmt: str) -> Callable[[], bytes]:
-        return lambda: build(frame, actor=actor, lang=lang).to_file(fmt)
+        return lambda: build(frame if isinstance(frame, pd.DataFrame) else frame(), actor=actor,
+                             lang=lang).to_file(fmt)
 
     columns = st.columns([1, 1, 3])
     for column, fmt in zip(columns, spreadsheet.FORMATS, strict=False):

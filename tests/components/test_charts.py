@@ -39,3 +39,30 @@ def test_projector_mode_keeps_the_series_with_the_largest_totals():
     totals = frame.groupby("series")["value"].sum().sort_values(ascending=False)
     assert set(kept["series"]) == set(totals.index[:3]) == {"b", "d", "c"}
     assert few_series(frame, y="value", series="series", limit=4) is frame
+
+
+def test_the_specs_drawn_unvalidated_are_valid_vega_lite(monkeypatch):
+    """show_chart skips Altair's schema check on every rerun; every kind of chart it draws
+    (bars, horizontal and coloured bars, lines, layers) must still be a valid Vega-Lite spec."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    from components import charts
+
+    drawn = []
+    monkeypatch.setattr(charts.st, "vega_lite_chart", lambda *, spec, **options: drawn.append(spec))
+    monkeypatch.setattr(charts.st, "caption", lambda text: None)
+    frame = pd.DataFrame({"month": ["2026-01", "2026-02"] * 2, "n": [1, 2, 3, 4], "series": list("aabb")})
+    charts.bar_chart(frame, x="month", y="n", x_title="Month", y_title="N", summary="s")
+    charts.bar_chart(frame, x="month", y="n", x_title="Month", y_title="N", summary="s", color="series",
+                     horizontal=True, sort=["2026-02", "2026-01"])
+    charts.line_chart(frame, x="month", y="n", series="series", x_title="Month", y_title="N", summary="s")
+    bars = alt.Chart(frame).mark_bar().encode(x="n:Q", y="month:N")
+    charts.show_chart(alt.layer(bars, bars.mark_text()), height=200, summary="s")
+    assert len(drawn) == 4
+    schema = load_schema()
+    for spec in drawn:
+        validate_jsonschema(spec, schema)  # raises on an invalid spec
+        assert "usermeta" not in spec and spec["height"] >= 200
+        assert list(spec["datasets"].values())[0][0] == {"month": "2026-01", "n": 1, "series": "a"}
