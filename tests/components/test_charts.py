@@ -66,3 +66,16 @@ def test_the_specs_drawn_unvalidated_are_valid_vega_lite(monkeypatch):
         validate_jsonschema(spec, schema)  # raises on an invalid spec
         assert "usermeta" not in spec and spec["height"] >= 200
         assert list(spec["datasets"].values())[0][0] == {"month": "2026-01", "n": 1, "series": "a"}
+
+
+def test_a_chart_of_many_grids_keeps_the_lowest_and_says_so():
+    from components.charts import lowest_grids
+
+    frame = pd.DataFrame({"grid_name": [f"G{n:04d}" for n in range(1000)], "percent": [(n * 37) % 1000 / 10
+                                                                                      for n in range(1000)]})
+    shown, note = lowest_grids(frame, y="percent", limit=15)
+    assert sorted(shown["percent"]) == sorted(frame["percent"])[:15]
+    assert note == "图中只列出参与率最低的 15 个网格（共 1,000 个），便于在投影上看清；上面的说明涵盖全部网格。"
+    few = frame.head(12)
+    kept, note = lowest_grids(few, y="percent", limit=15)
+    assert kept is few and note == ""
