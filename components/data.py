@@ -39,13 +39,13 @@ def _cached_rows(function_path: str, database_url: str, revision: int, day: date
     return frame.iloc[start:stop].reset_index(drop=True), len(frame)
 
 
-def query_rows(function: Callable, *, start: int, stop: int, **kwargs) -> tuple[pd.DataFrame, int]:
-    """Rows `start:stop` of a core query's DataFrame and its row count, through the cache. A
+def query_rows(function: Callable, first: int, stop: int, /, **kwargs) -> tuple[pd.DataFrame, int]:
+    """Rows `first:stop` of a core query's DataFrame and its row count, through the cache. A
     warm rerun unpickles only those rows: every cache hit hands out a copy, and a district's
     full lists (20,000 volunteers) took longer to copy than the rest of the page to draw."""
     ctx = current_context()
     return _cached_rows(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
-                        tuple(sorted(kwargs.items())), start, stop)
+                        tuple(sorted(kwargs.items())), first, stop)
 
 
 def query_later(function: Callable, **kwargs) -> Callable[[], Any]:

@@ -179,7 +179,7 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> Roster | None:
     grid has no volunteers at all."""
     st.header(ctx.t("volunteers.roster_title"))
     everyone = {"grid_id": grid_id, "may_see_personal_data": ctx.actor.may_see_personal_data}
-    if query_rows(volunteer_queries.volunteer_roster, start=0, stop=0, **everyone)[1] == 0:
+    if query_rows(volunteer_queries.volunteer_roster, 0, 0, **everyone)[1] == 0:
         st.info(ctx.t("volunteers.empty_roster"))
         return None
     teams = _teams()
@@ -200,15 +200,15 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> Roster | None:
     filters = {**everyone, "status": status, "skill": skill, "team_id": team_id, "search": search.strip() or None}
     rows_per_page = PROJECTOR_ROWS if ctx.projector else ROSTER_ROWS
     page = st.session_state.get(ROSTER_PAGER_STATE, 0)
-    rows, total = query_rows(volunteer_queries.volunteer_roster, start=page * rows_per_page,
-                             stop=(page + 1) * rows_per_page, **filters)
+    rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
+                             (page + 1) * rows_per_page, **filters)
     if total == 0:
         st.info(ctx.t("common.no_data"))
         return Roster(rows, total, lambda: rows)
     if rows.empty:  # the page remembered is past the end of a shorter list now: its last page
         page = (total - 1) // rows_per_page
-        rows, total = query_rows(volunteer_queries.volunteer_roster, start=page * rows_per_page,
-                                 stop=(page + 1) * rows_per_page, **filters)
+        rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
+                                 (page + 1) * rows_per_page, **filters)
         st.session_state[ROSTER_PAGER_STATE] = page
     st.caption(ctx.t("volunteers.roster_count", shown=total))
     hours_format = st.column_config.NumberColumn(format="%.1f")
