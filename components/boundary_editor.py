@@ -15,7 +15,15 @@ from folium.template import Template
 from streamlit_folium import st_folium
 
 from components.forms import save
-from components.grid_map import FitGrids, FocusWithoutScrolling, Legend, MapStyle, use_local_assets
+from components.grid_map import (
+    FitGrids,
+    FocusWithoutScrolling,
+    Legend,
+    MapStyle,
+    cached_map_payload,
+    send_map,
+    use_local_assets,
+)
 from components.page_setup import PageContext
 from gongzhi.boundaries import (
     BoundaryReport,
@@ -287,8 +295,12 @@ def draw_section(ctx: PageContext, grids: list[Grid]) -> None:
     names = {grid_id: _grid_label(code, name) for grid_id, code, name, _ in choices}
     grid_id = st.selectbox(ctx.t("boundaries.draw_grid"), list(names), key=DRAW_GRID_KEY, format_func=names.get)
     # Keyed on the data revision too: after a save the map starts again from what is stored.
-    value = st_folium(build_draw_map(ctx, grids, grid_id), key=f"boundary_draw_{grid_id}_{ctx.revision}",
-                      height=MAP_HEIGHT, use_container_width=True, returned_objects=["all_drawings"])
+    key = f"boundary_draw_{grid_id}_{ctx.revision}"
+    # Rendered once per grid and data revision: with a district's 1,000 outlines around the chosen
+    # grid, rendering took seconds on every rerun (the browser keeps the map while it is the same).
+    payload = cached_map_payload((ctx.database_url, ctx.revision, grid_id, ctx.lang, static_url_prefix()), key,
+                                 lambda: build_draw_map(ctx, grids, grid_id))
+    value = send_map(payload, key=key, height=MAP_HEIGHT, returned_objects=["all_drawings"])
     geometry = drawn_geometry(value)
     if geometry is None:
         st.caption(ctx.t("boundaries.draw_nothing_yet"))

@@ -3,9 +3,13 @@ the chart (and for the minutes): the caller's sentence plus the figures read off
 highest and the lowest value), so every chart states its actual numbers. In projector mode the
 labels are larger, black, and a chart shows few series."""
 
+import importlib
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements.vega_charts import _altair_globals_lock
 
 from components.projector import in_projector_mode
 from gongzhi import i18n
@@ -15,6 +19,7 @@ LABEL_SIZE = 14
 PROJECTOR_LABEL_SIZE = 22
 PROJECTOR_MIN_HEIGHT = 340
 PROJECTOR_SERIES = 3  # lines or colour groups a chart shows in projector mode
+GRID_BARS = 15  # a per-grid chart of more grids (a district has 1,000) shows the lowest this many
 
 
 def _context():
@@ -73,6 +78,15 @@ def describe(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, 
     return " ".join(parts)
 
 
+def lowest_grids(frame: pd.DataFrame, *, y: str, limit: int = GRID_BARS) -> tuple[pd.DataFrame, str]:
+    """The `limit` rows with the lowest `y` (all of them if there are no more) and a note saying
+    how many of how many a chart of them shows ("" when all)."""
+    if len(frame) <= limit:
+        return frame, ""
+    return (frame.sort_values(y, kind="stable").head(limit),
+            i18n.translate(_lang(), "charts.lowest_grids", shown=limit, total=f"{len(frame):,}"))
+
+
 def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECTOR_SERIES) -> pd.DataFrame:
     """The `limit` series with the largest totals (all of them if there are no more)."""
     totals = frame.groupby(series, sort=False)[y].sum()
@@ -82,11 +96,43 @@ def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECT
     return frame[frame[series].isin(kept)]
 
 
-def show_chart(chart: alt.Chart, *, height: int, summary: str, facts: str = "") -> None:
-    """Draw a chart with its summary as alt text and as a caption next to it."""
-    text = f"{summary} {facts}".strip()
-    st.altair_chart(style_chart(chart, height), width="stretch", alt=text)
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec as st.altair_chart makes it (no theme defaults), but not
+    validated against the Vega-Lite JSON schema: that took 8–25 ms a chart on every rerun, more
+    than the rest of a page. The charts are built only by this module's functions, whose specs
+    the tests validate (tests/components/test_charts.py)."""
+    with _altair_globals_lock, alt.theme.enable("none"):  # Altair's theme is global to all sessions
+        return chart.to_dict(validate=False)
+
+
+def _draw(spec: dict, text: str) -> None:
+    st.vega_lite_chart(spec=spec, width="stretch", alt=text)
     st.caption(text)
+
+
+def show_chart(chart: alt.TopLevelMixin, *, height: int, summary: str, facts: str = "") -> None:
+    """Draw a chart with its summary as alt text and as a caption next to it."""
+    _draw(vega_lite_spec(style_chart(chart, height)), f"{summary} {facts}".strip())
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_figure(builder: str, projector: bool, lang: str, kwargs: dict) -> tuple[dict, str] | None:
+    # `projector` and `lang` are in the key because builders read them (in_projector_mode, _lang).
+    module_name, name = builder.rsplit(".", 1)
+    figure = getattr(importlib.import_module(module_name), name)(**kwargs)
+    if figure is None:
+        return None
+    chart, height, text = figure
+    return vega_lite_spec(style_chart(chart, height)), text
+
+
+def cached_chart(builder: Callable[..., tuple[alt.TopLevelMixin, int, str] | None], **kwargs) -> None:
+    """Draw the chart `builder(**kwargs)` returns as (chart, height, text), its spec cached on the
+    arguments (data frames by their content): a warm rerun neither builds nor serialises it
+    again. `builder` is a module-level function; its arguments carry every translated title."""
+    figure = _cached_figure(f"{builder.__module__}.{builder.__qualname__}", in_projector_mode(), _lang(), kwargs)
+    if figure is not None:
+        _draw(*figure)
 
 
 def _series_note(frame: pd.DataFrame, shown: pd.DataFrame, series: str) -> str:
@@ -94,14 +140,13 @@ def _series_note(frame: pd.DataFrame, shown: pd.DataFrame, series: str) -> str:
     return "" if kept == total else i18n.translate(_lang(), "charts.few_series", shown=kept, total=total)
 
 
-def bar_chart(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, summary: str,
-              color: str | None = None, horizontal: bool = False, height: int = 280, sort: list | str | None = None,
-              unit: str = "", state_extremes: bool = True) -> None:
-    """A bar chart; `summary` is shown as text under it (what the chart says, in one sentence),
-    followed by the highest and the lowest bar (unless the summary already names them:
-    `state_extremes=False`)."""
+def bar_figure(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, summary: str,
+               color: str | None = None, horizontal: bool = False, height: int = 280,
+               sort: list | str | None = None, unit: str = "",
+               state_extremes: bool = True) -> tuple[alt.Chart, int, str] | None:
+    """bar_chart's chart, height and text."""
     if frame.empty:
-        return
+        return None
     shown = few_series(frame, y=y, series=color) if color and in_projector_mode() else frame
     category = alt.X(f"{x}:N", title=x_title, sort=sort) if not horizontal else alt.Y(f"{x}:N", title=x_title, sort=sort)
     value = alt.Y(f"{y}:Q", title=y_title) if not horizontal else alt.X(f"{y}:Q", title=y_title)
@@ -113,15 +158,24 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str
     facts = describe(shown, x=x, y=y, series=color, unit=unit) if state_extremes else ""
     if color:
         facts = f"{facts} {_series_note(frame, shown, color)}".strip()
-    show_chart(chart, height=height, summary=summary, facts=facts)
+    return chart, height, f"{summary} {facts}".strip()
 
 
-def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, summary: str,
-               height: int = 280, unit: str = "") -> None:
-    """Lines over time in long format (one row per x and series); the summary adds each line's
-    highest and lowest point."""
+def bar_chart(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, summary: str,
+              color: str | None = None, horizontal: bool = False, height: int = 280, sort: list | str | None = None,
+              unit: str = "", state_extremes: bool = True) -> None:
+    """A bar chart; `summary` is shown as text under it (what the chart says, in one sentence),
+    followed by the highest and the lowest bar (unless the summary already names them:
+    `state_extremes=False`)."""
+    cached_chart(bar_figure, frame=frame, x=x, y=y, x_title=x_title, y_title=y_title, summary=summary, color=color,
+                 horizontal=horizontal, height=height, sort=sort, unit=unit, state_extremes=state_extremes)
+
+
+def line_figure(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, summary: str,
+                height: int = 280, unit: str = "") -> tuple[alt.Chart, int, str] | None:
+    """line_chart's chart, height and text."""
     if frame.empty:
-        return
+        return None
     shown = few_series(frame, y=y, series=series) if in_projector_mode() else frame
     chart = alt.Chart(shown).mark_line(point=True, strokeWidth=5 if in_projector_mode() else 3).encode(
         x=alt.X(f"{x}:O", title=x_title),
@@ -130,4 +184,12 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str
         tooltip=[alt.Tooltip(f"{x}:O", title=x_title), alt.Tooltip(f"{series}:N"), alt.Tooltip(f"{y}:Q", title=y_title)],
     )
     facts = f"{describe(shown, x=x, y=y, series=series, unit=unit)} {_series_note(frame, shown, series)}".strip()
-    show_chart(chart, height=height, summary=summary, facts=facts)
+    return chart, height, f"{summary} {facts}".strip()
+
+
+def line_chart(frame: pd.DataFrame, *, x: str, y: str, series: str, x_title: str, y_title: str, summary: str,
+               height: int = 280, unit: str = "") -> None:
+    """Lines over time in long format (one row per x and series); the summary adds each line's
+    highest and lowest point."""
+    cached_chart(line_figure, frame=frame, x=x, y=y, series=series, x_title=x_title, y_title=y_title,
+                 summary=summary, height=height, unit=unit)

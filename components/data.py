@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from components.page_setup import current_context
@@ -29,3 +30,45 @@ def query(function: Callable, **kwargs) -> Any:
     # The day is part of the key: "overdue" and "upcoming" change at midnight without any write.
     return _cached(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
                    tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_rows(function_path: str, database_url: str, revision: int, day: date, kwargs: tuple, start: int,
+                 stop: int) -> tuple[pd.DataFrame, int]:
+    frame = _cached(function_path, database_url, revision, day, kwargs)
+    return frame.iloc[start:stop].reset_index(drop=True), len(frame)
+
+
+def query_rows(function: Callable, first: int, stop: int, /, **kwargs) -> tuple[pd.DataFrame, int]:
+    """Rows `first:stop` of a core query's DataFrame and its row count, through the cache. A
+    warm rerun unpickles only those rows: every cache hit hands out a copy, and a district's
+    full lists (20,000 volunteers) took longer to copy than the rest of the page to draw."""
+    ctx = current_context()
+    return _cached_rows(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
+                        tuple(sorted(kwargs.items())), first, stop)
+
+
+def query_later(function: Callable, **kwargs) -> Callable[[], Any]:
+    """`query(function, **kwargs)` run only when called (e.g. a download's file built on click),
+    keyed on the data as it is now."""
+    ctx = current_context()
+    key = (f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
+           tuple(sorted(kwargs.items())))
+    return lambda: _cached(*key)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_view(view_path: str, function_path: str, database_url: str, revision: int, day: date,
+                 kwargs: tuple) -> Any:
+    module_name, name = view_path.rsplit(".", 1)
+    view = getattr(importlib.import_module(module_name), name)
+    return view(_cached(function_path, database_url, revision, day, kwargs))
+
+
+def query_view(view: Callable[[Any], Any], function: Callable, **kwargs) -> Any:
+    """`view(query(function, **kwargs))` through the cache, for a module-level `view` that turns a
+    large result into what a page shows (a picker's labels, a chart's spec): a warm rerun
+    neither copies the large result nor builds its view again."""
+    ctx = current_context()
+    return _cached_view(f"{view.__module__}.{view.__qualname__}", f"{function.__module__}.{function.__qualname__}",
+                        ctx.database_url, ctx.revision, today(), tuple(sorted(kwargs.items())))

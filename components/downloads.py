@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from components.data import query
+from components.data import query, query_later, query_rows
 from components.page_setup import PageContext
 from gongzhi import backup, exports, open311, spreadsheet
 from gongzhi.db import get_engine, read_session, write_session
@@ -20,16 +20,19 @@ from gongzhi.errors import GongzhiError
 from gongzhi.queries.meetings import decisions
 
 
-def list_downloads(ctx: PageContext, kind: str, frame: pd.DataFrame, *, key: str | None = None) -> None:
+def list_downloads(ctx: PageContext, kind: str, frame: pd.DataFrame | Callable[[], pd.DataFrame] | None, *,
+                   key: str | None = None) -> None:
     """CSV and XLSX buttons for the rows of list `kind` (exports.LIST_KINDS) a page just showed;
-    personal data as exports.TABLE_BUILDERS masks it for this reader. Nothing when empty."""
-    if frame is None or frame.empty or ctx.actor is None:
+    personal data as exports.TABLE_BUILDERS masks it for this reader. Nothing when empty. `frame`
+    may be a function giving the rows (a list shown a page at a time): called on click only."""
+    if frame is None or (isinstance(frame, pd.DataFrame) and frame.empty) or ctx.actor is None:
         return
     build, actor, lang = exports.TABLE_BUILDERS[kind], ctx.actor, ctx.lang
     what = ctx.t(f"exports.kind_{kind}")
 
     def maker(fmt: str) -> Callable[[], bytes]:
-        return lambda: build(frame, actor=actor, lang=lang).to_file(fmt)
+        return lambda: build(frame if isinstance(frame, pd.DataFrame) else frame(), actor=actor,
+                             lang=lang).to_file(fmt)
 
     columns = st.columns([1, 1, 3])
     for column, fmt in zip(columns, spreadsheet.FORMATS, strict=False):
@@ -42,8 +45,11 @@ def event_downloads(ctx: PageContext, upcoming: pd.DataFrame, past: pd.DataFrame
     """The events page's lists (upcoming, then past in the period) and their named attendance."""
     frames = [frame for frame in (upcoming, past) if not frame.empty]
     list_downloads(ctx, "events", pd.concat(frames, ignore_index=True) if frames else past)
-    list_downloads(ctx, "attendance", query(exports.attendance_list, start=period.start, end=period.end,
-                                            grid_id=grid_id))
+    # Built on click: a district's attendance in a year is 250,000 rows, too many to copy out of
+    # the cache on every rerun; only whether there are any is read now.
+    attendance = {"start": period.start, "end": period.end, "grid_id": grid_id}
+    if query_rows(exports.attendance_list, 0, 0, **attendance)[1]:
+        list_downloads(ctx, "attendance", query_later(exports.attendance_list, **attendance))
 
 
 def meeting_downloads(ctx: PageContext, planned: pd.DataFrame, held: pd.DataFrame, period) -> None:

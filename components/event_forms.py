@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components.audit_view import delete_record_action
-from components.charts import PALETTE, bar_chart, describe, show_chart
+from components.charts import PALETTE, bar_chart, cached_chart, describe, lowest_grids
 from components.data import query
 from components.filters import grid_options
 from components.forms import save
@@ -45,33 +45,43 @@ def event_kpis(ctx: PageContext, headline: EventHeadline) -> None:
 
 def participation_chart(ctx: PageContext, by_grid: pd.DataFrame, overall_rate: float | None) -> None:
     """Horizontal bars of each grid's participation rate, highest first, with the community's
-    overall rate as a dashed reference line."""
+    overall rate as a dashed reference line (at a district's scale: the lowest GRID_BARS grids)."""
     frame = by_grid.dropna(subset=["rate"]).copy()
     st.subheader(ctx.t("events.chart_by_grid"))
     if frame.empty:
         st.info(ctx.t("events.no_population"))
         return
     frame["rate_pct"] = (frame["rate"] * 100).round(1)
-    grid_title, rate_title = ctx.t("common.grid"), ctx.t("events.rate_axis")
-    bars = alt.Chart(frame).mark_bar(color=PALETTE[0]).encode(
-        y=alt.Y("grid_name:N", title=grid_title, sort="-x", axis=alt.Axis(labelLimit=320)),
-        x=alt.X("rate_pct:Q", title=rate_title),
-        tooltip=[alt.Tooltip("grid_name:N", title=grid_title),
-                 alt.Tooltip("participants:Q", title=ctx.t("events.kpi_participants")),
-                 alt.Tooltip("population:Q", title=ctx.t("events.population")),
-                 alt.Tooltip("rate_pct:Q", title=rate_title)],
-    )
-    layers = [bars]
-    if overall_rate is not None:
-        reference = pd.DataFrame({"rate_pct": [round(overall_rate * 100, 1)], "label": [ctx.t("events.overall")]})
-        layers.append(alt.Chart(reference).mark_rule(color=PALETTE[1], strokeDash=[6, 4], strokeWidth=3).encode(
-            x="rate_pct:Q", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("rate_pct:Q", title=rate_title)]))
     ranked = frame.sort_values("rate", ascending=False)
     top, bottom = ranked.iloc[0], ranked.iloc[-1]
     summary = ctx.t("events.chart_by_grid_summary", top=top.grid_name, top_rate=format_percent(top.rate, digits=1),
                     bottom=bottom.grid_name, bottom_rate=format_percent(bottom.rate, digits=1),
-                    overall=format_percent(overall_rate, digits=1))
-    show_chart(alt.layer(*layers), height=max(200, 44 * len(frame)), summary=summary)  # names top and bottom
+                    overall=format_percent(overall_rate, digits=1))  # names top and bottom of all grids
+    shown, note = lowest_grids(frame[["grid_name", "participants", "population", "rate_pct"]], y="rate_pct")
+    cached_chart(participation_figure, frame=shown, overall_pct=None if overall_rate is None
+                 else round(overall_rate * 100, 1), text=f"{summary} {note}".strip(),
+                 titles=(ctx.t("common.grid"), ctx.t("events.rate_axis"), ctx.t("events.kpi_participants"),
+                         ctx.t("events.population"), ctx.t("events.overall")))
+
+
+def participation_figure(*, frame: pd.DataFrame, overall_pct: float | None, text: str,
+                         titles: tuple[str, str, str, str, str]) -> tuple[alt.LayerChart, int, str]:
+    """participation_chart's chart, height and text (titles: grid, rate, participants, population, overall)."""
+    grid_title, rate_title, participants_title, population_title, overall_title = titles
+    bars = alt.Chart(frame).mark_bar(color=PALETTE[0]).encode(
+        y=alt.Y("grid_name:N", title=grid_title, sort="-x", axis=alt.Axis(labelLimit=320)),
+        x=alt.X("rate_pct:Q", title=rate_title),
+        tooltip=[alt.Tooltip("grid_name:N", title=grid_title),
+                 alt.Tooltip("participants:Q", title=participants_title),
+                 alt.Tooltip("population:Q", title=population_title),
+                 alt.Tooltip("rate_pct:Q", title=rate_title)],
+    )
+    layers = [bars]
+    if overall_pct is not None:
+        reference = pd.DataFrame({"rate_pct": [overall_pct], "label": [overall_title]})
+        layers.append(alt.Chart(reference).mark_rule(color=PALETTE[1], strokeDash=[6, 4], strokeWidth=3).encode(
+            x="rate_pct:Q", tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("rate_pct:Q", title=rate_title)]))
+    return alt.layer(*layers), max(200, 44 * len(frame)), text
 
 
 def monthly_charts(ctx: PageContext, monthly: pd.DataFrame) -> None:
@@ -94,8 +104,15 @@ def monthly_charts(ctx: PageContext, monthly: pd.DataFrame) -> None:
 
 def _attendance_chart(ctx: PageContext, monthly: pd.DataFrame, summary: str) -> None:
     """Stacked bars: named attendance and the anonymous headcount, visibly apart."""
-    month_title, people_title = ctx.t("events.month"), ctx.t("events.attendance")
-    named, anonymous = ctx.t("events.kpi_named"), ctx.t("events.kpi_headcount")
+    cached_chart(attendance_figure, monthly=monthly[["month", "named_attendance", "headcount"]], summary=summary,
+                 titles=(ctx.t("events.month"), ctx.t("events.attendance"), ctx.t("events.kpi_named"),
+                         ctx.t("events.kpi_headcount")))
+
+
+def attendance_figure(*, monthly: pd.DataFrame, summary: str,
+                      titles: tuple[str, str, str, str]) -> tuple[alt.Chart, int, str]:
+    """_attendance_chart's chart, height and text (titles: month, people, named, anonymous)."""
+    month_title, people_title, named, anonymous = titles
     long = pd.concat([
         pd.DataFrame({"month": monthly["month"], "people": monthly["named_attendance"], "series": named, "order": 0}),
         pd.DataFrame({"month": monthly["month"], "people": monthly["headcount"], "series": anonymous, "order": 1}),
@@ -109,7 +126,8 @@ def _attendance_chart(ctx: PageContext, monthly: pd.DataFrame, summary: str) -> 
         tooltip=[alt.Tooltip("month:N", title=month_title), alt.Tooltip("series:N", title=" "),
                  alt.Tooltip("people:Q", title=people_title)],
     )
-    show_chart(chart, height=MONTHLY_HEIGHT, summary=summary, facts=describe(long, x="month", y="people", series="series"))
+    facts = describe(long, x="month", y="people", series="series")
+    return chart, MONTHLY_HEIGHT, f"{summary} {facts}".strip()
 
 
 def _grid_label(ctx: PageContext, grid_name: str | None) -> str:

@@ -8,21 +8,23 @@ text placed into HTML, so it goes through escape_text."""
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import folium
+import folium.elements
 import pandas as pd
 import streamlit as st
+import streamlit_folium
 from branca.element import MacroElement
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
-from streamlit_folium import st_folium
 
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
 from components.projector import paged_table
+from gongzhi.clock import today
 from gongzhi.config import Basemap, basemap, static_url_prefix
 from gongzhi.coords import geometry_to_gcj02
 from gongzhi.escape import escape_text
@@ -676,19 +678,105 @@ def _remember_click() -> None:
     st.session_state[CLICK_KEY] = clicked_grid_id(st.session_state.get(MAP_KEY))
 
 
+@dataclass(frozen=True)
+class MapPayload:
+    """What st_folium sends the browser for a map (streamlit-folium's own steps, see st_folium)."""
+    script: str
+    header: str
+    html: str
+    map_id: str
+    bounds: list
+    zoom: float | None
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    hash_key: str
+
+
+def _assets(element) -> tuple[list[str], list[str]]:
+    """The stylesheets and scripts of `element` and everything in it, in st_folium's order."""
+    css, js = [], []
+    if isinstance(element, folium.elements.JSCSSMixin):
+        css += [href for _, href in getattr(element, "default_css", [])]
+        js += [src for _, src in getattr(element, "default_js", [])]
+    for child in getattr(element, "_children", {}).values():
+        child_css, child_js = _assets(child)
+        css, js = css + child_css, js + child_js
+    return css, js
+
+
+def map_payload(m: folium.Map, key: str) -> MapPayload:
+    """Render map `m` once as st_folium does (the same steps, the same result): at 1,000 grids
+    rendering took over a second, on every rerun, though the map had not changed."""
+    m.get_root().render()
+    m.render()
+    html, header = streamlit_folium._get_html(m), streamlit_folium._get_header(m)
+    script = streamlit_folium._get_map_string(m)
+    css, js = _assets(m)
+    return MapPayload(script=script, header=header, html=html, map_id=streamlit_folium.get_full_id(m),
+                      bounds=m.get_bounds(), zoom=m.options.get("zoom"), css_links=tuple(dict.fromkeys(css)),
+                      js_links=tuple(dict.fromkeys(js)), hash_key=streamlit_folium.generate_js_hash(script, key, False))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_map_payload(cache_key: tuple, key: str, _build: Callable[[], folium.Map]) -> MapPayload:
+    """map_payload(_build(), key), cached on `cache_key`: everything the map depends on (the
+    data revision, the reader's choices, language and rights)."""
+    return map_payload(_build(), key)
+
+
+def send_map(payload: MapPayload, *, key: str, height: int, returned_objects: list[str],
+             feature_group: folium.FeatureGroup | None = None, on_change=None):
+    """st_folium's last step for a rendered map (`payload`): the component with the same
+    arguments st_folium gives it. The browser keeps the map drawn while the script is the same."""
+    group_script = None
+    if feature_group is not None:
+        # The outline's script refers to the map by id; a stand-in map of no content gives it one.
+        group_script = streamlit_folium._get_feature_group_string(feature_group, map=folium.Map(tiles=None), idx=0)
+    southwest, northeast = payload.bounds
+    defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_count": None,
+                "last_object_clicked_tooltip": None, "last_object_clicked_popup": None, "all_drawings": None,
+                "last_active_drawing": None,
+                "bounds": {"_southWest": {"lat": southwest[0], "lng": southwest[1]},
+                           "_northEast": {"lat": northeast[0], "lng": northeast[1]}},
+                "zoom": payload.zoom, "last_circle_radius": None, "last_circle_polygon": None,
+                "selected_layers": None, "selected_tags": None, "last_geocoder_result": None}
+
+    def changed():
+        st.session_state[key] = st.session_state.get(payload.hash_key, {})
+        if on_change is not None:
+            on_change()
+
+    return streamlit_folium._component_func(
+        script=payload.script, header=payload.header, html=payload.html, id=payload.map_id, key=payload.hash_key,
+        height=height, width=None, returned_objects=returned_objects,
+        default={k: v for k, v in defaults.items() if k in returned_objects}, zoom=None, center=None,
+        feature_group=group_script, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=list(payload.css_links), js_links=list(payload.js_links), on_change=changed, wrap_longitude=False)
+
+
 def grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
-             selected_grid_id: int | None = None, layers: "MapLayers | None" = None) -> int | None:
+             selected_grid_id: int | None = None,
+             layers: "MapLayers | Callable[[], MapLayers] | None" = None, cache_key: tuple | None = None) -> int | None:
     """Draw the map; returns the id of a grid the user has just clicked (once per click), else None.
     Only the clicked feature and a click counter come back from the browser (the counter makes
     a second click on the same grid a change too), so panning and zooming do not rerun the app. The selection outline is added as a feature group, which the component swaps in
-    place without reloading the map, so a click keeps the user's view."""
-    st_folium(
-        build_grid_map(ctx, metrics, boundaries, metric, layers),
-        key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True,
-        returned_objects=["last_active_drawing", "last_object_clicked_count"],
-        feature_group_to_add=selection_layer(boundaries, selected_grid_id),
-        on_change=_remember_click,
-    )
+    place without reloading the map, so a click keeps the user's view. With `cache_key` (what
+    the data and the page's choices are: the data revision, period, metric, layers shown) the
+    rendered map is cached on it, with the reader's language, role and the basemap; `layers`
+    may then be a function loading them, called only when the map is built."""
+    def build() -> folium.Map:
+        return build_grid_map(ctx, metrics, boundaries, metric, layers() if callable(layers) else layers)
+
+    if cache_key is None:
+        payload = map_payload(build(), MAP_KEY)
+    else:
+        payload = cached_map_payload((*cache_key, today(), metric, ctx.lang, ctx.projector,
+                                      ctx.actor.role if ctx.actor else None,
+                                      ctx.actor.may_see_personal_data if ctx.actor else False, basemap(),
+                                      static_url_prefix()), MAP_KEY, build)
+    send_map(payload, key=MAP_KEY, height=MAP_HEIGHT,
+             returned_objects=["last_active_drawing", "last_object_clicked_count"],
+             feature_group=selection_layer(boundaries, selected_grid_id), on_change=_remember_click)
     return st.session_state.pop(CLICK_KEY, None)
 
 

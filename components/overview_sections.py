@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from components.charts import bar_chart, line_chart
+from components.charts import bar_chart, line_chart, lowest_grids
 from components.data import query
 from components.filters import Period, period_bounds
 from components.kpi import Kpi, format_number, format_percent, kpi_row
@@ -256,11 +256,13 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
         if not _nothing_to_chart(ctx, rated, ["participants"]):
             rated = rated.assign(percent=(rated["rate"].astype(float) * 100).round(1))
             highest, lowest = rated.loc[rated["percent"].idxmax()], rated.loc[rated["percent"].idxmin()]
-            bar_chart(rated, x="grid_name", y="percent", x_title=ctx.t("overview.axis_grid"),
+            shown, note = lowest_grids(rated, y="percent")
+            summary = ctx.t("overview.summary_participation_by_grid",
+                            high=highest["grid_name"], high_rate=format_percent(highest["rate"], digits=1),
+                            low=lowest["grid_name"], low_rate=format_percent(lowest["rate"], digits=1))
+            bar_chart(shown, x="grid_name", y="percent", x_title=ctx.t("overview.axis_grid"),
                       y_title=ctx.t("overview.axis_participation"), horizontal=True, sort="-x", state_extremes=False,
-                      summary=ctx.t("overview.summary_participation_by_grid",
-                                    high=highest["grid_name"], high_rate=format_percent(highest["rate"], digits=1),
-                                    low=lowest["grid_name"], low_rate=format_percent(lowest["rate"], digits=1)))
+                      summary=f"{summary} {note}".strip())
     with right:
         st.subheader(ctx.t("overview.chart_attendance"))
         participation = query(monthly_participation, start=period.start, end=period.end, grid_id=grid_id)

@@ -178,19 +178,26 @@ def _turn(state_key: str, step: int) -> None:
     st.session_state[state_key] = st.session_state.get(state_key, 0) + step
 
 
-def pager(ctx: PageContext, frame: pd.DataFrame, key: str, rows: int = PROJECTOR_ROWS) -> pd.DataFrame:
-    """Previous / next buttons and "page n of m" under a table; returns the rows of the current page."""
+def page_controls(ctx: PageContext, total_rows: int, key: str, rows: int = PROJECTOR_ROWS) -> int:
+    """Previous / next buttons and "page n of m" for a list of `total_rows` rows; returns the
+    current page (0-based, clamped to the pages there are)."""
     state_key = f"pager_{key}"
-    shown, page, pages = page_slice(frame, st.session_state.get(state_key, 0), rows)
+    pages = max(1, math.ceil(total_rows / rows))
+    page = min(max(st.session_state.get(state_key, 0), 0), pages - 1)
     st.session_state[state_key] = page
     if pages > 1:
         previous, position, following = st.columns([1, 1, 1], vertical_alignment="center")
         previous.button(ctx.t("projector.previous_page"), key=f"{state_key}_previous", disabled=page == 0,
                         on_click=_turn, args=(state_key, -1), width="stretch")
-        position.markdown(ctx.t("projector.page_of", page=page + 1, pages=pages, rows=len(frame)))
+        position.markdown(ctx.t("projector.page_of", page=page + 1, pages=pages, rows=total_rows))
         following.button(ctx.t("projector.next_page"), key=f"{state_key}_next", disabled=page == pages - 1,
                          on_click=_turn, args=(state_key, 1), width="stretch")
-    return shown
+    return page
+
+
+def pager(ctx: PageContext, frame: pd.DataFrame, key: str, rows: int = PROJECTOR_ROWS) -> pd.DataFrame:
+    """Previous / next buttons and "page n of m" under a table; returns the rows of the current page."""
+    return page_slice(frame, page_controls(ctx, len(frame), key, rows), rows)[0]
 
 
 def readable(frame: pd.DataFrame) -> pd.DataFrame:

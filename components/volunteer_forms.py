@@ -2,6 +2,8 @@
 to add or edit a volunteer and to log service hours. Data comes only through components.data.query
 and every write goes through components.forms.save, so pages/volunteers.py stays a short script."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
@@ -9,12 +11,12 @@ import streamlit as st
 
 from components.audit_view import delete_record_action
 from components.charts import bar_chart
-from components.data import query
+from components.data import query, query_later, query_rows, query_view
 from components.filters import Period
 from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
 from components.page_setup import PageContext
-from components.projector import paged_table
+from components.projector import PROJECTOR_ROWS, page_controls, paged_table
 from gongzhi.clock import today
 from gongzhi.crud.volunteers import (
     NAME_MAX,
@@ -38,6 +40,9 @@ STATUSES = [status.value for status in VolunteerStatus]
 NEW_PREFIX = "volunteer_new_"
 LOG_PREFIX = "volunteer_log_"
 SELECTED_KEY = "volunteer_selected"
+ROSTER_ROWS = 50  # roster rows a page
+ROSTER_PAGER = "volunteer_roster_pages"
+ROSTER_PAGER_STATE = f"pager_{ROSTER_PAGER}"
 LIST_SEPARATOR = {"zh-CN": "、", "en": ", "}
 
 
@@ -56,12 +61,23 @@ def _forget(prefix: str) -> None:
         del st.session_state[key]
 
 
+def names_by_id(frame: pd.DataFrame) -> dict[int, str]:
+    """{id: name} of a list of grids or teams (a picker's labels)."""
+    return dict(zip(frame["id"].astype(int).tolist(), frame["name"].tolist(), strict=True))
+
+
+def event_labels(events: pd.DataFrame) -> dict[int, str]:
+    """{id: "YYYY-MM-DD title"} of a list of events."""
+    return dict(zip(events["id"].astype(int).tolist(),
+                    (pd.to_datetime(events["starts_at"]).dt.strftime("%Y-%m-%d") + " " + events["title"]).tolist(), strict=True))
+
+
 def _grids() -> dict[int, str]:
-    return {int(row.id): row.name for row in query(list_grids).itertuples()}
+    return query_view(names_by_id, list_grids)
 
 
 def _teams() -> dict[int, str]:
-    return {int(row.id): row.name for row in query(list_organisations, kinds=TEAM_KINDS).itertuples()}
+    return query_view(names_by_id, list_organisations, kinds=TEAM_KINDS)
 
 
 # --- Headline and charts ---------------------------------------------------------------------
@@ -144,49 +160,79 @@ def roster_display(ctx: PageContext, roster: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def roster_section(ctx: PageContext, grid_id: int | None) -> pd.DataFrame:
-    """Filters and the roster table; returns the filtered roster (for choosing a volunteer)."""
+@dataclass(frozen=True)
+class Roster:
+    """The roster as the page shows it: the rows of the current page, how many match the
+    filters, and the whole filtered list on demand (for downloads)."""
+    rows: pd.DataFrame
+    total: int
+    load_all: Callable[[], pd.DataFrame]
+
+
+def _first_roster_page() -> None:
+    st.session_state.pop(ROSTER_PAGER_STATE, None)
+
+
+def roster_section(ctx: PageContext, grid_id: int | None) -> Roster | None:
+    """Filters and the roster table a page at a time (a district has 20,000 volunteers: the
+    whole list on every rerun made the page 80 times slower than an empty one). None when the
+    grid has no volunteers at all."""
     st.header(ctx.t("volunteers.roster_title"))
-    everyone = query(volunteer_queries.volunteer_roster, grid_id=grid_id)
-    if everyone.empty:
+    everyone = {"grid_id": grid_id, "may_see_personal_data": ctx.actor.may_see_personal_data}
+    if query_rows(volunteer_queries.volunteer_roster, 0, 0, **everyone)[1] == 0:
         st.info(ctx.t("volunteers.empty_roster"))
-        return everyone
+        return None
     teams = _teams()
     def all_or(label):
         return lambda value: ctx.t("volunteers.filter_all") if value is None else label(value)
 
     status_col, skill_col, team_col, search_col = st.columns([1, 1, 1, 2])
     status = status_col.selectbox(ctx.t("volunteers.filter_status"), [None, *STATUSES], key="volunteer_filter_status",
-                                  format_func=all_or(lambda code: ctx.label("volunteer_status", code)))
+                                  format_func=all_or(lambda code: ctx.label("volunteer_status", code)),
+                                  on_change=_first_roster_page)
     skill = skill_col.selectbox(ctx.t("volunteers.filter_skill"), [None, *VOLUNTEER_SKILLS],
-                                key="volunteer_filter_skill", format_func=all_or(lambda code: ctx.label("skill", code)))
+                                key="volunteer_filter_skill", format_func=all_or(lambda code: ctx.label("skill", code)),
+                                on_change=_first_roster_page)
     team_id = team_col.selectbox(ctx.t("volunteers.filter_team"), [None, *teams], key="volunteer_filter_team",
-                                 format_func=all_or(teams.get))
-    search = search_col.text_input(ctx.t("volunteers.filter_search"), key="volunteer_filter_search")
-    roster = query(volunteer_queries.volunteer_roster, grid_id=grid_id, status=status, skill=skill, team_id=team_id,
-                   search=search.strip() or None, may_see_personal_data=ctx.actor.may_see_personal_data)
-    if roster.empty:
+                                 format_func=all_or(teams.get), on_change=_first_roster_page)
+    search = search_col.text_input(ctx.t("volunteers.filter_search"), key="volunteer_filter_search",
+                                   on_change=_first_roster_page)
+    filters = {**everyone, "status": status, "skill": skill, "team_id": team_id, "search": search.strip() or None}
+    rows_per_page = PROJECTOR_ROWS if ctx.projector else ROSTER_ROWS
+    page = st.session_state.get(ROSTER_PAGER_STATE, 0)
+    rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
+                             (page + 1) * rows_per_page, **filters)
+    if total == 0:
         st.info(ctx.t("common.no_data"))
-        return roster
-    st.caption(ctx.t("volunteers.roster_count", shown=len(roster)))
+        return Roster(rows, total, lambda: rows)
+    if rows.empty:  # the page remembered is past the end of a shorter list now: its last page
+        page = (total - 1) // rows_per_page
+        rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
+                                 (page + 1) * rows_per_page, **filters)
+        st.session_state[ROSTER_PAGER_STATE] = page
+    st.caption(ctx.t("volunteers.roster_count", shown=total))
     hours_format = st.column_config.NumberColumn(format="%.1f")
     # Projected to a room: no phone numbers (not even masked), and only what reads from afar.
-    paged_table(ctx, roster_display(ctx, roster), key="volunteer_roster",
+    paged_table(ctx, roster_display(ctx, rows), key="volunteer_roster",
                 columns=[ctx.t(f"volunteers.col_{c}") for c in ("name", "grid", "status", "total_hours", "stars")],
                 column_config={ctx.t("volunteers.col_total_hours"): hours_format,
                                ctx.t("volunteers.col_hours_12m"): hours_format})
-    return roster
+    page_controls(ctx, total, ROSTER_PAGER, rows_per_page)
+    return Roster(rows, total, query_later(volunteer_queries.volunteer_roster, **filters))
 
 
-def choose_volunteer(ctx: PageContext, roster: pd.DataFrame) -> int | None:
-    if roster.empty:
+def choose_volunteer(ctx: PageContext, roster: Roster | None) -> int | None:
+    """A volunteer from the roster page shown (narrow the roster by grid, name or filters to reach
+    anyone: a picker of a district's 20,000 names would be sent to the browser on every rerun)."""
+    if roster is None or roster.rows.empty:
         return None
-    # Built column-wise: a district's roster has 20,000 rows, and a loop over them took a second.
-    names = roster["name"] + " · " + roster["grid_name"].fillna("—") + " (#" + roster["id"].astype(str) + ")"
-    labels = dict(zip(roster["id"].astype(int).tolist(), names.tolist(), strict=True))
+    rows = roster.rows
+    names = rows["name"] + " · " + rows["grid_name"].fillna("—") + " (#" + rows["id"].astype(str) + ")"
+    labels = dict(zip(rows["id"].astype(int).tolist(), names.tolist(), strict=True))
     if st.session_state.get(SELECTED_KEY) not in labels:
-        st.session_state.pop(SELECTED_KEY, None)  # the filters no longer show the one chosen before
-    return st.selectbox(ctx.t("volunteers.select_volunteer"), list(labels), key=SELECTED_KEY, format_func=labels.get)
+        st.session_state.pop(SELECTED_KEY, None)  # the filters or the page no longer show the one chosen before
+    return st.selectbox(ctx.t("volunteers.select_volunteer"), list(labels), key=SELECTED_KEY, format_func=labels.get,
+                        help=ctx.t("volunteers.select_volunteer_help") if roster.total > len(rows) else None)
 
 
 def volunteer_panel(ctx: PageContext, volunteer_id: int) -> None:
@@ -306,8 +352,7 @@ def edit_volunteer_form(ctx: PageContext, detail: volunteer_queries.VolunteerDet
 
 
 def log_hours_form(ctx: PageContext, detail: volunteer_queries.VolunteerDetail) -> None:
-    events = query(list_events, start=today() - timedelta(days=365), end=today(), upcoming=False)
-    event_labels = {int(row.id): f"{row.starts_at:%Y-%m-%d} {row.title}" for row in events.itertuples()}
+    labels = query_view(event_labels, list_events, start=today() - timedelta(days=365), end=today(), upcoming=False)
     with st.form("volunteer_log"):
         left, right = st.columns(2)
         served_on = left.date_input(ctx.t("volunteers.field_served_on"), value=today(), max_value=today(),
@@ -315,9 +360,9 @@ def log_hours_form(ctx: PageContext, detail: volunteer_queries.VolunteerDetail) 
         # No lower bound in the widget: the core explains what is allowed (more than 0, at most 24).
         hours = right.number_input(ctx.t("volunteers.field_hours"), value=2.0, step=0.5, format="%.1f",
                                    key=LOG_PREFIX + "hours")
-        event_id = st.selectbox(ctx.t("volunteers.field_event"), [None, *event_labels], key=LOG_PREFIX + "event",
+        event_id = st.selectbox(ctx.t("volunteers.field_event"), [None, *labels], key=LOG_PREFIX + "event",
                                 format_func=lambda event: ctx.t("volunteers.no_event") if event is None
-                                else event_labels[event])
+                                else labels[event])
         note = st.text_input(ctx.t("volunteers.field_service_note"), key=LOG_PREFIX + "note",
                              max_chars=SERVICE_NOTE_MAX)
         submitted = st.form_submit_button(ctx.t("common.save"), key=LOG_PREFIX + "submit", type="primary")

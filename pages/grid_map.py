@@ -44,10 +44,14 @@ with map_column:
     if shapes:
         # The issue layer follows the period like the issues page; finished issues only on request.
         show_closed = st.toggle(ctx.t("map.show_closed_issues"), key="grid_map_show_closed")
-        layers = MapLayers(
-            issues=query(issue_points, start=period.start, end=period.end, include_closed=show_closed),
-            facilities=query(facilities), events=query(upcoming_events, limit=EVENT_LAYER_LIMIT))
-        clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers)
+
+        def layers() -> MapLayers:  # loaded only when the map is not cached yet
+            return MapLayers(
+                issues=query(issue_points, start=period.start, end=period.end, include_closed=show_closed),
+                facilities=query(facilities), events=query(upcoming_events, limit=EVENT_LAYER_LIMIT))
+
+        clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers,
+                           cache_key=(ctx.database_url, ctx.revision, period.start, period.end, show_closed))
         if clicked is not None and clicked != selected:
             select_grid(clicked)
             st.rerun()

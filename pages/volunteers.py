@@ -37,7 +37,7 @@ else:
     top_volunteers_table(ctx, period, grid_id)
 
     roster = roster_section(ctx, grid_id)
-    list_downloads(ctx, "volunteers", roster)
+    list_downloads(ctx, "volunteers", roster.load_all if roster and roster.total else None)
     volunteer_id = choose_volunteer(ctx, roster)
     if volunteer_id is not None:
         volunteer_panel(ctx, volunteer_id)

@@ -39,3 +39,43 @@ def test_projector_mode_keeps_the_series_with_the_largest_totals():
     totals = frame.groupby("series")["value"].sum().sort_values(ascending=False)
     assert set(kept["series"]) == set(totals.index[:3]) == {"b", "d", "c"}
     assert few_series(frame, y="value", series="series", limit=4) is frame
+
+
+def test_the_specs_drawn_unvalidated_are_valid_vega_lite(monkeypatch):
+    """show_chart skips Altair's schema check on every rerun; every kind of chart it draws
+    (bars, horizontal and coloured bars, lines, layers) must still be a valid Vega-Lite spec."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+    from altair.vegalite.v6.schema.core import load_schema
+
+    from components import charts
+
+    drawn = []
+    monkeypatch.setattr(charts.st, "vega_lite_chart", lambda *, spec, **options: drawn.append(spec))
+    monkeypatch.setattr(charts.st, "caption", lambda text: None)
+    frame = pd.DataFrame({"month": ["2026-01", "2026-02"] * 2, "n": [1, 2, 3, 4], "series": list("aabb")})
+    charts.bar_chart(frame, x="month", y="n", x_title="Month", y_title="N", summary="s")
+    charts.bar_chart(frame, x="month", y="n", x_title="Month", y_title="N", summary="s", color="series",
+                     horizontal=True, sort=["2026-02", "2026-01"])
+    charts.line_chart(frame, x="month", y="n", series="series", x_title="Month", y_title="N", summary="s")
+    bars = alt.Chart(frame).mark_bar().encode(x="n:Q", y="month:N")
+    charts.show_chart(alt.layer(bars, bars.mark_text()), height=200, summary="s")
+    assert len(drawn) == 4
+    schema = load_schema()
+    for spec in drawn:
+        validate_jsonschema(spec, schema)  # raises on an invalid spec
+        assert "usermeta" not in spec and spec["height"] >= 200
+        assert list(spec["datasets"].values())[0][0] == {"month": "2026-01", "n": 1, "series": "a"}
+
+
+def test_a_chart_of_many_grids_keeps_the_lowest_and_says_so():
+    from components.charts import lowest_grids
+
+    frame = pd.DataFrame({"grid_name": [f"G{n:04d}" for n in range(1000)], "percent": [(n * 37) % 1000 / 10
+                                                                                      for n in range(1000)]})
+    shown, note = lowest_grids(frame, y="percent", limit=15)
+    assert sorted(shown["percent"]) == sorted(frame["percent"])[:15]
+    assert note == "图中只列出参与率最低的 15 个网格（共 1,000 个），便于在投影上看清；上面的说明涵盖全部网格。"
+    few = frame.head(12)
+    kept, note = lowest_grids(few, y="percent", limit=15)
+    assert kept is few and note == ""

@@ -3,6 +3,7 @@ draws one feature per grid coloured in the order of the chosen figure, has a leg
 localized tooltips, marks polygons for the browser test, and shows user text only escaped.
 The grid layer's data is read back with tests/components/grid_map_html.py."""
 
+import copy
 import json
 import math
 import re
@@ -300,3 +301,25 @@ def test_grids_without_a_boundary_are_named(lang, expected):
 def test_the_map_has_a_scale_bar():
     _, html = _render()
     assert "L.control.scale(" in html
+
+
+def test_a_cached_rendering_reaches_the_browser_exactly_as_st_folium_sends_it(monkeypatch):
+    """send_map(map_payload(m)) gives streamlit-folium's component the same arguments as
+    st_folium(m) does (so a cached map draws, and clicks come back, the same way)."""
+    import streamlit_folium
+
+    from components.grid_map import MAP_KEY, map_payload, send_map
+
+    sent = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **arguments: sent.append(arguments))
+    metrics, shapes = _grids()
+    m = build_grid_map(_context(), metrics, shapes, "overdue")
+    same_map = copy.deepcopy(m)  # the same ids; rendering adds to a map, so each call gets a fresh one
+    returned = ["last_active_drawing", "last_object_clicked_count"]
+    send_map(map_payload(same_map, MAP_KEY), key=MAP_KEY, height=620, returned_objects=returned,
+             feature_group=selection_layer(shapes, 12))
+    streamlit_folium.st_folium(m, key=MAP_KEY, height=620, use_container_width=True, returned_objects=returned,
+                               feature_group_to_add=selection_layer(shapes, 12))
+    ours, theirs = ({name: value for name, value in arguments.items() if name != "on_change"} for arguments in sent)
+    assert ours == theirs
+    assert "gongzhi-grid-selected-12" in ours["feature_group"] and ours["js_links"]

@@ -257,3 +257,38 @@ def test_edit_over_someone_elses_change_is_refused(open_page, small_url):
     with Session(get_engine(small_url)) as session:
         volunteer = session.get(Volunteer, volunteer_id)
         assert (session.get(Person, volunteer.person_id).name, volunteer.note) == ("王芳", "changed elsewhere")
+
+
+def test_a_long_roster_is_shown_a_page_at_a_time_and_the_picker_offers_that_page(open_page, small_url):
+    """53 more volunteers (56 in all, by hours): the table shows 50, the next page the other 6;
+    the picker offers the volunteers of the page shown; a name search finds one on any page."""
+    with write_session(get_engine(small_url)) as session:
+        grid_id = session.execute(select(Area.id).where(Area.code == "G1")).scalar_one()
+        for number in range(53):
+            person = Person(name=f"志愿者{number:02d}", grid_id=grid_id)
+            session.add(person)
+            session.flush()
+            session.add(Volunteer(person_id=person.id, grid_id=grid_id, skills="", status="active",
+                                  joined_on=today()))
+    with Session(get_engine(small_url)) as session:
+        everyone = session.execute(select(Person.name).join(Volunteer, Volunteer.person_id == Person.id)).scalars()
+        expected = sorted(everyone)
+
+    def roster(app):
+        return next(frame.value for frame in app.dataframe if "Stars" in frame.value.columns)
+
+    app = open_page(small_url, PAGE)
+    first = roster(app)
+    assert len(first) == 50
+    assert list(first["Name"][:3]) == ["王芳", "李明", "张强"]  # most hours first, then by name
+    assert len(app.selectbox(key="volunteer_selected").options) == 50
+    assert any("Page 1 of 2" in markdown.value for markdown in app.markdown)
+    app.button(key="pager_volunteer_roster_pages_next").click().run()
+    second = roster(app)
+    assert len(second) == 6
+    assert sorted([*first["Name"], *second["Name"]]) == expected
+    assert len(app.selectbox(key="volunteer_selected").options) == 6
+    app.text_input(key="volunteer_filter_search").input("志愿者42").run()  # back to the first page of the matches
+    assert list(roster(app)["Name"]) == ["志愿者42"]
+    picker = app.selectbox(key="volunteer_selected")
+    assert picker.options == [f"志愿者42 · 一网格 (#{picker.value})"]
