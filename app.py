@@ -1,4 +1,4 @@
-"""Gongzhi entry point: page config, database, sign-in, language, and the menu over pages/."""
+"""Gongzhi entry point: page config, database, sign-in, language, and the menu over views/."""
 
 import streamlit as st
 

@@ -30,23 +30,13 @@ EMPTY_PAGE = "bench/empty_page.py"
 
 @contextmanager
 def app_under_test(url: str) -> Iterator[None]:
-    """While measuring in AppTest: the app on `url`, app.py run on every rerun (as
-    tests/conftest.py's open_page does: AppTest would otherwise run a page file without app.py,
-    Streamlit's legacy pages/ mode, which the real server leaves after its first run), and the
-    empty page in the menu. Everything is put back afterwards."""
-    from streamlit.runtime.scriptrunner import script_runner
-
+    """While measuring in AppTest: the app on `url` and the empty page in the menu. Everything is
+    put back afterwards."""
     from components import navigation
 
-    def run_app_script(main_script_path):
-        path = Path(main_script_path)
-        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"),
-             {"__name__": "__main__", "__file__": str(path)})
-
     saved_env = {key: os.environ.get(key) for key in ("DATABASE_URL", "GONGZHI_DEMO", "GONGZHI_PUBLIC_ACCESS")}
-    saved_runner, saved_pages, saved_cwd = script_runner._mpa_v1, list(navigation.PAGES), os.getcwd()
+    saved_pages, saved_cwd = list(navigation.PAGES), os.getcwd()
     os.environ.update(DATABASE_URL=url, GONGZHI_DEMO="0", GONGZHI_PUBLIC_ACCESS="0")
-    script_runner._mpa_v1 = run_app_script
     navigation.PAGES.append(navigation.PageEntry(EMPTY_PAGE, "nav.overview", ":material/dashboard:", "bench_empty",
                                                  navigation.EVERYONE))
     os.chdir(ROOT)
@@ -55,7 +45,6 @@ def app_under_test(url: str) -> Iterator[None]:
     finally:
         os.chdir(saved_cwd)
         navigation.PAGES[:] = saved_pages
-        script_runner._mpa_v1 = saved_runner
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = page_rows(timings) + rows
             print(table(page_rows(timings)), flush=True)
         if "naive" not in skip and timings:
-            overview = next(t for t in timings if t.page == "pages/overview.py")
+            overview = next(t for t in timings if t.page == "views/overview.py")
             naive_ms, same = measure_naive(url, on=on, start=year.start, end=year.end)
             rows += naive_row(naive_ms, same, overview)
             print(table(rows[-1:]), flush=True)

@@ -105,7 +105,7 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
     with _altair_globals_lock, alt.theme.enable("none"):  # Altair's theme is global to all sessions
         spec = chart.to_dict(validate=False)
     # Altair names datasets by a hex digest, whose digits read like a phone number to a scan for
-    # personal data (tests/pages/test_personal_data_scan.py); plain letters say the same.
+    # personal data (tests/views/test_personal_data_scan.py); plain letters say the same.
     text = json.dumps(spec, ensure_ascii=False)
     for index, name in enumerate(spec.get("datasets", {})):
         text = text.replace(json.dumps(name), json.dumps(f"data-{chr(ord('a') + index)}"))

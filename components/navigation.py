@@ -1,7 +1,5 @@
-"""The menu: every page file with its title key, icon, URL path and the roles that may use it.
-Each URL path is the file's stem, so a bookmark resolves to the same page whether or not
-Streamlit's legacy pages/ mode is still on (it is on a process's first run, see
-components.page_setup.context)."""
+"""The menu: every page file (views/) with its title key, icon, URL path and the roles that may
+use it. Each URL path is the file's stem, so a bookmark reads as the page's file name."""
 
 from dataclasses import dataclass
 
@@ -23,21 +21,21 @@ class PageEntry:
 
 
 PAGES = [
-    PageEntry("pages/overview.py", "nav.overview", ":material/dashboard:", "overview", EVERYONE),
-    PageEntry("pages/grid_map.py", "nav.grid_map", ":material/map:", "grid_map", EVERYONE),
-    PageEntry("pages/slideshow.py", "nav.slideshow", ":material/slideshow:", "slideshow", MEMBERS),
-    PageEntry("pages/issues.py", "nav.issues", ":material/assignment:", "issues", MEMBERS),
-    PageEntry("pages/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
-    PageEntry("pages/events.py", "nav.events", ":material/event:", "events", MEMBERS),
-    PageEntry("pages/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
-    PageEntry("pages/audit.py", "nav.audit", ":material/history:", "audit", ADMINS),
-    PageEntry("pages/accounts.py", "nav.accounts", ":material/manage_accounts:", "accounts", ADMINS),
-    PageEntry("pages/backups.py", "exports.nav_title", ":material/backup:", "backups", ADMINS),
-    PageEntry("pages/boundaries.py", "nav.boundaries", ":material/polyline:", "boundaries",
+    PageEntry("views/overview.py", "nav.overview", ":material/dashboard:", "overview", EVERYONE),
+    PageEntry("views/grid_map.py", "nav.grid_map", ":material/map:", "grid_map", EVERYONE),
+    PageEntry("views/slideshow.py", "nav.slideshow", ":material/slideshow:", "slideshow", MEMBERS),
+    PageEntry("views/issues.py", "nav.issues", ":material/assignment:", "issues", MEMBERS),
+    PageEntry("views/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
+    PageEntry("views/events.py", "nav.events", ":material/event:", "events", MEMBERS),
+    PageEntry("views/meetings.py", "nav.meetings", ":material/groups:", "meetings", MEMBERS),
+    PageEntry("views/audit.py", "nav.audit", ":material/history:", "audit", ADMINS),
+    PageEntry("views/accounts.py", "nav.accounts", ":material/manage_accounts:", "accounts", ADMINS),
+    PageEntry("views/backups.py", "exports.nav_title", ":material/backup:", "backups", ADMINS),
+    PageEntry("views/boundaries.py", "nav.boundaries", ":material/polyline:", "boundaries",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
-    PageEntry("pages/imports.py", "imports.title", ":material/upload_file:", "imports",
+    PageEntry("views/imports.py", "imports.title", ":material/upload_file:", "imports",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
-    PageEntry("pages/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
+    PageEntry("views/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"
 LOGIN_PAGE = "login"

@@ -126,11 +126,7 @@ def page_setup() -> PageContext:
     context = PageContext(lang=lang, actor=_actor(lang), revision=revision, database_url=url, empty=empty,
                           projector=projector_mode())
     st.session_state["page_context"] = context
-    st.session_state[SHELL_MARKER] = True
     return context
-
-
-SHELL_MARKER = "_app_shell_ran"
 
 
 def current_context() -> PageContext:
@@ -139,17 +135,7 @@ def current_context() -> PageContext:
 
 
 def context() -> PageContext:
-    """The context app.py prepared for this rerun; called once at the top of every page.
-
-    Because a `pages/` folder sits beside app.py, Streamlit's legacy multipage mode can run a page
-    file on its own, without app.py, on a process's first run (and AppTest does so on every run).
-    A page started that way registers the real menu (which turns the legacy mode off) and reruns,
-    so that app.py always runs first and the context is never stale."""
-    if not st.session_state.pop(SHELL_MARKER, False):
-        from components.navigation import PAGES
-
-        st.navigation([st.Page(entry.path, url_path=entry.url_path) for entry in PAGES], position="hidden")
-        st.rerun()
+    """The context app.py prepared for this rerun; called once at the top of every page."""
     return current_context()
 
 

@@ -1,6 +1,6 @@
 """The volunteers page's pieces: headline cards, charts, the roster with its filters, and the forms
 to add or edit a volunteer and to log service hours. Data comes only through components.data.query
-and every write goes through components.forms.save, so pages/volunteers.py stays a short script."""
+and every write goes through components.forms.save, so views/volunteers.py stays a short script."""
 
 from collections.abc import Callable
 from dataclasses import dataclass

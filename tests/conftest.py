@@ -253,21 +253,10 @@ def demo_engine(demo_url) -> Engine:
 
 @pytest.fixture
 def open_page(monkeypatch):
-    """open_page(url, "pages/issues.py", lang="en") -> a run AppTest on that page of app.py."""
-    from streamlit.runtime.scriptrunner import script_runner
+    """open_page(url, "views/issues.py", lang="en") -> a run AppTest on that page of app.py."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.chdir(PROJECT_ROOT)
-
-    def run_app_script(main_script_path):
-        # AppTest turns Streamlit's legacy pages/ mode back on before every run, which would run
-        # the chosen page without app.py (and so lose a button click to the page's catch-up
-        # rerun, see components.page_setup.context). The real server leaves that mode after its
-        # first run; run app.py every time, as the server then does.
-        path = Path(main_script_path)
-        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), {"__name__": "__main__", "__file__": str(path)})
-
-    monkeypatch.setattr(script_runner, "_mpa_v1", run_app_script)
 
     def _open(url: str, page: str | None = None, *, lang: str = "en", role: str | None = "committee",
               timeout: float = 60, query_params: dict[str, str] | None = None) -> AppTest:

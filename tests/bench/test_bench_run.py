@@ -54,8 +54,8 @@ def test_pages_rerun_warm_and_cold_and_leave_the_app_as_it_was(district_url):
     from components import navigation
 
     pages_before = list(navigation.PAGES)
-    timings = measure_pages(district_url, runs=1, pages=["pages/overview.py"])
-    assert [t.page for t in timings] == [EMPTY_PAGE, "pages/overview.py"]
+    timings = measure_pages(district_url, runs=1, pages=["views/overview.py"])
+    assert [t.page for t in timings] == [EMPTY_PAGE, "views/overview.py"]
     assert all(t.exceptions == 0 and t.warm_ms > 0 and t.cold_ms > 0 for t in timings)
     assert navigation.PAGES == pages_before
     rows = run.page_rows(timings)

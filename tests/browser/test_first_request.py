@@ -1,5 +1,5 @@
-"""A bookmark to a page as the very first request a new server gets: Streamlit's legacy pages/
-mode is still on then, and the page must still come up inside the app (menu, data, no error)."""
+"""A bookmark to a page as the very first request a new server gets: the page must come up inside
+the app (menu, data, no error)."""
 
 import pytest
 

@@ -20,7 +20,7 @@ from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
-from tests.pages.test_injection import PAYLOAD
+from tests.views.test_injection import PAYLOAD
 
 pytestmark = pytest.mark.browser
 SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)

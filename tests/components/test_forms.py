@@ -15,8 +15,8 @@ from gongzhi.db import get_engine
 from gongzhi.i18n import translate
 from gongzhi.models import Event, Issue
 
-ISSUES = "pages/issues.py"
-EVENTS = "pages/events.py"
+ISSUES = "views/issues.py"
+EVENTS = "views/events.py"
 TITLE = "单元门禁坏了"
 
 

@@ -20,7 +20,7 @@ def test_issues_unrated_for_fourteen_days_are_closed_when_the_app_runs(open_page
         expired.resolved_at = now() - timedelta(days=15)
         fresh.resolved_at = now() - timedelta(days=13)
         expired_id, fresh_id = expired.id, fresh.id
-    app = open_page(demo_url, "pages/overview.py")
+    app = open_page(demo_url, "views/overview.py")
     assert not app.exception
     with Session(engine) as session:
         assert session.get(Issue, expired_id).state == IssueState.CLOSED_UNRATED

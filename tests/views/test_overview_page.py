@@ -21,7 +21,7 @@ from gongzhi.queries.events import event_headline
 from gongzhi.queries.issues import issue_headline
 from gongzhi.queries.volunteers import volunteer_headline
 
-PAGE = "pages/overview.py"
+PAGE = "views/overview.py"
 
 
 def _at(day: date, hour: int = 10) -> datetime:

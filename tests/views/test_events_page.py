@@ -15,7 +15,7 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
 from gongzhi.queries.events import event_headline, list_events, people_options
 
-PAGE = "pages/events.py"
+PAGE = "views/events.py"
 LANGUAGES = ["en", "zh-CN"]
 
 

@@ -31,7 +31,7 @@ def test_a_bookmark_opens_projector_mode_and_it_stays_on_across_pages_until_left
     assert _mode(app) == "projector"
     assert app.sidebar.toggle(key="projector_mode").value is True
     assert app.button(key="projector_exit").label == translate("en", "projector.exit")
-    app.switch_page("pages/meetings.py").run()
+    app.switch_page("views/meetings.py").run()
     assert not app.exception
     assert app.title[0].value == translate("en", "nav.meetings")
     assert _mode(app) == "projector"
@@ -42,7 +42,7 @@ def test_a_bookmark_opens_projector_mode_and_it_stays_on_across_pages_until_left
 
 
 def test_the_sidebar_toggle_writes_the_mode_into_the_url(open_page, demo_url):
-    app = open_page(demo_url, "pages/issues.py")
+    app = open_page(demo_url, "views/issues.py")
     assert _mode(app) is None
     assert not [b for b in app.button if b.key == "projector_exit"]
     app.sidebar.toggle(key="projector_mode").set_value(True).run()
@@ -53,7 +53,7 @@ def test_the_sidebar_toggle_writes_the_mode_into_the_url(open_page, demo_url):
 
 
 def test_overview_tables_are_paged_in_projector_mode(open_page, demo_url):
-    app = open_page(demo_url, "pages/overview.py", query_params=PROJECTOR_URL)
+    app = open_page(demo_url, "views/overview.py", query_params=PROJECTOR_URL)
     assert not app.exception
     assert len(app.dataframe) == 0  # no scrolling grids: every table is a plain, paged one
     with Session(get_engine(demo_url)) as session:
@@ -76,7 +76,7 @@ def test_overview_tables_are_paged_in_projector_mode(open_page, demo_url):
 
 
 def test_the_overview_chart_summary_states_the_highest_and_lowest_state(open_page, demo_url):
-    app = open_page(demo_url, "pages/overview.py")
+    app = open_page(demo_url, "views/overview.py")
     with Session(get_engine(demo_url)) as session:
         states = Counter(session.execute(select(Issue.state).where(
             Issue.deleted_at.is_(None), Issue.state.in_([s.value for s in OPEN_STATES]))).scalars())
@@ -92,7 +92,7 @@ def test_the_overview_chart_summary_states_the_highest_and_lowest_state(open_pag
 
 
 def test_the_slideshow_buttons_move_through_headlines_map_and_each_grid(open_page, demo_url):
-    app = open_page(demo_url, "pages/slideshow.py", query_params=PROJECTOR_URL)
+    app = open_page(demo_url, "views/slideshow.py", query_params=PROJECTOR_URL)
     assert not app.exception
     with Session(get_engine(demo_url)) as session:
         grids = session.execute(select(Area.name, Area.code).where(

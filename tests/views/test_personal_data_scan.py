@@ -148,13 +148,13 @@ def load_demo(url: str) -> Demo:
 
 def _walk(app, path: str, demo: Demo) -> None:
     """The page's main interaction, where it has one."""
-    if path == "pages/issues.py":
+    if path == "views/issues.py":
         app.selectbox(key=ISSUE_PICKER_KEY).set_value(demo.issue_id).run()
-    elif path == "pages/events.py":
+    elif path == "views/events.py":
         app.selectbox(key=ATTENDANCE_EVENT_KEY).set_value(demo.event_id).run()
-    elif path == "pages/meetings.py":
+    elif path == "views/meetings.py":
         app.selectbox(key=MEETING_KEY).set_value(demo.meeting_id).run()
-    elif path == "pages/grid_map.py":
+    elif path == "views/grid_map.py":
         app.session_state[GRID_KEY] = demo.grid_id  # as a click on the grid leaves it
         app.run()
 
@@ -205,7 +205,7 @@ def test_the_scan_sees_what_the_committee_may_see(open_page, demo_url, demo):
 @pytest.mark.parametrize("role", ["representative", "public"])
 def test_no_full_phone_number_and_no_reporter_reaches_the_page(open_page, demo_url, demo, role):
     found = scan(open_page, demo_url, role, demo)
-    assert "pages/overview.py" in found.pages and "pages/grid_map.py" in found.pages
+    assert "views/overview.py" in found.pages and "views/grid_map.py" in found.pages
     assert full_phones(found, demo) == []
     leaked = sorted(name for name in demo.reporter_names if name in found.text)
     assert leaked == [], f"reporters' names shown to {role}: {leaked}"
@@ -213,7 +213,7 @@ def test_no_full_phone_number_and_no_reporter_reaches_the_page(open_page, demo_u
 
 def test_the_public_sees_no_names_at_all(open_page, demo_url, demo):
     found = scan(open_page, demo_url, "public", demo)
-    assert set(found.pages) == {"pages/overview.py", "pages/grid_map.py"}
+    assert set(found.pages) == {"views/overview.py", "views/grid_map.py"}
     leaked = sorted(name for name in demo.all_names if name in found.text)
     assert leaked == [], f"names shown to the public: {leaked}"
 

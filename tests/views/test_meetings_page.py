@@ -15,7 +15,7 @@ from gongzhi.clock import today
 from gongzhi.db import get_engine, write_session
 from gongzhi.models import AgendaItem, Area, Issue, Meeting, Organisation
 
-PAGE = "pages/meetings.py"
+PAGE = "views/meetings.py"
 
 
 @pytest.fixture

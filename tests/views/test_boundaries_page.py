@@ -14,7 +14,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 
-PAGE = "pages/boundaries.py"
+PAGE = "views/boundaries.py"
 UPLOAD = "boundary_upload"
 
 

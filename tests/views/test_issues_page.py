@@ -21,7 +21,7 @@ from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import issue_headline, list_issues
 from tests.conftest import TEST_DISPLAY_NAMES
 
-PAGE = "pages/issues.py"
+PAGE = "views/issues.py"
 SECRETARY = Actor(name="王秘书", role=Role.COMMITTEE)
 # title -> the steps that bring it to its state
 STORY = {

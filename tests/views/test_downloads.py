@@ -51,7 +51,7 @@ def csv_of(maker) -> list[list[str]]:
 
 
 def test_the_issues_download_is_the_list_shown(open_page, demo_url, downloads):
-    app = open_page(demo_url, "pages/issues.py", role="representative", lang="en")
+    app = open_page(demo_url, "views/issues.py", role="representative", lang="en")
     assert not app.exception
     shown = app.dataframe[0].value
     name, maker = downloads["download_issues_csv"]
@@ -65,7 +65,7 @@ def test_the_issues_download_is_the_list_shown(open_page, demo_url, downloads):
 
 @pytest.mark.parametrize("role, full_numbers", [("representative", False), ("committee", True)])
 def test_the_roster_download_masks_phones_as_the_role_requires(open_page, demo_url, downloads, role, full_numbers):
-    app = open_page(demo_url, "pages/volunteers.py", role=role, lang="en")
+    app = open_page(demo_url, "views/volunteers.py", role=role, lang="en")
     assert not app.exception
     roster = next(frame.value for frame in app.dataframe
                   if translate("en", "volunteers.col_phone") in frame.value.columns)
@@ -82,7 +82,7 @@ def test_the_roster_download_masks_phones_as_the_role_requires(open_page, demo_u
 
 
 def test_the_events_and_meetings_pages_offer_their_lists(open_page, demo_url, downloads):
-    for page, keys in (("pages/events.py", ("events", "attendance")), ("pages/meetings.py", ("meetings", "decisions"))):
+    for page, keys in (("views/events.py", ("events", "attendance")), ("views/meetings.py", ("meetings", "decisions"))):
         app = open_page(demo_url, page, role="representative", lang="en")
         assert not app.exception
         for key in keys:
@@ -95,13 +95,13 @@ def test_the_events_and_meetings_pages_offer_their_lists(open_page, demo_url, do
 def test_the_backups_page_is_not_in_the_menu_of_other_roles(open_page, demo_url, role):
     app = open_page(demo_url, None, role=role)
     with pytest.raises(ValueError, match="Known pages"):
-        app.switch_page("pages/backups.py")
+        app.switch_page("views/backups.py")
 
 
 @pytest.mark.sqlite_only("the backup button copies the SQLite file; PostgreSQL is backed up with pg_dump")
 def test_an_admin_backs_up_from_the_page(open_page, demo_url, downloads, tmp_path, monkeypatch):
     monkeypatch.setenv("GONGZHI_BACKUP_DIR", str(tmp_path / "backups"))
-    app = open_page(demo_url, "pages/backups.py", role="admin", lang="en")
+    app = open_page(demo_url, "views/backups.py", role="admin", lang="en")
     assert not app.exception
     app.button(key="backup_now").click().run()
     assert not app.exception
@@ -113,7 +113,7 @@ def test_an_admin_backs_up_from_the_page(open_page, demo_url, downloads, tmp_pat
 
 
 def test_an_admin_downloads_the_full_archive_from_the_page(open_page, demo_url, downloads):
-    app = open_page(demo_url, "pages/backups.py", role="admin", lang="en")
+    app = open_page(demo_url, "views/backups.py", role="admin", lang="en")
     assert not app.exception
     sql = Sql(demo_url)
     if sql.engine.dialect.name != "sqlite":  # no file to copy: the page points to pg_dump instead
@@ -130,7 +130,7 @@ def test_an_admin_exports_one_persons_data_from_the_page(open_page, demo_url, do
     sql = Sql(demo_url)
     person_id, name, phone = sql.execute(
         "SELECT id, name, phone FROM person WHERE phone IS NOT NULL ORDER BY id LIMIT 1").fetchone()
-    app = open_page(demo_url, "pages/backups.py", role="admin", lang="en")
+    app = open_page(demo_url, "views/backups.py", role="admin", lang="en")
     app.text_input(key="person_export_search").input(phone[-8:]).run()
     assert not app.exception
     app.selectbox(key="person_export_choice").select(person_id).run()
@@ -149,7 +149,7 @@ def test_an_admin_imports_open311_requests_from_the_page(open_page, demo_url):
     before = sql.execute("SELECT COUNT(*) FROM issue").fetchone()[0]
     good = {"service_code": "noise", "description": "广场舞音响太吵", "address": grid}
     bad = {"service_code": "nope", "description": "x", "address": grid}
-    app = open_page(demo_url, "pages/backups.py", role="admin", lang="en")
+    app = open_page(demo_url, "views/backups.py", role="admin", lang="en")
     app.file_uploader(key="open311_upload").set_value(
         ("requests.json", json.dumps([good, bad]).encode(), "application/json")).run()
     app.button(key="open311_import").click().run()

@@ -24,8 +24,8 @@ from tests.conftest import PROJECT_ROOT
 PAYLOADS = ("<img src=x onerror=alert(1)>", "${alert(2)}", "`x`", "</script><script>alert(3)</script>")
 PAYLOAD = " ".join(PAYLOADS)  # 77 characters: fits every title and name field
 SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)
-PAGES = ["pages/overview.py", "pages/grid_map.py", "pages/issues.py", "pages/volunteers.py", "pages/events.py",
-         "pages/meetings.py"]
+PAGES = ["views/overview.py", "views/grid_map.py", "views/issues.py", "views/volunteers.py", "views/events.py",
+         "views/meetings.py"]
 
 
 @pytest.fixture
@@ -116,19 +116,19 @@ def test_payloads_are_shown_as_text_and_never_as_html(open_page, poisoned, page)
 
 def test_the_map_carries_the_grid_name_escaped(open_page, poisoned):
     url, _ids = poisoned
-    app = open_page(url, "pages/grid_map.py")
+    app = open_page(url, "views/grid_map.py")
     map_html = "".join(body for body in raw_html_elements(app) if "gongzhi-grid" in body)
     assert escape_text(PAYLOADS[0]) in map_html  # the poisoned grid is on the map, escaped
     assert_no_payload_in_raw_html(app)
 
 
 @pytest.mark.parametrize(("page", "session_key", "record"), [
-    ("pages/issues.py", "issue_open_next", "issue"),
-    ("pages/issues.py", "issue_open_next", "rated_issue"),
-    ("pages/issues.py", "issue_open_next", "progress_issue"),
-    ("pages/meetings.py", "meetings_select_next", "meeting"),
-    ("pages/meetings.py", "meetings_select_next", "held_meeting"),
-    ("pages/volunteers.py", "volunteer_selected", "volunteer"),
+    ("views/issues.py", "issue_open_next", "issue"),
+    ("views/issues.py", "issue_open_next", "rated_issue"),
+    ("views/issues.py", "issue_open_next", "progress_issue"),
+    ("views/meetings.py", "meetings_select_next", "meeting"),
+    ("views/meetings.py", "meetings_select_next", "held_meeting"),
+    ("views/volunteers.py", "volunteer_selected", "volunteer"),
 ])
 def test_detail_views_show_payloads_as_text(open_page, poisoned, page, session_key, record):
     url, ids = poisoned

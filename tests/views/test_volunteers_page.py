@@ -17,7 +17,7 @@ from gongzhi.db import get_engine, write_session
 from gongzhi.models import Area, Event, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.queries.volunteers import hours_by_star_level, volunteer_headline
 
-PAGE = "pages/volunteers.py"
+PAGE = "views/volunteers.py"
 
 
 @pytest.fixture

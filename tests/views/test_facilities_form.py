@@ -13,7 +13,7 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area, AuditEntry, Facility
 from gongzhi.queries.facilities import facilities
 
-PAGE = "pages/boundaries.py"
+PAGE = "views/boundaries.py"
 NEW = "facility_new"
 
 

@@ -13,7 +13,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, User
 from gongzhi.permissions import Role
 
-PAGE = "pages/accounts.py"
+PAGE = "views/accounts.py"
 PASSWORD = "a-long-new-password"
 
 

@@ -19,7 +19,7 @@ from gongzhi.clock import today
 from gongzhi.db import get_engine, write_session
 from gongzhi.models import AgendaItem, Area, Issue, Meeting, Organisation, TimelineEntry
 
-PAGE = "pages/meetings.py"
+PAGE = "views/meetings.py"
 ATTENDEES = "王主任\n李网格长\n张代表\n赵居民\n钱居民"
 SQUARE = {"type": "Polygon", "coordinates": [[[113.93, 22.52], [113.94, 22.52], [113.94, 22.53], [113.93, 22.53],
                                               [113.93, 22.52]]]}
@@ -264,7 +264,7 @@ def test_payloads_stay_text_in_the_live_meeting_minutes_and_follow_up(open_page,
     attendee, decision note) are never in an element rendered as raw HTML (the item map included)
     and still reach the screen as text."""
     from gongzhi.escape import markdown_literal
-    from tests.pages.test_injection import PAYLOAD, PAYLOADS, assert_no_payload_in_raw_html, shown_text
+    from tests.views.test_injection import PAYLOAD, PAYLOADS, assert_no_payload_in_raw_html, shown_text
 
     url, ids = flow
     with write_session(get_engine(url)) as session:
@@ -305,7 +305,7 @@ def test_payloads_stay_text_in_the_live_meeting_minutes_and_follow_up(open_page,
 def test_every_view_renders_translated(open_page, demo_url, db_url, lang, database):
     """Each view of the page on the demo and on an empty database, in both languages: no
     exception and no catalogue key left untranslated."""
-    from tests.pages.test_all_pages import KEY_PATTERN, NAMESPACES, _visible_texts
+    from tests.views.test_all_pages import KEY_PATTERN, NAMESPACES, _visible_texts
 
     app = open_page(demo_url if database == "demo" else db_url, PAGE, lang=lang)
     for view in ("live", "minutes", "follow_up", "overview"):

@@ -17,7 +17,7 @@ from gongzhi.privacy import display_phone
 from gongzhi.queries.areas import list_grids
 from gongzhi.queries.grid_metrics import COLUMNS, METRICS, grid_metrics
 
-PAGE = "pages/grid_map.py"
+PAGE = "views/grid_map.py"
 LANGS = list(i18n.LANGUAGES)
 
 
@@ -111,7 +111,7 @@ def test_a_click_on_the_map_selects_the_grid_across_the_app(open_page, demo_url)
     assert app.sidebar.selectbox(key="_grid_widget").value == int(grid["id"])
     assert f"{grid['name']} ({grid['code']})" in _texts(app, "subheader")
     # The selection holds on the next page too.
-    app.switch_page("pages/issues.py")
+    app.switch_page("views/issues.py")
     app.run()
     assert app.sidebar.selectbox(key="_grid_widget").value == int(grid["id"])
 

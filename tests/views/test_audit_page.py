@@ -14,7 +14,7 @@ from gongzhi.db import get_engine, write_session
 from gongzhi.models import Area, AuditEntry, Issue
 from gongzhi.permissions import Actor, Role
 
-PAGE = "pages/audit.py"
+PAGE = "views/audit.py"
 CLERK = Actor(name="审计测试员", role=Role.COMMITTEE)
 PAYLOAD = "<img src=x onerror=alert(1)>"
 LONG_AGO = datetime(2024, 1, 15, 9, 30)
@@ -110,7 +110,7 @@ def test_the_page_is_not_in_the_menu_of_other_roles(open_page, demo_url, role):
 
 def test_delete_from_the_issue_detail_needs_the_confirmation_and_hides_the_issue(open_page, demo_url):
     issue = first_issue(demo_url)
-    app = open_page(demo_url, "pages/issues.py")
+    app = open_page(demo_url, "views/issues.py")
     app.selectbox(key="issue_selected").select(issue.id).run()
     assert app.button(key=f"delete_issue_{issue.id}").disabled  # not before "I am sure"
     app.checkbox(key=f"delete_issue_{issue.id}_sure").check().run()
@@ -129,7 +129,7 @@ def test_no_delete_action_for_who_may_not_delete(open_page, demo_url, role):
         first_grid = session.execute(select(Area.id).where(Area.level == "grid").order_by(Area.code)).scalar()
         issue_id = session.execute(select(Issue.id).where(Issue.grid_id != first_grid, Issue.deleted_at.is_(None))
                                    .order_by(Issue.id)).scalar()
-    app = open_page(demo_url, "pages/issues.py", role=role)
+    app = open_page(demo_url, "views/issues.py", role=role)
     app.selectbox(key="issue_selected").select(issue_id).run()
     assert not app.exception, [e.value for e in app.exception]
     assert f"delete_issue_{issue_id}" not in [b.key for b in app.button]

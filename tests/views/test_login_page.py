@@ -8,7 +8,7 @@ from gongzhi.accounts import DEMO_PASSWORD
 from gongzhi.db import get_engine
 from gongzhi.models import User
 
-LOGIN = "pages/login.py"
+LOGIN = "views/login.py"
 
 
 def _sign_in(app, username, password):
@@ -20,8 +20,8 @@ def _sign_in(app, username, password):
 
 def test_signed_out_visitors_get_only_the_login_page(open_page, demo_url):
     app = open_page(demo_url, None, role=None)
-    with pytest.raises(ValueError, match=r"Known pages: \['[^']*pages/login.py'\]"):
-        app.switch_page("pages/issues.py")
+    with pytest.raises(ValueError, match=r"Known pages: \['[^']*views/login.py'\]"):
+        app.switch_page("views/issues.py")
 
 
 def test_demo_accounts_are_listed_only_on_the_demo(open_page, demo_url, db_url):
@@ -71,10 +71,10 @@ def test_a_removed_account_is_signed_out_at_the_next_rerun(open_page, demo_url):
 def test_public_visitors_see_only_aggregate_pages(open_page, demo_url):
     app = open_page(demo_url, None, role="public")
     assert app.title[0].value == i18n.translate("en", "nav.overview")
-    for hidden in ("pages/issues.py", "pages/volunteers.py", "pages/events.py", "pages/meetings.py"):
+    for hidden in ("views/issues.py", "views/volunteers.py", "views/events.py", "views/meetings.py"):
         with pytest.raises(ValueError, match="Known pages"):  # not in the public menu
             app.switch_page(hidden)
-    app.switch_page("pages/grid_map.py")
+    app.switch_page("views/grid_map.py")
     app.run()
     assert app.title[0].value == i18n.translate("en", "nav.grid_map")
 

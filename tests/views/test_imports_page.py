@@ -8,7 +8,7 @@ from gongzhi.db import get_engine
 from gongzhi.models import Person, Volunteer
 from tests.import_files import ROSTER, ROSTER_HEADER, csv_bytes, make_community, with_extra_part, xlsx_bytes
 
-PAGE = "pages/imports.py"
+PAGE = "views/imports.py"
 
 
 def _upload(app, name: str, data: bytes, kind: str | None = None):

@@ -12,7 +12,7 @@ from gongzhi.models import Issue, Organisation, TimelineEntry
 from gongzhi.queries.audit import last_change
 from tests.conftest import TEST_DISPLAY_NAMES, TEST_PASSWORD
 
-PAGE = "pages/issues.py"
+PAGE = "views/issues.py"
 SECOND_NAME = "第二秘书"
 NOTE = "已约物业周五上门 <b>维修</b>"
 
