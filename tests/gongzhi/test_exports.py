@@ -1,5 +1,5 @@
 """Exports: every list in both formats as each role may read it (no full phone number for a
-representative, none of another grid's people for a grid leader, scanned over the file's bytes),
+representative, none of another grid's people for a grid leader, scanned over every cell's text),
 formula-like cells neutralised, values equal to the page's query and to independent SQL counts,
 the full archive against SELECT COUNT(*), and one person's archive holding their data only."""
 
@@ -24,20 +24,12 @@ from gongzhi.permissions import Actor, Role
 from gongzhi.privacy import mask_phone
 from gongzhi.queries.issues import list_issues
 from tests.conftest import Sql
+from tests.personal_data import FULL_MOBILE, cell_texts, full_mobiles_in_file
 
 ADMIN = Actor(name="导出管理员", role=Role.ADMIN)
 COMMITTEE = Actor(name="导出秘书", role=Role.COMMITTEE)
 REPRESENTATIVE = Actor(name="导出代表", role=Role.REPRESENTATIVE)
-FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 INJECTION = "=HYPERLINK(\"http://evil.example\",\"click\")"
-
-
-def file_text(data: bytes, fmt: str) -> str:
-    """Everything a file holds as text: the CSV itself, or every part of the XLSX package."""
-    if fmt == "csv":
-        return data.decode("utf-8-sig")
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        return "\n".join(package.read(name).decode("utf-8") for name in package.namelist())
 
 
 def csv_rows(data: bytes) -> list[list[str]]:
@@ -70,7 +62,7 @@ def test_a_representative_gets_no_full_phone_number_in_any_export(demo_db):
     url, _ = demo_db
     seen = set()
     for kind, fmt, table, data in all_exports(url, REPRESENTATIVE):
-        assert not FULL_MOBILE.search(file_text(data, fmt)), (kind, fmt)
+        assert not full_mobiles_in_file(data, fmt), (kind, fmt)
         seen.add(kind)
         if kind == "volunteers":
             assert table.rows and all("****" in row[1] for row in table.rows if row[1])
@@ -79,7 +71,7 @@ def test_a_representative_gets_no_full_phone_number_in_any_export(demo_db):
 
 def test_the_scan_does_find_full_numbers_in_the_committees_exports(demo_db):
     url, _ = demo_db
-    found = {kind for kind, fmt, _, data in all_exports(url, COMMITTEE) if FULL_MOBILE.search(file_text(data, fmt))}
+    found = {kind for kind, fmt, _, data in all_exports(url, COMMITTEE) if full_mobiles_in_file(data, fmt)}
     assert found == {"volunteers", "attendance"}
 
 
@@ -92,7 +84,7 @@ def test_a_grid_leader_sees_full_numbers_of_their_own_grid_only(demo_db):
     own = {national(phone) for phone, grid_id in phones if grid_id == grid}
     own_shown = set()
     for kind, fmt, _, data in all_exports(url, leader):
-        full = set(FULL_MOBILE.findall(file_text(data, fmt)))
+        full = set(full_mobiles_in_file(data, fmt))
         assert not full & others, (kind, fmt)
         own_shown |= full & own
     assert own_shown  # the volunteers and attendees of their own grid, in full
@@ -284,4 +276,29 @@ def test_the_public_gets_no_names_and_no_phones(demo_db):
                     translate("en", "issues.col_reporter")}
     for kind, fmt, table, data in all_exports(url, public, lang="en"):
         assert not name_headers & set(table.header), kind
-        assert not FULL_MOBILE.search(file_text(data, fmt)) and "****" not in file_text(data, fmt), kind
+        cells = cell_texts(data, fmt)
+        assert not full_mobiles_in_file(data, fmt) and not any("****" in cell for cell in cells), kind
+
+
+def test_the_scan_reads_cells_not_the_bytes_of_the_file_format():
+    """A date-time is stored in the workbook's XML as a serial (46361.19084490741 for 2026-12-05
+    04:34:49) whose digits after the point look like a mobile number: the raw XML trips a byte
+    scan, the cells do not; a real number in a cell is found in both formats."""
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["时间", datetime(2026, 12, 5, 4, 34, 49)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    dated = buffer.getvalue()
+    with zipfile.ZipFile(io.BytesIO(dated)) as package:
+        xml = "".join(package.read(name).decode("utf-8") for name in package.namelist())
+    assert FULL_MOBILE.search(xml)  # what the old scan tripped on
+    assert full_mobiles_in_file(dated, "xlsx") == []
+    workbook.active.append(["电话", "138 0013 8000"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert full_mobiles_in_file(buffer.getvalue(), "xlsx") == ["13800138000"]
+    assert full_mobiles_in_file("\ufeff电话,+8613800138000\r\n".encode(), "csv") == ["+8613800138000"]

@@ -16,6 +16,7 @@ from gongzhi.db import get_engine, read_session, write_session
 from gongzhi.domain import ISSUE_CATEGORIES
 from gongzhi.permissions import Actor, Role
 from tests.conftest import Sql
+from tests.personal_data import FULL_MOBILE
 
 ADMIN = Actor(name="open311-admin", role=Role.ADMIN)
 # GeoReport v2, GET service requests: fields a response must carry for each request, and all it may.
@@ -26,7 +27,6 @@ SPEC_REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_
                        "long", "media_url"}
 SPEC_SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
 W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
-FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 
 
 @pytest.fixture

@@ -41,13 +41,11 @@ from gongzhi.models import (
 )
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import OPEN_STATE_CODES
+from tests.personal_data import FULL_MOBILE, SEPARATOR_BETWEEN_DIGITS
 
 ATTENDANCE_EVENT_KEY = "event_attendance_event"  # components.event_forms: the attendance form's event choice
-# A space or hyphen inside one string, as in 138 0013 8000 or 0755-2765 4321 (never a line break,
-# which would join a date to the number on the next line).
-SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[ \-\u00a0](?=\d)")
-# Any full mobile (optionally +86 / 86) or Shenzhen landline, once those separators are gone.
-FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
+# Any full Shenzhen landline, once separators between digits (138 0013 8000, 0755-2765 4321) are
+# gone; mobile numbers and the separators: tests.personal_data.
 FULL_LANDLINE = re.compile(r"(?<!\d)(?:\+?86|0)755\d{7,8}(?!\d)")
 
 
