@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
@@ -20,6 +21,13 @@ from gongzhi.db import dispose_engine, get_engine, init_db, write_session
 from gongzhi.permissions import Actor, Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Property-based tests are the same on every run and on every machine: examples derived from the
+# test, not from a random seed or a database of earlier failures, and no time limit per example
+# (a busy 2-core CI machine must not turn a slow example into a failure).
+settings.register_profile("gongzhi", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile("gongzhi")
 COMMITTEE = Actor(name="测试秘书", role=Role.COMMITTEE)
 TEST_PASSWORD = "test-password-123"
 TEST_DISPLAY_NAMES = {"admin": "测试管理员", "committee": "测试秘书", "leader": "测试网格长", "representative": "测试代表"}
