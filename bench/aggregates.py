@@ -21,6 +21,7 @@ from sqlmodel import Session
 from gongzhi.clock import today
 from gongzhi.domain import SATISFIED_MIN_RATING, STAR_THRESHOLDS
 from gongzhi.queries import events, issues, meetings, volunteers
+from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import AWAITING_ACTION_CODES, OPEN_STATE_CODES, RESOLVED_STATE_CODES
 
 
@@ -54,7 +55,7 @@ class Period:
 
 def default_periods(on: date) -> tuple[Period, Period]:
     """The overview's default: the last 12 months; and this month (the month figures)."""
-    twelve = Period(volunteers.twelve_months_start(on), on)
+    twelve = Period(twelve_months_start(on), on)
     return twelve, Period(on.replace(day=1), on)
 
 

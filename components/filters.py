@@ -11,6 +11,7 @@ from components.data import query
 from components.page_setup import PageContext
 from gongzhi.clock import today
 from gongzhi.queries.areas import list_grids
+from gongzhi.queries.common import twelve_months_start
 
 PERIODS = ("period_30d", "period_90d", "period_12m", "period_month", "period_custom")
 GRID_KEY = "selected_grid_id"
@@ -33,7 +34,7 @@ def period_bounds(choice: str, *, on: date, custom: tuple[date, date] | None = N
         return Period(on.replace(day=1), on)
     if choice == "period_custom" and custom:
         return Period(*custom)
-    return Period(on.replace(year=on.year - 1) + timedelta(days=1), on)
+    return Period(twelve_months_start(on), on)
 
 
 def _persist(widget_key: str, state_key: str) -> None:

@@ -37,6 +37,16 @@ def month_label(year: int | float, month: int | float) -> str:
     return f"{int(year):04d}-{int(month):02d}"
 
 
+def twelve_months_start(on: date) -> date:
+    """First day of the 12 months ending on `on` (inclusive): the day after the same date a year
+    before (after 28 February when `on` is 29 February)."""
+    try:
+        year_before = on.replace(year=on.year - 1)
+    except ValueError:  # 29 February
+        year_before = on.replace(year=on.year - 1, day=28)
+    return year_before + timedelta(days=1)
+
+
 def months_between(start: date, end: date) -> list[str]:
     """Every month label from start's month to end's month, so charts show empty months as 0."""
     labels, year, month = [], start.year, start.month

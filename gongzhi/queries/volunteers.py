@@ -3,7 +3,7 @@ roster table and one volunteer's record. Hours are summed in SQL; soft-deleted v
 so their service records) are left out everywhere."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, select
@@ -13,7 +13,7 @@ from gongzhi.clock import today
 from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, VolunteerStatus
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.privacy import display_phone
-from gongzhi.queries.common import fill_months, month_key
+from gongzhi.queries.common import fill_months, month_key, twelve_months_start
 
 STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
 
@@ -67,15 +67,6 @@ def _hours_per_volunteer():
         .group_by(ServiceRecord.volunteer_id)
         .subquery()
     )
-
-
-def twelve_months_start(on: date) -> date:
-    """First day of the 12 months ending on `on` (inclusive), as the period filter counts them."""
-    try:
-        year_before = on.replace(year=on.year - 1)
-    except ValueError:  # 29 February
-        year_before = on.replace(year=on.year - 1, day=28)
-    return year_before + timedelta(days=1)
 
 
 def volunteer_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> VolunteerHeadline:

@@ -21,3 +21,12 @@ def test_month_key_of_dates_and_times_as_stored_is_the_month_label(session):
     row = session.execute(select(month_key(literal(moment, DateTime())), month_key(literal(day, Date())))).one()
     assert list(row) == [months_between(moment.date(), moment.date())[0], months_between(day, day)[0]]
     assert list(row) == ["2026-01", "2025-12"]
+
+
+def test_twelve_months_end_on_the_day_and_start_the_day_after_a_year_before():
+    from gongzhi.queries.common import twelve_months_start
+
+    assert twelve_months_start(date(2026, 12, 6)) == date(2025, 12, 7)
+    assert twelve_months_start(date(2027, 1, 1)) == date(2026, 1, 2)
+    assert twelve_months_start(date(2028, 2, 29)) == date(2027, 3, 1)  # a leap day: no 29 February a year before
+    assert twelve_months_start(date(2028, 3, 1)) == date(2027, 3, 2)
