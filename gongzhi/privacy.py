@@ -72,8 +72,9 @@ def contains_national_id(text: str | None) -> bool:
 
 
 # A mainland mobile number inside any text (a log line, an error, a traceback): optionally +86,
-# 0086 or 86 in front, digits optionally grouped by spaces or hyphens, standing alone.
-_MOBILE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?![\d])")
+# 0086 or 86 in front, digits optionally grouped by spaces or hyphens, standing alone; full-width
+# characters as typed on a Chinese keyboard too.
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+＋])(?:(?:[+＋]|[0０]{2})?[8８][6６][\s\-－]?)?[1１][3-9３-９]\d(?:[\s\-－]?\d){8}(?!\d)")
 
 
 def _masked_mobile(match: re.Match) -> str:
