@@ -2,20 +2,10 @@
 Streamlit's own loggers (which print uncaught page errors with their traceback) comes out masked."""
 
 import io
-import logging
 
-import pytest
 from streamlit.logger import get_logger
 
 ID_NUMBER = "44030619800101123X"
-
-
-@pytest.fixture
-def plain_logging():
-    before = logging.getLogRecordFactory()
-    logging.setLogRecordFactory(logging.LogRecord)
-    yield
-    logging.setLogRecordFactory(before)
 
 
 def test_a_page_run_masks_what_streamlit_logs(plain_logging, open_page, demo_url):

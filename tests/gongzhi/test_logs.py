@@ -15,15 +15,6 @@ from gongzhi.privacy import mask_personal_data
 ID_NUMBER = "44030619800101123X"
 
 
-@pytest.fixture
-def plain_logging():
-    """The standard log record factory, as before anything installed the mask; put back afterwards."""
-    before = logging.getLogRecordFactory()
-    logging.setLogRecordFactory(logging.LogRecord)
-    yield
-    logging.setLogRecordFactory(before)
-
-
 def captured(logger: logging.Logger) -> io.StringIO:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
