@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import BigInteger, Integer, SmallInteger, String, Table
+from sqlalchemy import BigInteger, Column, Integer, SmallInteger, String, Table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from gongzhi.errors import GongzhiError
@@ -141,17 +141,28 @@ def _classify(driver: BaseException) -> tuple[str | None, str | None, str | None
     return None, None, None
 
 
+def _has_nul(column: Column, value: object) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _too_long(column: Column, value: object) -> bool:
+    length = getattr(column.type, "length", None) if isinstance(column.type, String) else None
+    return isinstance(value, str) and bool(length) and len(value) > length
+
+
+def _out_of_range(column: Column, value: object) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    bits = next((bits for type_, bits in _INTEGER_BITS if isinstance(column.type, type_)), None)
+    return bits is not None and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+
+
+_SUSPECTS = {"bad_text": _has_nul, "too_long": _too_long, "out_of_range": _out_of_range}
+
+
 def _suspect_column(kind: str, table: Table, values: Mapping[str, object]) -> str | None:
-    """The first column whose value cannot be what the database refused as `kind`."""
-    for column in table.columns:
-        value = values.get(column.name)
-        if kind == "bad_text" and isinstance(value, str) and "\x00" in value:
-            return column.name
-        if kind == "too_long" and isinstance(value, str) and isinstance(column.type, String) \
-                and column.type.length and len(value) > column.type.length:
-            return column.name
-        if kind == "out_of_range" and isinstance(value, int | float) and not isinstance(value, bool):
-            bits = next((bits for type_, bits in _INTEGER_BITS if isinstance(column.type, type_)), None)
-            if bits is not None and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-                return column.name
-    return None
+    """The first column whose value the database can have refused as `kind`."""
+    suspect = _SUSPECTS.get(kind)
+    if suspect is None:
+        return None
+    return next((column.name for column in table.columns if suspect(column, values.get(column.name))), None)
