@@ -185,7 +185,8 @@ def restore(database_url: str, source: Path) -> RestoreResult:
                              (max(revision_before, _revision_in(database, "main")) + 1,))
             database.execute("COMMIT")
         except BaseException:
-            database.execute("ROLLBACK")
+            if database.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                database.execute("ROLLBACK")
             raise
     finally:
         database.close()
@@ -205,11 +206,16 @@ def _replace_contents(database: sqlite3.Connection) -> None:
         database.execute(sql)  # with no schema named it is made in main, on main's tables
         if kind == "table":
             database.execute(f'INSERT INTO main."{name}" SELECT * FROM restored."{name}"')
-    if database.execute("SELECT 1 FROM restored.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+    if _has_table(database, "main", "sqlite_sequence"):  # AUTOINCREMENT counters, as the backup has them
         database.execute("DELETE FROM main.sqlite_sequence")
+    if _has_table(database, "restored", "sqlite_sequence"):
         database.execute("INSERT INTO main.sqlite_sequence SELECT * FROM restored.sqlite_sequence")
     user_version = database.execute("PRAGMA restored.user_version").fetchone()[0]
     database.execute(f"PRAGMA main.user_version = {int(user_version)}")
+
+
+def _has_table(database: sqlite3.Connection, schema: str, name: str) -> bool:
+    return database.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
 
 def _revision_in(database: sqlite3.Connection, schema: str) -> int:

@@ -187,6 +187,39 @@ def test_no_save_reported_as_saved_is_lost_by_a_restore_while_the_app_writes(dem
     dispose_engines()
 
 
+def schema_of(path: Path) -> set[tuple]:
+    connection = sqlite3.connect(path)
+    try:
+        return set(connection.execute("SELECT type, name, sql FROM sqlite_master"))
+    finally:
+        connection.close()
+
+
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
+def test_restore_brings_back_the_backups_schema_and_a_failed_one_changes_nothing(db_url, tmp_path, monkeypatch,
+                                                                                backup_directory):
+    path = path_of(db_url)
+    saved = backup.backup(db_url, tmp_path / "saved.db").path
+    connection = sqlite3.connect(path)  # the live database moved on: a new table and column, new rows
+    connection.executescript("CREATE TABLE later (id INTEGER PRIMARY KEY); ALTER TABLE person ADD COLUMN later TEXT;"
+                             "INSERT INTO person (version, name, created_at) VALUES (1, 'writer-later', '2026-01-01');")
+    connection.close()
+    changed, people = schema_of(path), writer_state(path)[0]
+
+    def half_then_fail(database):
+        database.execute("DROP TABLE main.later")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched, pytest.raises(sqlite3.OperationalError):
+        patched.setattr(backup, "_replace_contents", half_then_fail)
+        backup.restore(db_url, saved)
+    assert schema_of(path) == changed and writer_state(path)[0] == people == 1  # rolled back whole
+    backup.restore(db_url, saved)
+    assert schema_of(path) == schema_of(saved) and writer_state(path)[0] == 0
+    assert integrity(path) == "ok"
+    assert len(list(backup_directory.glob("*before-restore*"))) == 2
+
+
 def damaged_copy(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     size = target.stat().st_size
