@@ -23,14 +23,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from components.page_setup import PageContext
 from gongzhi.audit import VERSIONED_WRITES_KEY, stale_conflict
 from gongzhi.db import read_session, write_session
+from gongzhi.dberrors import database_problem, is_busy
 from gongzhi.errors import Conflict, GongzhiError, ValidationError
 
 FLASH_KEY = "flash_message"
 SAVED_SUBMISSIONS_KEY = "forms_saved_submissions"  # {form_key: (fingerprint, success message)}
 SAVE_ATTEMPTS = 3
 RETRY_DELAYS_S = (0.25, 0.5)  # before the 2nd and the 3rd attempt
-_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked",  # SQLite
-                  "lock timeout", "deadlock detected", "could not serialize access")  # PostgreSQL
 
 
 def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = None,
@@ -57,10 +56,10 @@ def save(ctx: PageContext, action: Callable[..., Any], *, success: str | None = 
     except GongzhiError as error:
         st.error(error.message(ctx.lang))
         return None
-    except (OperationalError, InternalError):
-        # Read-only file or server (PostgreSQL says InternalError), full disk, or still busy after
-        # every attempt: nothing was committed.
-        st.error(ctx.t("errors.database_unavailable"))
+    except (OperationalError, InternalError) as error:
+        # Still busy after every attempt, read-only file or server (PostgreSQL says InternalError),
+        # full disk: nothing was committed. Said without the error's text, which may hold values.
+        st.error(database_problem(error).message(ctx.lang))
         return None
     if form_key:
         # Recorded before anything else can interrupt the run, so a second click never saves again.
@@ -78,15 +77,10 @@ def _write_with_retry(ctx: PageContext, action: Callable[..., Any]) -> Any:
             with write_session(actor=ctx.actor) as session:
                 return action(session)
         except OperationalError as error:
-            if attempt == SAVE_ATTEMPTS - 1 or not _is_busy(error):
+            if attempt == SAVE_ATTEMPTS - 1 or not is_busy(error):
                 raise
             time.sleep(RETRY_DELAYS_S[attempt])
     raise AssertionError("unreachable")
-
-
-def _is_busy(error: OperationalError) -> bool:
-    text = str(error.orig).lower()
-    return any(busy in text for busy in _BUSY_MESSAGES)
 
 
 def _fingerprint(ctx: PageContext, submission: object) -> str:

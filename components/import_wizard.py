@@ -14,6 +14,7 @@ from components.data import query
 from components.forms import FLASH_KEY, show_flash
 from components.page_setup import PageContext
 from gongzhi.db import get_engine, read_session, write_session
+from gongzhi.dberrors import database_problem
 from gongzhi.errors import GongzhiError
 from gongzhi.importing import (
     DUPLICATE_CHOICES,
@@ -168,8 +169,8 @@ def _commit(ctx: PageContext, kind: str, sheet: Sheet, mapping: dict, on_duplica
     except GongzhiError as error:
         st.error(error.message(ctx.lang))
         return
-    except OperationalError:
-        st.error(ctx.t("errors.database_unavailable"))
+    except OperationalError as error:
+        st.error(database_problem(error).message(ctx.lang))
         return
     except IntegrityError:  # a rule of the database the checks missed: nothing was written
         st.error(ctx.t("errors.generic"))

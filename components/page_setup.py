@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.projector import projector_mode
-from gongzhi import i18n, lifecycle
+from gongzhi import i18n, lifecycle, logs
 from gongzhi.accounts import actor_for, user_for_identity
 from gongzhi.clock import now
 from gongzhi.config import DEFAULT_DATABASE_URL, database_url
@@ -116,6 +116,7 @@ def oidc_configured() -> bool:
 
 
 def page_setup() -> PageContext:
+    logs.install()  # once per process: no phone or ID number reaches the server log (a no-op after)
     url = database_url()
     _prepare_database(url)
     _close_expired_reviews(url, now().strftime("%Y-%m-%d %H"))

@@ -1,7 +1,8 @@
 """Backups of a SQLite database and restoring one. A backup uses SQLite's online backup API,
 which copies the pages in one read transaction: the copy is one consistent state even while the
 app goes on writing. A restore checks the file first (integrity, and that it holds Gongzhi's
-tables), keeps a backup of the current database, then copies the file into it the same way.
+tables), then, holding the database's write lock throughout, keeps a backup of the current database
+and copies the file's schema and rows into it in one transaction.
 PostgreSQL has its own tools (pg_dump / pg_restore, see the README)."""
 
 from __future__ import annotations
@@ -153,39 +154,73 @@ def check_backup_file(path: Path) -> None:
 
 
 def restore(database_url: str, source: Path) -> RestoreResult:
-    """Replace the SQLite database with the backup `source`: the file is checked first, then the
-    current database is backed up (into the backup directory), then the backup is copied in with
-    the backup API (other connections wait, then see the restored data). The data revision
-    ends above both old values, so no page serves a cached result of the replaced data."""
+    """Replace the SQLite database with the backup `source`. The file is checked first; then the
+    database's write lock is taken and held until the restored data is committed: under it the
+    current database is backed up (into the backup directory) and replaced, schema and rows, by
+    the backup's, in one transaction. A save by the app either committed before the lock (and is
+    in that safety backup) or waits for the restore (and lands in the restored data), or fails as
+    busy without being called saved: none is lost. The data revision ends above both old values,
+    so no page serves a cached result of the replaced data."""
     path = _require_sqlite(database_url)
     source = Path(source)
     check_backup_file(source)
     if path.exists() and source.resolve() == path.resolve():
         raise BackupError("exports.restore_same_file", path=str(source))
-    previous = backup(database_url, default_backup_path(label="before-restore")).path if path.exists() else None
+    existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    revision_before = _revision(path) if path.exists() else 0
-    backup_file = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    database = _connect(path)
+    database = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None)  # transactions as written below
     try:
-        backup_file.backup(database)
-        restored_revision = database.execute("SELECT value FROM revision WHERE id = 1").fetchone()
-        database.execute("UPDATE revision SET value = ? WHERE id = 1",
-                         (max(revision_before, restored_revision[0] if restored_revision else 0) + 1,))
-        database.commit()
-        database.execute("PRAGMA journal_mode=WAL")
+        database.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        database.execute("PRAGMA journal_mode=WAL")  # as the app keeps it (a no-op when it does already)
+        database.execute("PRAGMA foreign_keys=OFF")  # tables are dropped and refilled in any order
+        database.execute("ATTACH DATABASE ? AS restored", (f"{source.resolve().as_uri()}?mode=ro",))
+        database.execute("BEGIN IMMEDIATE")  # from here to COMMIT no one else can write
+        try:
+            # Read by another connection, which sees the last commit; none can follow until ours.
+            previous = backup(database_url, default_backup_path(label="before-restore")).path if existed else None
+            revision_before = _revision_in(database, "main")
+            _replace_contents(database)
+            database.execute("UPDATE main.revision SET value = ? WHERE id = 1",
+                             (max(revision_before, _revision_in(database, "main")) + 1,))
+            database.execute("COMMIT")
+        except BaseException:
+            if database.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                database.execute("ROLLBACK")
+            raise
     finally:
         database.close()
-        backup_file.close()
     return RestoreResult(restored_from=source, previous_saved_to=previous)
 
 
-def _revision(path: Path) -> int:
-    connection = _connect(path)
+def _replace_contents(database: sqlite3.Connection) -> None:
+    """Make `main` a copy of the attached `restored`: every table (its rows), index, trigger and
+    view, AUTOINCREMENT counters and the user version, in the caller's transaction."""
+    for kind in ("view", "trigger", "table"):  # indexes go with their tables
+        for (name,) in database.execute("SELECT name FROM main.sqlite_master WHERE type = ? "
+                                        "AND name NOT LIKE 'sqlite_%'", (kind,)).fetchall():
+            database.execute(f'DROP {kind.upper()} main."{name}"')
+    objects = database.execute("SELECT type, name, sql FROM restored.sqlite_master WHERE sql IS NOT NULL "
+                               "AND name NOT LIKE 'sqlite_%' ORDER BY type != 'table', rowid").fetchall()
+    for kind, name, sql in objects:
+        database.execute(sql)  # with no schema named it is made in main, on main's tables
+        if kind == "table":
+            database.execute(f'INSERT INTO main."{name}" SELECT * FROM restored."{name}"')
+    if _has_table(database, "main", "sqlite_sequence"):  # AUTOINCREMENT counters, as the backup has them
+        database.execute("DELETE FROM main.sqlite_sequence")
+    if _has_table(database, "restored", "sqlite_sequence"):
+        database.execute("INSERT INTO main.sqlite_sequence SELECT * FROM restored.sqlite_sequence")
+    user_version = database.execute("PRAGMA restored.user_version").fetchone()[0]
+    database.execute(f"PRAGMA main.user_version = {int(user_version)}")
+
+
+def _has_table(database: sqlite3.Connection, schema: str, name: str) -> bool:
+    return database.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
+
+def _revision_in(database: sqlite3.Connection, schema: str) -> int:
     try:
-        row = connection.execute("SELECT value FROM revision WHERE id = 1").fetchone()
-    except sqlite3.DatabaseError:
+        row = database.execute(f"SELECT value FROM {schema}.revision WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no revision table (yet)
         return 0
-    finally:
-        connection.close()
     return int(row[0]) if row else 0

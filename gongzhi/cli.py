@@ -5,13 +5,18 @@ command (create-user, import, export, backup …) is one more pair of the same s
 from __future__ import annotations
 
 import argparse
+import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from gongzhi import logs
 from gongzhi.db import get_engine, init_db, read_session, schema_revisions, write_session
+from gongzhi.dberrors import database_problem
 from gongzhi.domain import RATING_WINDOW_DAYS
 from gongzhi.errors import GongzhiError
 from gongzhi.permissions import SYSTEM_ACTOR
@@ -626,20 +631,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gongzhi", description="Gongzhi command line.")
     parser.add_argument("--database-url", default=None, metavar="URL",
                         help="database to work on (default: $DATABASE_URL, else data/gongzhi.db)")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, print its full traceback too (phone and ID numbers masked)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(commands)
     return parser
 
 
+_LOG = logging.getLogger("gongzhi.cli")
+
+
+def _log_handler() -> logging.Handler:
+    """The command's log lines on its standard error, masked (gongzhi.logs)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(logs.PersonalDataFilter())
+    return handler
+
+
+def _failed(args: argparse.Namespace, message: str) -> int:
+    """One line on standard error, exit status 1; the traceback only with --debug, through the mask."""
+    print(f"error: {message}", file=sys.stderr)
+    if args.debug:
+        _LOG.error("the traceback (--debug)", exc_info=True)
+    return EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. A Gongzhi error, a database error or any other failure is one line on
+    standard error that names no value (a table, a row id and a column at most) and exit status 1."""
+    logs.install()
     args = build_parser().parse_args(argv)
     args.engines = []
+    handler = _log_handler()
+    logging.getLogger().addHandler(handler)
     try:
         return args.handler(args)
     except GongzhiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return _failed(args, str(error))
+    except (SQLAlchemyError, sqlite3.Error) as error:
+        return _failed(args, str(database_problem(error)))
+    except Exception as error:  # a fault of the program: its text may hold data, so only its kind
+        return _failed(args, f"unexpected {type(error).__name__}; nothing more is shown without --debug")
     finally:
+        logging.getLogger().removeHandler(handler)
         for engine in args.engines:
             engine.dispose()

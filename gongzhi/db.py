@@ -53,6 +53,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def get_engine(url: str | None = None) -> Engine:
+    """The engine of `url` (default DATABASE_URL), made once. Its errors never quote the values
+    of a statement (hide_parameters): they reach logs and tracebacks, values may be personal data."""
     url = url or database_url()
     engine = _engines.get(url)
     if engine is None:
@@ -60,10 +62,10 @@ def get_engine(url: str | None = None) -> Engine:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
+            engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
             _configure_sqlite(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
         _engines[url] = engine
     return engine
 

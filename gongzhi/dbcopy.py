@@ -1,16 +1,19 @@
 """Moving a committee's database to another server (SQLite to PostgreSQL): every row of every
 table, in foreign-key order, in one transaction on the target that is committed only after each
-table's row count and checksum match the source."""
+table's row count and checksum match the source. A row the target refuses stops the copy with
+nothing committed, and is named by its table and key, never by its values (gongzhi.dberrors)."""
 
 import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, Table, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from gongzhi import models
 from gongzhi.db import init_db
+from gongzhi.dberrors import DatabaseProblem, database_problem
 from gongzhi.errors import GongzhiError
 
 BATCH_ROWS = 5_000
@@ -70,8 +73,33 @@ def _ordered(table: Table):
 def _copy_rows(reading: Connection, writing: Connection, table: Table) -> None:
     late = _late_columns(table)
     result = reading.execution_options(yield_per=BATCH_ROWS).execute(_ordered(table))
-    for batch in result.mappings().partitions():
-        writing.execute(table.insert(), [{**row, **dict.fromkeys(late)} for row in batch])
+    try:
+        for batch in result.mappings().partitions():
+            _insert(writing, table, [{**row, **dict.fromkeys(late)} for row in batch])
+    except (ValueError, TypeError, OverflowError) as error:  # the source holds a value its column type cannot read
+        raise DatabaseProblem("unreadable", table=table.name) from error
+
+
+def _insert(writing: Connection, table: Table, rows: list[dict]) -> None:
+    """A batch at once; when the target refuses it, each row again on its own (each in a savepoint,
+    which PostgreSQL needs to go on after an error) to name the first one refused."""
+    try:
+        with writing.begin_nested():
+            writing.execute(table.insert(), rows)
+        return
+    except SQLAlchemyError as batch_error:
+        for row in rows:
+            try:
+                with writing.begin_nested():
+                    writing.execute(table.insert(), row)
+            except SQLAlchemyError as error:
+                raise database_problem(error, table=table, row=row_key(table, row), values=row) from error
+        raise database_problem(batch_error, table=table) from batch_error
+
+
+def row_key(table: Table, row) -> str:
+    """'id 123' (or 'user_id 3, grid_id 5'): a row named by its primary key, never its values."""
+    return ", ".join(f"{column.name} {row[column.name]}" for column in table.primary_key.columns)
 
 
 def _restore_late_keys(reading: Connection, writing: Connection, table: Table) -> None:
@@ -80,8 +108,11 @@ def _restore_late_keys(reading: Connection, writing: Connection, table: Table) -
         return
     keys = list(table.primary_key.columns)
     for row in reading.execute(select(*keys, *late).where(or_(*(column.isnot(None) for column in late)))):
-        writing.execute(table.update().where(*(key == row[i] for i, key in enumerate(keys)))
-                        .values({column.name: row[len(keys) + i] for i, column in enumerate(late)}))
+        values = {column.name: row[len(keys) + i] for i, column in enumerate(late)}
+        try:
+            writing.execute(table.update().where(*(key == row[i] for i, key in enumerate(keys))).values(values))
+        except SQLAlchemyError as error:
+            raise database_problem(error, table=table, row=row_key(table, row._mapping), values=values) from error
 
 
 def _reset_sequences(writing: Connection, tables: list[Table]) -> None:

@@ -69,3 +69,23 @@ def contains_national_id(text: str | None) -> bool:
     if not text:
         return False
     return bool(_NATIONAL_ID.search(unicodedata.normalize("NFKC", text)))
+
+
+# A mainland mobile number inside any text (a log line, an error, a traceback): optionally +86,
+# 0086 or 86 in front, digits optionally grouped by spaces or hyphens, standing alone; full-width
+# characters as typed on a Chinese keyboard too.
+_MOBILE_IN_TEXT = re.compile(r"(?<![\d+＋])(?:(?:[+＋]|[0０]{2})?[8８][6６][\s\-－]?)?[1１][3-9３-９]\d(?:[\s\-－]?\d){8}(?!\d)")
+
+
+def _masked_mobile(match: re.Match) -> str:
+    digits = unicodedata.normalize("NFKC", re.sub(r"\D", "", match.group()))
+    return mask_phone("+86" + digits[-11:])
+
+
+def mask_personal_data(text: str) -> str:
+    """Every national ID number in `text` replaced by asterisks and every mobile number masked
+    like on screen (138****8000): for texts that leave the app's control, logs and errors."""
+    if not text:
+        return text
+    text = _NATIONAL_ID.sub(lambda match: "*" * len(match.group()), text)
+    return _MOBILE_IN_TEXT.sub(_masked_mobile, text)

@@ -285,3 +285,15 @@ def open_page(monkeypatch):
         return app
 
     return _open
+
+
+@pytest.fixture
+def plain_logging():
+    """The standard log record factory, as before anything installed gongzhi.logs' mask (the CLI
+    and the app install it process-wide); put back afterwards."""
+    import logging
+
+    before = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(logging.LogRecord)
+    yield
+    logging.setLogRecordFactory(before)

@@ -4,7 +4,9 @@ see gongzhi.db.migration_connection); the `alembic` command line gets one for DA
 from alembic import context
 from sqlmodel import SQLModel
 
-from gongzhi import models  # noqa: F401 - registers every table on SQLModel.metadata
+from gongzhi import logs, models  # noqa: F401 - models registers every table on SQLModel.metadata
+
+logs.install()  # the `alembic` command line too writes no phone or ID number into a log
 
 
 def _render_item(type_, obj, autogen_context):

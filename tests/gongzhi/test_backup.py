@@ -8,10 +8,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from gongzhi import backup
 from gongzhi.cli import main
+from gongzhi.crud.volunteers import VolunteerCreate, create_volunteer
 from gongzhi.db import dispose_engines, get_engine, init_db, write_session
+from gongzhi.dberrors import is_busy
 from gongzhi.models import Person
 from gongzhi.permissions import Actor, Role
 
@@ -109,6 +112,112 @@ def test_restore_keeps_the_replaced_database_and_moves_the_revision_on(db_url, b
     # the app's engine sees the restored data without a restart
     with write_session(engine, actor=WRITER) as session:
         assert session.query(Person).filter(Person.name.like("writer-%")).count() == 1
+
+
+def names_in(path: Path, prefix: str) -> set[str]:
+    connection = sqlite3.connect(path)
+    try:
+        return {row[0] for row in connection.execute("SELECT name FROM person WHERE name LIKE ?", (prefix + "%",))}
+    finally:
+        connection.close()
+
+
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
+def test_no_save_reported_as_saved_is_lost_by_a_restore_while_the_app_writes(demo_url, tmp_path):
+    """Writers keep adding volunteers through the crud layer while the database is restored three
+    times; every save reported as successful is in the restored database or in the safety backup
+    of a later restore. (Before the lock was held from the safety backup to the end of the copy,
+    saves committed between the two were in neither.)"""
+    engine, path = get_engine(demo_url), path_of(demo_url)
+    old = backup.backup(demo_url, tmp_path / "old.db").path
+    grid_id = scalar(path, "SELECT id FROM area WHERE level = 'grid' ORDER BY id")
+    writers, restores, attempts_each, saves_between = 2, 3, 400, 4
+    acknowledged: list[str] = []
+    faults: list[BaseException] = []
+    progress, stop = threading.Condition(), threading.Event()
+    finished = [0]
+
+    def write(number: int) -> None:
+        try:
+            for attempt in range(attempts_each):
+                if stop.is_set():
+                    return
+                name = f"restore-writer-{number}-{attempt}"
+                try:
+                    with write_session(engine, actor=WRITER) as session:
+                        create_volunteer(session=session, actor=WRITER, data=VolunteerCreate(name=name, grid_id=grid_id))
+                except OperationalError as error:
+                    if not is_busy(error):
+                        raise
+                    continue  # busy past the timeout: reported as not saved, may be anywhere or nowhere
+                with progress:
+                    acknowledged.append(name)
+                    progress.notify_all()
+        except BaseException as error:  # noqa: BLE001 - reported by the test below
+            faults.append(error)
+        finally:
+            with progress:
+                finished[0] += 1
+                progress.notify_all()
+
+    def after_more_saves(count: int) -> None:
+        with progress:
+            target = len(acknowledged) + count
+            progress.wait_for(lambda: len(acknowledged) >= target or finished[0] == writers, timeout=120)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(writers)]
+    for thread in threads:
+        thread.start()
+    results = []
+    try:
+        for _ in range(restores):
+            after_more_saves(saves_between)
+            results.append(backup.restore(demo_url, old))
+        after_more_saves(saves_between)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not faults, faults
+    assert len(acknowledged) >= (restores + 1) * saves_between  # the writers did write around every restore
+    kept = names_in(path, "restore-writer-").union(*(names_in(result.previous_saved_to, "restore-writer-")
+                                                     for result in results))
+    assert sorted(set(acknowledged) - kept) == []
+    assert integrity(path) == "ok"
+    dispose_engines()
+
+
+def schema_of(path: Path) -> set[tuple]:
+    connection = sqlite3.connect(path)
+    try:
+        return set(connection.execute("SELECT type, name, sql FROM sqlite_master"))
+    finally:
+        connection.close()
+
+
+@pytest.mark.sqlite_only(SQLITE_BACKUP)
+def test_restore_brings_back_the_backups_schema_and_a_failed_one_changes_nothing(db_url, tmp_path, monkeypatch,
+                                                                                backup_directory):
+    path = path_of(db_url)
+    saved = backup.backup(db_url, tmp_path / "saved.db").path
+    connection = sqlite3.connect(path)  # the live database moved on: a new table and column, new rows
+    connection.executescript("CREATE TABLE later (id INTEGER PRIMARY KEY); ALTER TABLE person ADD COLUMN later TEXT;"
+                             "INSERT INTO person (version, name, created_at) VALUES (1, 'writer-later', '2026-01-01');")
+    connection.close()
+    changed, people = schema_of(path), writer_state(path)[0]
+
+    def half_then_fail(database):
+        database.execute("DROP TABLE main.later")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patched, pytest.raises(sqlite3.OperationalError):
+        patched.setattr(backup, "_replace_contents", half_then_fail)
+        backup.restore(db_url, saved)
+    assert schema_of(path) == changed and writer_state(path)[0] == people == 1  # rolled back whole
+    backup.restore(db_url, saved)
+    assert schema_of(path) == schema_of(saved) and writer_state(path)[0] == 0
+    assert integrity(path) == "ok"
+    assert len(list(backup_directory.glob("*before-restore*"))) == 2
 
 
 def damaged_copy(source: Path, target: Path) -> Path:
