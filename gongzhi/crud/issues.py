@@ -15,15 +15,15 @@ from gongzhi.errors import FieldError, IllegalTransition, ValidationError
 from gongzhi.lifecycle import get_issue_for_update
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, TimelineEntry
 from gongzhi.permissions import Actor, require_some_write, require_write
-from gongzhi.validation import (  # noqa: F401 (the forms' max_chars)
+from gongzhi.validation import (
     DESCRIPTION,
-    DESCRIPTION_MAX,
+    DESCRIPTION_MAX,  # noqa: F401 (the forms' max_chars)
     LATITUDE,
     LONGITUDE,
     NOTE,
     NOTE_MAX,
     TITLE,
-    TITLE_MAX,
+    TITLE_MAX,  # noqa: F401 (the forms' max_chars)
     check_date,
     check_number,
     check_text,

@@ -18,14 +18,14 @@ from gongzhi.errors import FieldError, NotFound, ValidationError
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.permissions import Actor, require_some_write, require_write
 from gongzhi.privacy import contains_national_id, normalise_phone
-from gongzhi.validation import (  # noqa: F401 (forms)
+from gongzhi.validation import (
     HOURS,
-    NAME_MAX,
+    NAME_MAX,  # noqa: F401 (the forms' max_chars)
     PERSON_NAME,
     SERVICE_NOTE,
-    SERVICE_NOTE_MAX,
+    SERVICE_NOTE_MAX,  # noqa: F401 (the forms' max_chars)
     VOLUNTEER_NOTE,
-    VOLUNTEER_NOTE_MAX,
+    VOLUNTEER_NOTE_MAX,  # noqa: F401 (the forms' max_chars)
     check_date,
     check_text,
 )
