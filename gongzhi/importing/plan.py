@@ -41,7 +41,7 @@ _CHUNK = 500  # parameters per IN (...) query, below every database's limit
 
 
 @dataclass(frozen=True)
-class Problem:
+class ImportProblem:
     row: int  # as the spreadsheet numbers it; 0 for the file as a whole
     column: str  # the header as written in the file ("" for the whole row)
     key: str
@@ -69,7 +69,7 @@ class ImportPlan:
     kind: str
     mapping: dict[str, str | None]
     rows: list[PlannedRow]
-    problems: list[Problem]
+    problems: list[ImportProblem]
     total_rows: int
     ignored_columns: list[str] = field(default_factory=list)
     never_read_columns: list[str] = field(default_factory=list)
@@ -99,11 +99,11 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
                       never_read_columns=[h for h in mapping if is_never_read(h)])
     missing = missing_required(kind, mapping)
     if missing:
-        plan.problems.append(Problem(0, "", "imports.problem_missing_columns",
+        plan.problems.append(ImportProblem(0, "", "imports.problem_missing_columns",
                                      {"fields": tuple(missing)}))
         return plan
     if actor.role not in (Role.ADMIN, Role.COMMITTEE, Role.LEADER) or (actor.role == Role.LEADER and not actor.grid_ids):
-        plan.problems.append(Problem(0, "", "imports.problem_not_allowed"))
+        plan.problems.append(ImportProblem(0, "", "imports.problem_not_allowed"))
         return plan
     ragged = dict(sheet.ragged)
     index_of = {header: position for position, header in enumerate(sheet.headers)}
@@ -115,18 +115,18 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
     records = []
     for number, cells in sheet.rows:
         if number in ragged:
-            plan.problems.append(Problem(number, "", "imports.problem_ragged",
+            plan.problems.append(ImportProblem(number, "", "imports.problem_ragged",
                                          {"cells": ragged[number], "expected": len(sheet.headers)}))
             continue
         if number in formula_cells:
-            plan.problems.append(Problem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
+            plan.problems.append(ImportProblem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
             continue
         records.append((number, {key: parse.unneutralised(cells[index_of[header]]) for key, header in header_of.items()}))
     checker = _CHECKERS[kind](session, actor, records)
     for number, raw in records:
-        problems: list[Problem] = []
+        problems: list[ImportProblem] = []
         cleaned = checker.row(number, raw, lambda key, problem, number=number, problems=problems: problems.append(
-            Problem(number, header_of.get(key, key), problem.key, problem.params)))
+            ImportProblem(number, header_of.get(key, key), problem.key, problem.params)))
         if problems:
             plan.problems.extend(problems)
         else:
@@ -140,7 +140,7 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
         else:
             first_row_of[planned.key] = planned.number
     checker.finish(plan, lambda number, key, problem: plan.problems.append(
-        Problem(number, header_of.get(key, key), problem.key, problem.params)))
+        ImportProblem(number, header_of.get(key, key), problem.key, problem.params)))
     plan.problems.sort(key=lambda problem: problem.row)
     return plan
 
