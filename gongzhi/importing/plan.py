@@ -92,19 +92,19 @@ class ImportPlan:
         }
 
 
-def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, str | None], actor: Actor) -> ImportPlan:
-    header_of = {key: header for header, key in mapping.items() if key is not None}
-    plan = ImportPlan(kind=kind, mapping=mapping, rows=[], problems=[], total_rows=len(sheet.rows),
-                      ignored_columns=[h for h, key in mapping.items() if key is None and not is_never_read(h)],
-                      never_read_columns=[h for h in mapping if is_never_read(h)])
+def _file_problem(kind: str, mapping: dict[str, str | None], actor: Actor) -> ImportProblem | None:
+    """Why the whole file cannot be imported: a required column missing, or an actor who may not."""
     missing = missing_required(kind, mapping)
     if missing:
-        plan.problems.append(ImportProblem(0, "", "imports.problem_missing_columns",
-                                     {"fields": tuple(missing)}))
-        return plan
+        return ImportProblem(0, "", "imports.problem_missing_columns", {"fields": tuple(missing)})
     if actor.role not in (Role.ADMIN, Role.COMMITTEE, Role.LEADER) or (actor.role == Role.LEADER and not actor.grid_ids):
-        plan.problems.append(ImportProblem(0, "", "imports.problem_not_allowed"))
-        return plan
+        return ImportProblem(0, "", "imports.problem_not_allowed")
+    return None
+
+
+def _records(sheet: Sheet, header_of: dict[str, str], plan: ImportPlan) -> list[tuple[int, dict]]:
+    """(row number, {column key: cell text}) of every row whose shape allows reading it; ragged
+    rows and formulas in imported columns are the plan's problems."""
     ragged = dict(sheet.ragged)
     index_of = {header: position for position, header in enumerate(sheet.headers)}
     imported = {index_of[header] for header in header_of.values()}
@@ -116,31 +116,52 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
     for number, cells in sheet.rows:
         if number in ragged:
             plan.problems.append(ImportProblem(number, "", "imports.problem_ragged",
-                                         {"cells": ragged[number], "expected": len(sheet.headers)}))
-            continue
-        if number in formula_cells:
+                                               {"cells": ragged[number], "expected": len(sheet.headers)}))
+        elif number in formula_cells:
             plan.problems.append(ImportProblem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
-            continue
-        records.append((number, {key: parse.unneutralised(cells[index_of[header]]) for key, header in header_of.items()}))
-    checker = _CHECKERS[kind](session, actor, records)
-    for number, raw in records:
-        problems: list[ImportProblem] = []
-        cleaned = checker.row(number, raw, lambda key, problem, number=number, problems=problems: problems.append(
-            ImportProblem(number, header_of.get(key, key), problem.key, problem.params)))
-        if problems:
-            plan.problems.extend(problems)
         else:
-            plan.rows.append(cleaned)
+            records.append((number, {key: parse.unneutralised(cells[index_of[header]])
+                                     for key, header in header_of.items()}))
+    return records
+
+
+def _mark_duplicates(rows: list[PlannedRow]) -> None:
+    """A row with the key of an earlier row of the file is its duplicate."""
     first_row_of: dict[tuple, int] = {}
-    for planned in plan.rows:
+    for planned in rows:
         if planned.key is None:
             continue
         if planned.key in first_row_of:
             planned.duplicate_of = first_row_of[planned.key]
         else:
             first_row_of[planned.key] = planned.number
-    checker.finish(plan, lambda number, key, problem: plan.problems.append(
-        ImportProblem(number, header_of.get(key, key), problem.key, problem.params)))
+
+
+def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, str | None], actor: Actor) -> ImportPlan:
+    header_of = {key: header for header, key in mapping.items() if key is not None}
+    plan = ImportPlan(kind=kind, mapping=mapping, rows=[], problems=[], total_rows=len(sheet.rows),
+                      ignored_columns=[h for h, key in mapping.items() if key is None and not is_never_read(h)],
+                      never_read_columns=[h for h in mapping if is_never_read(h)])
+    refused = _file_problem(kind, mapping, actor)
+    if refused is not None:
+        plan.problems.append(refused)
+        return plan
+    records = _records(sheet, header_of, plan)
+
+    def report(number: int, key: str, problem: parse.CellProblem, problems: list[ImportProblem]) -> None:
+        problems.append(ImportProblem(number, header_of.get(key, key), problem.key, problem.params))
+
+    checker = _CHECKERS[kind](session, actor, records)
+    for number, raw in records:
+        problems: list[ImportProblem] = []
+        cleaned = checker.row(number, raw, lambda key, problem, number=number, problems=problems: report(
+            number, key, problem, problems))
+        if problems:
+            plan.problems.extend(problems)
+        else:
+            plan.rows.append(cleaned)
+    _mark_duplicates(plan.rows)
+    checker.finish(plan, lambda number, key, problem: report(number, key, problem, plan.problems))
     plan.problems.sort(key=lambda problem: problem.row)
     return plan
 
