@@ -55,17 +55,12 @@ DISPLAY_NAME = TextField(40)
 
 # The limits as the forms' max_chars need them.
 TITLE_MAX = TITLE.max_length
-PLACE_MAX = PLACE.max_length
 DESCRIPTION_MAX = DESCRIPTION.max_length
 NOTE_MAX = NOTE.max_length
 NAME_MAX = PERSON_NAME.max_length
 VOLUNTEER_NOTE_MAX = VOLUNTEER_NOTE.max_length
 SERVICE_NOTE_MAX = SERVICE_NOTE.max_length
 FACILITY_NAME_MAX = FACILITY_NAME.max_length
-TOPIC_MAX = TOPIC.max_length
-ATTENDEES_MAX = ATTENDEES.max_length
-COMMENT_MAX = COMMENT.max_length
-USERNAME_MAX = USERNAME.max_length
 DISPLAY_NAME_MAX = DISPLAY_NAME.max_length
 
 _LONG_TEXT_CONTROLS = frozenset("\n\t")
