@@ -181,17 +181,20 @@ def latest_date() -> date:
         return current.replace(year=current.year + YEARS_AHEAD, day=28)
 
 
-def clean_date(value: date | datetime | None, *, required: bool = False):
-    """`value` (a date or a moment) if it lies in the window EARLIEST_DATE..latest_date()."""
+def clean_date(value: date | datetime | None, *, required: bool = False, past: bool = False):
+    """`value` (a date or a moment) if it lies in the window EARLIEST_DATE..latest_date(); with
+    `past`, a day that has been (a volunteer joined, served, an issue was reported): not after today."""
     if value is None:
         if required:
             raise InvalidValue("errors.required")
         return None
     day = value.date() if isinstance(value, datetime) else value
+    if past and day > today():
+        raise InvalidValue("errors.date_in_future")
     if not EARLIEST_DATE <= day <= latest_date():
         raise InvalidValue("errors.date_between", low=EARLIEST_DATE.isoformat(), high=latest_date().isoformat())
     return value
 
 
-def check_date(errors: list[FieldError], field: str, value, *, required: bool = False):
-    return _collect(errors, field, lambda: clean_date(value, required=required), None)
+def check_date(errors: list[FieldError], field: str, value, *, required: bool = False, past: bool = False):
+    return _collect(errors, field, lambda: clean_date(value, required=required, past=past), None)

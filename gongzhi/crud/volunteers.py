@@ -126,14 +126,6 @@ def _check_grid(session: Session, grid_id: int | None, errors: list[FieldError])
         errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
 
 
-def _check_past_date(errors: list[FieldError], field: str, value: date | None) -> None:
-    """A day that has been: not after today, and not before the dates the app keeps."""
-    if value is not None and value > today():
-        errors.append(FieldError(field, "volunteers.error_future_date"))
-    else:
-        check_date(errors, field, value, required=True)
-
-
 def _phone_taken(session: Session, phone: str, *, volunteer_id: int | None) -> bool:
     query = select(Volunteer.id).join(Person, Person.id == Volunteer.person_id).where(
         Person.phone == phone, Person.deleted_at.is_(None), Volunteer.deleted_at.is_(None))
@@ -160,7 +152,7 @@ def create_volunteer(*, session: Session, actor: Actor, data: VolunteerCreate) -
     errors: list[FieldError] = []
     checked = _check_common(session, data, errors, volunteer_id=None)
     joined_on = data.joined_on or today()
-    _check_past_date(errors, _field("joined_on"), joined_on)
+    check_date(errors, _field("joined_on"), joined_on, required=True, past=True)
     if errors:
         raise ValidationError(errors)
     require_write(actor, grid_id=data.grid_id)
@@ -218,7 +210,7 @@ def log_service_hours(*, session: Session, actor: Actor, volunteer_id: int, serv
     volunteer = _get_volunteer(session, volunteer_id)
     require_write(actor, grid_id=volunteer.grid_id)
     errors: list[FieldError] = []
-    _check_past_date(errors, _field("served_on"), served_on)
+    check_date(errors, _field("served_on"), served_on, required=True, past=True)
     if hours is None:
         errors.append(FieldError(_field("hours"), "errors.required"))
     elif isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours) \

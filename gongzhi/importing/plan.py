@@ -315,7 +315,7 @@ class _VolunteerChecker(_PeopleChecker):
         _check(report, values, "skills", parse.choices, _field(raw, "skills"), "skill", VOLUNTEER_SKILLS)
         _check(report, values, "status", parse.choice, _field(raw, "status"), "volunteer_status",
                list(VolunteerStatus), default=VolunteerStatus.ACTIVE.value)
-        _check(report, values, "joined_on", parse.day, _field(raw, "joined_on"))
+        _check(report, values, "joined_on", parse.day, _field(raw, "joined_on"), past=True)
         _check(report, values, "note", parse.text, _field(raw, "note"), VOLUNTEER_NOTE)
         return self.match(number, values, report)
 
@@ -485,7 +485,7 @@ class _IssueChecker(_Checker):
                list(ISSUE_CATEGORIES), required=True)
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=True)
         _check(report, values, "description", parse.text, _field(raw, "description"), DESCRIPTION)
-        _check(report, values, "reported_at", parse.moment, _field(raw, "reported_at"))
+        _check(report, values, "reported_at", parse.moment, _field(raw, "reported_at"), past=True)
         _check(report, values, "lat", parse.decimal, _field(raw, "lat"), LATITUDE)
         _check(report, values, "lon", parse.decimal, _field(raw, "lon"), LONGITUDE)
         key = ("issue", values.get("title"), values.get("grid"), values.get("reported_at"))

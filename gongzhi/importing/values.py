@@ -83,8 +83,9 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
                    r"(?:[ T]+(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})秒?)?)?$")
 
 
-def moment(raw: str, *, required: bool = False) -> datetime | None:
-    """'2026-05-10 14:30', '2026/5/10', '2026年5月10日 9:00' -> a naive local datetime."""
+def moment(raw: str, *, required: bool = False, past: bool = False) -> datetime | None:
+    """'2026-05-10 14:30', '2026/5/10', '2026年5月10日 9:00' -> a naive local datetime, within the
+    dates Gongzhi keeps (gongzhi.validation); with `past`, not after today."""
     value = unicodedata.normalize("NFKC", raw).strip()
     if not value:
         if required:
@@ -98,11 +99,11 @@ def moment(raw: str, *, required: bool = False) -> datetime | None:
         parsed = datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise CellProblem("imports.reason_not_date", value=raw) from None
-    return _checked(validation.clean_date, parsed)
+    return _checked(validation.clean_date, parsed, past=past)
 
 
-def day(raw: str) -> date | None:
-    value = moment(raw)
+def day(raw: str, *, past: bool = False) -> date | None:
+    value = moment(raw, past=past)
     return value.date() if value is not None else None
 
 

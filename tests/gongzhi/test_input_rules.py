@@ -234,14 +234,15 @@ def test_the_importer_refuses_a_headcount_out_of_bounds(db_url, headcount):
     assert _import_problems(db_url, "events", EVENT_HEADER, rows) == [(2, "匿名人数", "errors.between")]
 
 
-@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
-def test_the_importer_refuses_dates_in_year_1_or_9999(db_url, day):
+@pytest.mark.parametrize(("day", "reported_reason"), [("0001-01-01", "errors.date_between"),
+                                                      ("9999-12-31", "errors.date_in_future")])
+def test_the_importer_refuses_dates_in_year_1_or_9999(db_url, day, reported_reason):
     make_community(db_url)
     rows = [["广场舞", "文体活动", f"{day} 09:00", "2025-05-01 21:00", ""]]
     assert _import_problems(db_url, "events", EVENT_HEADER, rows) == [(2, "开始时间", "errors.date_between")]
     issues = [["路灯不亮", "repairs", "G01", f"{day} 08:00"]]
     assert _import_problems(db_url, "issues", ["标题", "类别", "所属网格", "上报时间"], issues) == [
-        (2, "上报时间", "errors.date_between")]
+        (2, "上报时间", reported_reason)]
 
 
 # -- Open311 ------------------------------------------------------------------------------------
@@ -263,3 +264,16 @@ def test_open311_refuses_nul_lone_surrogates_and_times_out_of_the_window(write, 
     assert _open311(write, rows) == [(1, "description"), (2, "description"), (3, "requested_datetime"),
                                      (4, "requested_datetime")]
     assert count(engine, Issue) == 0
+
+
+def test_the_importer_refuses_days_after_today_where_the_forms_do(db_url):
+    """A volunteer cannot have joined, nor an issue have been reported, tomorrow: the same rule
+    as the volunteer form's (and Open311's)."""
+    make_community(db_url)
+    tomorrow = (NOW + timedelta(days=1)).strftime("%Y-%m-%d")
+    volunteers = [["张伟", "", "G01", tomorrow], ["李娜", "", "G01", "2025-06-14"]]
+    assert _import_problems(db_url, "volunteers", ["姓名", "手机号码", "所属网格", "加入日期"], volunteers) == [
+        (2, "加入日期", "errors.date_in_future")]
+    issues = [["路灯不亮", "repairs", "G01", f"{tomorrow} 08:00"]]
+    assert _import_problems(db_url, "issues", ["标题", "类别", "所属网格", "上报时间"], issues) == [
+        (2, "上报时间", "errors.date_in_future")]
