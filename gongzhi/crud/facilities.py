@@ -15,7 +15,7 @@ from gongzhi.errors import FieldError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Facility
 from gongzhi.permissions import Actor, require_some_write, require_write
-from gongzhi.validation import FACILITY_NAME, check_text
+from gongzhi.validation import FACILITY_NAME, LATITUDE, LONGITUDE, check_text
 from gongzhi.validation import FACILITY_NAME_MAX as NAME_MAX  # noqa: F401 (the form's max_chars)
 
 # Degrees (~200 m): a facility may stand just across the street from the grid it serves.
@@ -44,12 +44,13 @@ def _live_grid(session: Session, grid_id: int | None) -> Area | None:
 
 def _position(values: dict, errors: list[FieldError]) -> dict[str, float]:
     position = {}
-    for name, limit in (("lon", 180), ("lat", 90)):
+    for name, bounds in (("lon", LONGITUDE), ("lat", LATITUDE)):
         value = values.get(name)
         if value is None or not math.isfinite(value):
             errors.append(FieldError(_field(name), "errors.required"))
-        elif not -limit <= value <= limit:
-            errors.append(FieldError(_field(name), "facilities.error_out_of_range", {"min": -limit, "max": limit}))
+        elif not bounds.low <= value <= bounds.high:
+            errors.append(FieldError(_field(name), "facilities.error_out_of_range",
+                                     {"min": bounds.low, "max": bounds.high}))
         else:
             position[name] = float(value)
     return position
