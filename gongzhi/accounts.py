@@ -17,6 +17,14 @@ from gongzhi.domain import AreaLevel
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
 from gongzhi.permissions import Actor, Role, require_admin
+from gongzhi.validation import (
+    DISPLAY_NAME,
+    DISPLAY_NAME_MAX,  # noqa: F401 (the account form's max_chars)
+    USERNAME,
+    InvalidValue,
+    check_text,
+    clean_text,
+)
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -35,17 +43,12 @@ def hash_password(password: str) -> str:
 
 def create_user(*, session: Session, username: str, password: str, role: str, display_name: str | None = None,
                 grid_ids: tuple[int, ...] = (), person_id: int | None = None) -> User:
-    errors = []
-    username = username.strip()
-    if not username or len(username) > 40:
-        errors.append(FieldError("auth.field_username", "errors.required" if not username else "errors.too_long",
-                                 {} if not username else {"max": 40}))
-    elif session.execute(select(User.id).where(User.username == username)).first():
+    errors: list[FieldError] = []
+    username = check_text(errors, "auth.field_username", username, USERNAME, required=True)
+    if username and session.execute(select(User.id).where(User.username == username)).first():
         errors.append(FieldError("auth.field_username", "errors.duplicate"))
     errors += _password_errors(password)
-    display_name = (display_name or "").strip()
-    if display_name:
-        errors += _display_name_errors(display_name)
+    display_name = check_text(errors, "accounts.field_display_name", display_name, DISPLAY_NAME)
     errors += _account_errors(session, role=role, grid_ids=grid_ids)
     if errors:
         raise ValidationError(errors)
@@ -58,21 +61,21 @@ def create_user(*, session: Session, username: str, password: str, role: str, di
     return user
 
 
-DISPLAY_NAME_MAX = 40
-
-
 def _password_errors(password: str) -> list[FieldError]:
     if len(password) < MIN_PASSWORD_LENGTH:
         return [FieldError("auth.field_password", "auth.password_too_short", {"min": MIN_PASSWORD_LENGTH})]
+    if not _encodable(password):
+        return [FieldError("auth.field_password", "errors.invalid_character", {"char": "U+D800–U+DFFF"})]
     return []
 
 
-def _display_name_errors(display_name: str) -> list[FieldError]:
-    if not display_name:
-        return [FieldError("accounts.field_display_name", "errors.required")]
-    if len(display_name) > DISPLAY_NAME_MAX:
-        return [FieldError("accounts.field_display_name", "errors.too_long", {"max": DISPLAY_NAME_MAX})]
-    return []
+def _encodable(text: str) -> bool:
+    """Whether `text` can be written as UTF-8 (a lone surrogate cannot be hashed or stored)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _account_errors(session: Session, *, role: str, grid_ids: tuple[int, ...]) -> list[FieldError]:
@@ -97,7 +100,12 @@ def authenticate(*, session: Session, username: str, password: str, address: str
     """Check a password and record the attempt. Returns None for a wrong username or password
     (without saying which; the caller commits so the failure counts); too many recent failures
     for the account or the address raise LoginThrottled, even for a right password."""
-    username = username.strip()
+    try:
+        username = clean_text(username, USERNAME)
+    except InvalidValue:
+        username = ""  # no account has such a name; the attempt still counts against the address
+    if not _encodable(password):
+        password = ""  # nothing anyone set (create_user refuses it), so simply wrong
     if (_recent_failures(session, LoginAttempt.username, username) >= MAX_FAILURES_PER_ACCOUNT
             or _recent_failures(session, LoginAttempt.address, address) >= MAX_FAILURES_PER_ADDRESS):
         raise LoginThrottled(minutes=int(LOCKOUT_WINDOW.total_seconds() // 60))
@@ -190,9 +198,10 @@ def update_account(*, session: Session, actor: Actor, user_id: int, role: str, d
     An admin cannot demote or deactivate their own account, so there is always an admin left."""
     require_admin(actor)
     user = _account_for_update(session, user_id, expected_version)
-    display_name = display_name.strip()
     grid_ids = _leader_grids(role, grid_ids)
-    errors = _display_name_errors(display_name) + _account_errors(session, role=role, grid_ids=grid_ids)
+    errors: list[FieldError] = []
+    display_name = check_text(errors, "accounts.field_display_name", display_name, DISPLAY_NAME, required=True)
+    errors += _account_errors(session, role=role, grid_ids=grid_ids)
     if user.id == actor.user_id:
         if role != Role.ADMIN:
             errors.append(FieldError("auth.field_role", "accounts.own_role"))

@@ -300,41 +300,49 @@ def check_geometry(geometry, region_center: LonLat | None = None) -> _Checked:
         parts = _read_parts(geometry)
     except _Unreadable as unreadable:
         return _Checked([unreadable.problem])
-    problems: list[Problem] = []
     given = {"type": kind, "coordinates": [[[list(p) for p in ring] for ring in part] for part in parts]}
     if kind == "Polygon":
         given["coordinates"] = given["coordinates"][0]
 
     # Where it lies: on the Earth, near the community, or there once each pair is swapped.
+    problems: list[Problem] = []
     repaired_parts = parts
     swap = _swap_problem(parts, region_center)
     if swap is not None:
         problems.append(swap)
         if swap.severity == Severity.REPAIR:
             repaired_parts = _swapped(parts)
+    problems += _ring_problems(parts)
+    if any(p.severity == Severity.ERROR for p in problems):
+        outline = _shape(_closed(parts)) if not any(p.code == "too_few_points" for p in problems) else None
+        return _Checked(problems, given=given, shape=outline)
+    return _checked_outline(_shape(_closed(repaired_parts)), problems, given)
 
+
+def _ring_problems(parts) -> list[Problem]:
+    problems = []
     for part_number, part in enumerate(parts, start=1):
         for ring_number, ring in enumerate(part, start=1):
             if ring[0] != ring[-1]:
                 problems.append(Problem("unclosed_ring", Severity.REPAIR, {"part": part_number, "ring": ring_number}))
             if len(set(ring)) < 3:
                 problems.append(Problem("too_few_points", Severity.ERROR, {"part": part_number, "ring": ring_number}))
-    if any(p.severity == Severity.ERROR for p in problems):
-        outline = _shape(_closed(parts)) if not any(p.code == "too_few_points" for p in problems) else None
-        return _Checked(problems, given=given, shape=outline)
+    return problems
 
-    outline = _shape(_closed(repaired_parts))
-    if not outline.is_valid:
-        reason = explain_validity(outline)
-        # The same repair the map applies to a stored shape (geo.parse_boundary): make_valid,
-        # keeping only its polygons.
-        made_valid = parse_boundary(json.dumps(mapping(outline)))
-        if made_valid is None or made_valid.is_empty:
-            problems.append(Problem("unrepairable", Severity.ERROR, {"reason": reason}))
-            return _Checked(problems, given=given, shape=outline)
-        problems.append(Problem("invalid", Severity.REPAIR, {"reason": reason}))
-        outline = made_valid
-    return _Checked(problems, given=given, fixed=to_storage(outline), shape=outline)
+
+def _checked_outline(outline: BaseGeometry, problems: list[Problem], given: dict) -> _Checked:
+    """A shape whose points are all right: valid, or repairable into a valid one."""
+    if outline.is_valid:
+        return _Checked(problems, given=given, fixed=to_storage(outline), shape=outline)
+    reason = explain_validity(outline)
+    # The same repair the map applies to a stored shape (geo.parse_boundary): make_valid,
+    # keeping only its polygons.
+    made_valid = parse_boundary(json.dumps(mapping(outline)))
+    if made_valid is None or made_valid.is_empty:
+        problems.append(Problem("unrepairable", Severity.ERROR, {"reason": reason}))
+        return _Checked(problems, given=given, shape=outline)
+    problems.append(Problem("invalid", Severity.REPAIR, {"reason": reason}))
+    return _Checked(problems, given=given, fixed=to_storage(made_valid), shape=made_valid)
 
 
 def _swap_problem(parts, region_center: LonLat | None) -> Problem | None:
@@ -402,6 +410,54 @@ def _region_from(shapes: Iterable[BaseGeometry]) -> LonLat | None:
     return statistics.median(c[0] for c in centres), statistics.median(c[1] for c in centres)
 
 
+Grid = tuple[int, str, str]  # (id, code, name)
+
+
+class _GridIndex:
+    """The community's grids by code and by name, for matching features to them."""
+
+    def __init__(self, grids: list[tuple[int, str, str, str | None]]):
+        self.by_code = {_normalised(code): (grid_id, code, name) for grid_id, code, name, _ in grids}
+        self.by_name: dict[str, list[Grid]] = {}
+        for grid_id, code, name, _ in grids:
+            self.by_name.setdefault(_normalised(name), []).append((grid_id, code, name))
+
+    def report(self, number: int, feature: dict) -> FeatureReport:
+        """The feature's report, matched to a grid by code, else by a name only one grid has."""
+        properties = feature.get("properties") or {}
+        code, name = _property(properties, CODE_PROPERTIES), _property(properties, NAME_PROPERTIES)
+        report = FeatureReport(number=number, label=" ".join(v for v in (code, name) if v) or f"#{number}",
+                               properties=properties)
+        named = self.by_name.get(_normalised(name), []) if name is not None else []
+        if code is not None and _normalised(code) in self.by_code:
+            report.grid_id, report.grid_code, report.grid_name = self.by_code[_normalised(code)]
+            report.matched_by = "code"
+        elif len(named) == 1:
+            report.grid_id, report.grid_code, report.grid_name = named[0]
+            report.matched_by = "name"
+        elif len(named) > 1:
+            report.problems.append(Problem("ambiguous_name", Severity.WARNING, {"name": name, "count": len(named)}))
+        else:
+            report.problems.append(Problem("unmatched", Severity.WARNING))
+        return report
+
+
+def _kept_boundaries(grids, assigned: set[int]) -> dict[int, BaseGeometry]:
+    """The current boundaries of the grids this import leaves alone."""
+    kept = {grid_id: parse_boundary(boundary) for grid_id, _, _, boundary in grids if grid_id not in assigned}
+    return {grid_id: outline for grid_id, outline in kept.items() if outline is not None}
+
+
+def _region(features: list[dict], kept: dict[int, BaseGeometry]) -> LonLat | None:
+    """The centre of the kept boundaries, else of the imported shapes that lie on the Earth."""
+    region_center = _region_from(kept.values())
+    if region_center is None:
+        first_pass = [check_geometry(f.get("geometry")) for f in features]
+        region_center = _region_from(c.shape for c in first_pass if c.shape is not None and not any(
+            p.code in ("out_of_range", "swapped_out_of_range") for p in c.problems))
+    return region_center
+
+
 def validate_features(features: list[dict], *, grids: list[tuple[int, str, str, str | None]],
                       region_center: LonLat | None = None) -> BoundaryReport:
     """Check imported features against the community's grids, each given as (id, code, name,
@@ -410,39 +466,12 @@ def validate_features(features: list[dict], *, grids: list[tuple[int, str, str, 
     else the centre of the current boundaries of the grids this import leaves alone, else the
     centre of the imported features themselves (a first import), so a community anywhere can
     bring in its first boundaries; without any of these only the Earth's range is checked."""
-    by_code = {_normalised(code): (grid_id, code, name) for grid_id, code, name, _ in grids}
-    by_name: dict[str, list[tuple[int, str, str]]] = {}
-    for grid_id, code, name, _ in grids:
-        by_name.setdefault(_normalised(name), []).append((grid_id, code, name))
-
-    reports: list[FeatureReport] = []
-    for number, feature in enumerate(features, start=1):
-        properties = feature.get("properties") or {}
-        code, name = _property(properties, CODE_PROPERTIES), _property(properties, NAME_PROPERTIES)
-        report = FeatureReport(number=number, label=" ".join(v for v in (code, name) if v) or f"#{number}",
-                               properties=properties)
-        if code is not None and _normalised(code) in by_code:
-            report.grid_id, report.grid_code, report.grid_name = by_code[_normalised(code)]
-            report.matched_by = "code"
-        elif name is not None and len(by_name.get(_normalised(name), [])) == 1:
-            report.grid_id, report.grid_code, report.grid_name = by_name[_normalised(name)][0]
-            report.matched_by = "name"
-        elif name is not None and len(by_name.get(_normalised(name), [])) > 1:
-            report.problems.append(Problem("ambiguous_name", Severity.WARNING, {
-                "name": name, "count": len(by_name[_normalised(name)])}))
-        else:
-            report.problems.append(Problem("unmatched", Severity.WARNING))
-        reports.append(report)
-
+    index = _GridIndex(grids)
+    reports = [index.report(number, feature) for number, feature in enumerate(features, start=1)]
     assigned = {r.grid_id for r in reports if r.grid_id is not None}
-    kept = {grid_id: parse_boundary(boundary) for grid_id, _, _, boundary in grids if grid_id not in assigned}
-    kept = {grid_id: outline for grid_id, outline in kept.items() if outline is not None}
+    kept = _kept_boundaries(grids, assigned)
     if region_center is None:
-        region_center = _region_from(kept.values())
-    if region_center is None:
-        first_pass = [check_geometry(f.get("geometry")) for f in features]
-        region_center = _region_from(c.shape for c in first_pass if c.shape is not None and not any(
-            p.code in ("out_of_range", "swapped_out_of_range") for p in c.problems))
+        region_center = _region(features, kept)
 
     for report, feature in zip(reports, features, strict=True):
         checked = check_geometry(feature.get("geometry"), region_center)

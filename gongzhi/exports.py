@@ -1,7 +1,8 @@
 """Taking data out: every list as CSV or XLSX (gongzhi.spreadsheet), built from the same queries
 the pages use, with headers in the reader's language and personal data shown only to a role that
 may see it; a full archive of every table for an admin; and everything held about one person
-(a personal-data request under PIPL), admin only and written to the audit trail."""
+(a personal-data request under PIPL), admin only and written to the audit trail. Files in an
+import's own columns, to edit and bring back, are gongzhi.importing.roundtrip."""
 
 from __future__ import annotations
 

@@ -20,10 +20,9 @@ from gongzhi.domain import (
 from gongzhi.errors import FieldError, IllegalTransition, ValidationError
 from gongzhi.models import Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, require_rating, require_write
-from gongzhi.privacy import contains_national_id
+from gongzhi.validation import COMMENT, NOTE, check_text
 
 S = IssueState
-NOTE_MAX = 1000
 ALLOWED: dict[IssueState, tuple[IssueState, ...]] = {
     S.REPORTED: (S.GRID_REVIEW,),
     # resolve locally (in_action / resident_review), take it to a meeting, or reject it
@@ -98,10 +97,7 @@ def _apply_move(session: Session, issue: Issue, target: IssueState, *, actor: Ac
     at = now()
 
     reopening = issue.state == S.RESIDENT_REVIEW and target == S.IN_ACTION
-    if len(note) > NOTE_MAX:
-        errors.append(FieldError("issues.field_note", "errors.too_long", {"max": NOTE_MAX}))
-    elif contains_national_id(note):
-        errors.append(FieldError("issues.field_note", "errors.national_id"))
+    note = check_text(errors, "issues.field_note", note, NOTE)
     if target == S.IN_ACTION:
         lead = lead_org_id or issue.lead_org_id
         organisation = session.get(Organisation, lead) if lead is not None else None
@@ -174,8 +170,7 @@ def rate(
         errors.append(FieldError("issues.field_rating", "errors.between", {"low": 1, "high": 5}))
     if fix_status not in {f.value for f in FixStatus}:
         errors.append(FieldError("issues.field_fix_status", "errors.required"))
-    if len(comment) > 500:
-        errors.append(FieldError("issues.field_comment", "errors.too_long", {"max": 500}))
+    comment = check_text(errors, "issues.field_comment", comment, COMMENT)
     if errors:
         raise ValidationError(errors)
     if issue.state != S.RESIDENT_REVIEW:

@@ -22,12 +22,13 @@ from sqlmodel import Session
 
 from gongzhi import i18n
 from gongzhi.clock import ZONE, now
-from gongzhi.crud.issues import TITLE_MAX, IssueCreate, create_issue
+from gongzhi.crud.issues import IssueCreate, create_issue
 from gongzhi.domain import CLOSED_STATES, ISSUE_CATEGORIES, AreaLevel, IssueState
 from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Issue, Organisation, TimelineEntry
 from gongzhi.permissions import Actor
+from gongzhi.validation import TITLE_MAX, InvalidValue, clean_date
 
 FORMATS = ("json", "xml")
 MEDIA_TYPES = {"json": "application/json", "xml": "application/xml"}
@@ -240,6 +241,24 @@ def _number(request: dict[str, str], key: str, problems: list[RowProblem], row: 
         return None
 
 
+def _reported_at(text: str, row: int, problems: list[RowProblem]) -> datetime | None:
+    """When the request was made: a time in the past, within the dates Gongzhi keeps."""
+    if not text.strip():
+        return None
+    try:
+        reported_at = clean_date(_local(text))
+    except (ValueError, OverflowError):  # not a time, or one whose offset takes it past year 1 or 9999
+        problems.append(RowProblem(row, "requested_datetime", f"not an ISO 8601 time: {text!r}"))
+        return None
+    except InvalidValue as refused:
+        problems.append(RowProblem(row, "requested_datetime", refused.message("en")))
+        return None
+    if reported_at > now():
+        problems.append(RowProblem(row, "requested_datetime", "lies in the future"))
+        return None
+    return reported_at
+
+
 def _prepare(request: dict[str, str], row: int, grids, problems: list[RowProblem]):
     """(IssueCreate, reported_at) for one open request, with its problems added to `problems`."""
     code = request.get("service_code", "").strip()
@@ -256,16 +275,7 @@ def _prepare(request: dict[str, str], row: int, grids, problems: list[RowProblem
     grid_id = _grid_for(grids, lat, lon, request.get("address", ""))
     if grid_id is None:
         problems.append(RowProblem(row, "lat/long", "no grid holds this place (and the address names none)"))
-    reported_at = None
-    if request.get("requested_datetime", "").strip():
-        try:
-            reported_at = _local(request["requested_datetime"])
-        except ValueError:
-            problems.append(RowProblem(row, "requested_datetime",
-                                       f"not an ISO 8601 time: {request['requested_datetime']!r}"))
-        else:
-            if reported_at > now():
-                problems.append(RowProblem(row, "requested_datetime", "lies in the future"))
+    reported_at = _reported_at(request.get("requested_datetime", ""), row, problems)
     data = IssueCreate(title=title.strip(), description=rest.strip(), category=code, grid_id=grid_id,
                        lat=lat, lon=lon)
     return data, reported_at

@@ -642,46 +642,54 @@ class _DemoBuilder:
         chosen = _weighted_sample(rng, VOLUNTEER_SKILLS, weights, count)
         return [s for s in VOLUNTEER_SKILLS if s in chosen]
 
-    def build_volunteers(self) -> None:
-        rng = self.rng("volunteers")
-        cfg = self.volunteer_cfg
-        total = cfg["count"]
+    def _volunteer_people(self, rng: random.Random, total: int) -> list[Person]:
+        """Who volunteers, the most dedicated first (mostly retirees)."""
         counts = _split(total, [len(g.participants) + 25 for g in self.grids])
         chosen: list[Person] = []
         for grid, count in zip(self.grids, counts, strict=True):
             adults = [p for p in grid.residents if p.birth_year <= 2008]
             weights = [2.2 if p.birth_year <= 1962 else 1.0 for p in adults]
             chosen.extend(_weighted_sample(rng, adults, weights, count))
-        # The most dedicated are mostly retirees.
-        scored = sorted(chosen, key=lambda p: -(rng.random() * (2.0 if p.birth_year <= 1962 else 1.0)))
+        return sorted(chosen, key=lambda p: -(rng.random() * (2.0 if p.birth_year <= 1962 else 1.0)))
+
+    def _volunteer_span(self, rng: random.Random, tier: dict, joined: date) -> tuple[VolunteerStatus, date, date, str]:
+        """A volunteer's status, the days they served (start, end) and the note on a pause or leave."""
+        cfg = self.volunteer_cfg
+        status = VolunteerStatus.ACTIVE
+        r = rng.random()
+        if tier["stars"] <= 2 and (self.today - joined).days > 120:
+            if r < (0.08 if tier["stars"] == 2 else 0.12):
+                status = VolunteerStatus.PAUSED
+            elif r < (0.1 if tier["stars"] == 2 else 0.2):
+                status = VolunteerStatus.LEFT
+        start = max(joined, self.today - timedelta(days=SERVICE_YEARS_DAYS))
+        end = self.today
+        note = ""
+        if status == VolunteerStatus.PAUSED:
+            end = max(start + timedelta(days=30), self.today - timedelta(days=rng.randint(30, 200)))
+            note = rng.choice(cfg["paused_notes"])
+        elif status == VolunteerStatus.LEFT:
+            end = max(start + timedelta(days=30), self.today - timedelta(days=rng.randint(60, 400)))
+            note = rng.choice(cfg["left_notes"])
+        end = min(end, self.today)
+        month_start = self.today.replace(day=1)
+        if end >= month_start and status != VolunteerStatus.ACTIVE:
+            end = month_start - timedelta(days=1)
+        return status, start, end, note
+
+    def build_volunteers(self) -> None:
+        rng = self.rng("volunteers")
+        cfg = self.volunteer_cfg
+        scored = self._volunteer_people(rng, cfg["count"])
         tiers = [tier for tier in cfg["tiers"] for _ in range(tier["count"])]
         if len(tiers) != len(scored):
             raise AssertionError("volunteer tiers must add up to the volunteer count")
 
-        month_start = self.today.replace(day=1)
         plans: list[_VolunteerPlan] = []
         volunteers = []
         for person, tier in zip(scored, tiers, strict=True):
             joined = self.today - timedelta(days=rng.randint(*tier["joined_days"]))
-            status = VolunteerStatus.ACTIVE
-            r = rng.random()
-            if tier["stars"] <= 2 and (self.today - joined).days > 120:
-                if r < (0.08 if tier["stars"] == 2 else 0.12):
-                    status = VolunteerStatus.PAUSED
-                elif r < (0.1 if tier["stars"] == 2 else 0.2):
-                    status = VolunteerStatus.LEFT
-            start = max(joined, self.today - timedelta(days=SERVICE_YEARS_DAYS))
-            end = self.today
-            note = ""
-            if status == VolunteerStatus.PAUSED:
-                end = max(start + timedelta(days=30), self.today - timedelta(days=rng.randint(30, 200)))
-                note = rng.choice(cfg["paused_notes"])
-            elif status == VolunteerStatus.LEFT:
-                end = max(start + timedelta(days=30), self.today - timedelta(days=rng.randint(60, 400)))
-                note = rng.choice(cfg["left_notes"])
-            end = min(end, self.today)
-            if end >= month_start and status != VolunteerStatus.ACTIVE:
-                end = month_start - timedelta(days=1)
+            status, start, end, note = self._volunteer_span(rng, tier, joined)
             skills = self._skills(rng, person.birth_year)
             target = _half_hours(rng, *tier["hours"])
             volunteer = Volunteer(person_id=person.id, grid_id=person.grid_id, skills=",".join(skills),
@@ -692,10 +700,13 @@ class _DemoBuilder:
         self.session.add_all(volunteers)
         self.session.flush()
         self.volunteer_plans = plans
+        self.session.add_all(self._memberships(rng, plans))
+        self.session.flush()
 
+    def _memberships(self, rng: random.Random, plans: list[_VolunteerPlan]) -> list[TeamMembership]:
         memberships = []
         for plan in plans:
-            for key, team in cfg["teams"].items():
+            for key, team in self.volunteer_cfg["teams"].items():
                 chance = team["share"]
                 if team.get("skills"):
                     chance *= 2.5 if set(team["skills"]) & set(plan.skills) else 0.35
@@ -703,18 +714,15 @@ class _DemoBuilder:
                     chance = chance * 3 if plan.person.birth_year >= 1995 else chance * 0.2
                 if rng.random() < min(chance, 0.95):
                     memberships.append(TeamMembership(volunteer_id=plan.volunteer.id, organisation_id=self.org[key].id))
-        self.session.add_all(memberships)
-        self.session.flush()
+        return memberships
 
     # -- events and attendance ------------------------------------------------------------
 
-    def build_events(self) -> None:
-        rng = self.rng("events")
-        cfg = self.event_cfg
-        grid_weights = [max(len(g.participants), 1) ** 0.9 for g in self.grids]
-        plans = []  # (template, grid, starts_at, named target)
+    def _past_event_plans(self, rng: random.Random, grid_weights: list[float]) -> list[tuple]:
+        """(template, grid, starts_at, named target) of every past event, in time order."""
+        plans = []
         first_day, last_day = PAST_EVENT_DAYS
-        for template in cfg["past"]:
+        for template in self.event_cfg["past"]:
             for _ in range(template["count"]):
                 grid = rng.choices(self.grids, grid_weights)[0] if template["scope"] == "grid" else None
                 days = list(range(first_day, last_day + 1))
@@ -724,23 +732,24 @@ class _DemoBuilder:
                 starts = self.at(days_ago, _clock_time(template["start"]))
                 plans.append((template, grid, starts, rng.randint(*template["size"])))
         plans.sort(key=lambda p: (p[2], p[0]["title"]))
+        return plans
 
-        events = []
-        for template, grid, starts, _ in plans:
-            events.append(self._event(rng, template, grid, starts, headcount=rng.randint(*template["headcount"])))
+    def _upcoming_events(self, rng: random.Random, grid_weights: list[float]) -> list[Event]:
         upcoming = []
-        for template in cfg["upcoming"]:
+        for template in self.event_cfg["upcoming"]:
             grid = rng.choices(self.grids, grid_weights)[0] if template["scope"] == "grid" else None
             starts = datetime.combine(self.today + timedelta(days=template["days"]), _clock_time(template["start"]))
             event = self._event(rng, template, grid, starts, headcount=0)
             event.capacity = template["capacity"]
             upcoming.append(event)
+        return upcoming
 
-        # Named attendance. Every event-goer of a grid takes part at least once; the regulars
-        # fill the rest. Only a grid's chosen event-goers ever attend, which fixes each grid's
-        # participation rate (unique attendees ÷ population) at its configured share.
-        attendees: list[list[int]] = [[] for _ in events]
-        seen: list[set[int]] = [set() for _ in events]
+    def _named_attendance(self, rng: random.Random, plans: list[tuple], grid_weights: list[float]) -> list[list[int]]:
+        """Who attended each past event. Every event-goer of a grid takes part at least once; the
+        regulars fill the rest. Only a grid's chosen event-goers ever attend, which fixes each
+        grid's participation rate (unique attendees ÷ population) at its configured share."""
+        attendees: list[list[int]] = [[] for _ in plans]
+        seen: list[set[int]] = [set() for _ in plans]
 
         def attend(index: int, person: Person) -> None:
             if person.id not in seen[index]:
@@ -761,6 +770,16 @@ class _DemoBuilder:
                 pool = source.participants
                 regulars = pool[: max(1, len(pool) // 3)]
                 attend(index, rng.choice(regulars if rng.random() < 0.6 else pool))
+        return attendees
+
+    def build_events(self) -> None:
+        rng = self.rng("events")
+        grid_weights = [max(len(g.participants), 1) ** 0.9 for g in self.grids]
+        plans = self._past_event_plans(rng, grid_weights)
+        events = [self._event(rng, template, grid, starts, headcount=rng.randint(*template["headcount"]))
+                  for template, grid, starts, _ in plans]
+        upcoming = self._upcoming_events(rng, grid_weights)
+        attendees = self._named_attendance(rng, plans, grid_weights)
         for index, event in enumerate(events):
             template = plans[index][0]
             named = len(attendees[index])
@@ -841,16 +860,8 @@ class _DemoBuilder:
 
     # -- issues ---------------------------------------------------------------------------
 
-    def build_issues(self) -> None:
-        rng = self.rng("issues")
-        self.issue_rng = rng
-        categories = self.issue_cfg["categories"]
-        codes = list(categories)
-        if set(codes) != set(ISSUE_CATEGORIES):
-            raise AssertionError("data/demo/issues.json must cover exactly domain.ISSUE_CATEGORIES")
-        for grid in self.grids:
-            grid.issue_weight = grid.area.population * rng.uniform(0.6, 1.5)
-
+    def _issue_moments(self, rng: random.Random) -> list[datetime]:
+        """When each issue was reported, in time order: a busy last week, then a year thinning out."""
         moments = []
         for i in range(N_ISSUES):
             if i < N_RECENT_ISSUES:
@@ -864,57 +875,46 @@ class _DemoBuilder:
                 moment = moment.replace(microsecond=0)
             moments.append(moment)
         moments.sort()
+        return moments
 
-        issues, plans = [], []
-        recent_by_grid: dict[int, list[int]] = defaultdict(list)  # positions of earlier issues
-        for position, reported_at in enumerate(moments):
-            grid = rng.choices(self.grids, [g.issue_weight for g in self.grids])[0]
-            original = None
-            if rng.random() < 0.045:
-                window = [j for j in recent_by_grid[grid.area.id]
-                          if reported_at - issues[j].reported_at <= timedelta(days=20)]
-                original = issues[window[-1]] if window else None
-            if original is not None:
-                category = original.category
-                building_id = original.building_id
-                title, description = original.title, "另一位居民反映同一问题：" + original.description
-            else:
-                category = rng.choices(codes, [categories[c]["weight"] for c in codes])[0]
-                templates = categories[category]["templates"]
-                with_building = rng.random() < 0.8
-                usable = [t for t in templates if ("{b}" in t[0] + t[1]) == with_building] or templates
-                template = rng.choice(usable)
-                needs_building = "{b}" in template[0] + template[1]
-                building = rng.choice(grid.buildings) if needs_building or rng.random() < 0.3 else None
-                building_id = building.id if building else None
-                fill = {"b": building.name if building else "", "y": grid.yuan,
-                        "p": rng.choice(self.community_cfg["places"])}
-                title, description = template[0].format(**fill), template[1].format(**fill)
-            channel = rng.choices(["resident", "patrol", "hotline", "anonymous"], [0.55, 0.2, 0.1, 0.15])[0]
-            if channel == "patrol":
-                reporter = grid.leader
-            elif channel == "anonymous" or (channel == "hotline" and rng.random() < 0.5):
-                reporter = None
-            else:
-                reporter = rng.choice(grid.residents)
-            if building_id is not None:
-                lon, lat = grid.building_points[building_id]
-                lon, lat = round(lon + rng.uniform(-0.0002, 0.0002), 6), round(lat + rng.uniform(-0.0002, 0.0002), 6)
-                if not grid.prepared.contains(Point(lon, lat)):
-                    lon, lat = grid.building_points[building_id]
-            else:
-                lon, lat = _point_inside(rng, grid.polygon, grid.prepared)
-            issue = Issue(title=title[:120], description=description, category=category, grid_id=grid.area.id,
-                          building_id=building_id, reporter_id=reporter.id if reporter else None,
-                          state=S.REPORTED.value, reported_at=reported_at,
-                          due_date=reported_at.date() + timedelta(days=ISSUE_CATEGORIES[category][1]),
-                          lat=lat, lon=lon)
-            recent_by_grid[grid.area.id].append(position)
-            issues.append(issue)
-            plans.append((grid, channel, original))
-        self.session.add_all(issues)
-        self.session.flush()
+    def _issue_text(self, rng: random.Random, grid: _Grid, original: Issue | None) -> tuple[str, int | None, str, str]:
+        """(category, building id, title, description): a repeat of `original`, or from a template."""
+        if original is not None:
+            return (original.category, original.building_id, original.title,
+                    "另一位居民反映同一问题：" + original.description)
+        categories = self.issue_cfg["categories"]
+        codes = list(categories)
+        category = rng.choices(codes, [categories[c]["weight"] for c in codes])[0]
+        templates = categories[category]["templates"]
+        with_building = rng.random() < 0.8
+        usable = [t for t in templates if ("{b}" in t[0] + t[1]) == with_building] or templates
+        template = rng.choice(usable)
+        needs_building = "{b}" in template[0] + template[1]
+        building = rng.choice(grid.buildings) if needs_building or rng.random() < 0.3 else None
+        fill = {"b": building.name if building else "", "y": grid.yuan, "p": rng.choice(self.community_cfg["places"])}
+        return category, building.id if building else None, template[0].format(**fill), template[1].format(**fill)
 
+    @staticmethod
+    def _reporter(rng: random.Random, grid: _Grid, channel: str) -> Person | None:
+        if channel == "patrol":
+            return grid.leader
+        if channel == "anonymous" or (channel == "hotline" and rng.random() < 0.5):
+            return None
+        return rng.choice(grid.residents)
+
+    @staticmethod
+    def _issue_point(rng: random.Random, grid: _Grid, building_id: int | None) -> tuple[float, float]:
+        """(lon, lat): by the building when known, else anywhere inside the grid."""
+        if building_id is None:
+            return _point_inside(rng, grid.polygon, grid.prepared)
+        lon, lat = grid.building_points[building_id]
+        lon, lat = round(lon + rng.uniform(-0.0002, 0.0002), 6), round(lat + rng.uniform(-0.0002, 0.0002), 6)
+        if not grid.prepared.contains(Point(lon, lat)):
+            lon, lat = grid.building_points[building_id]
+        return lon, lat
+
+    def _created_entries(self, rng: random.Random, issues: list[Issue], plans: list[tuple]) -> list[TimelineEntry]:
+        """Each issue's "created" line, by whoever took the report through its channel."""
         created = []
         for issue, (grid, channel, _) in zip(issues, plans, strict=True):
             if channel == "patrol":
@@ -927,7 +927,40 @@ class _DemoBuilder:
             created.append(TimelineEntry(issue_id=issue.id, kind="created", from_state=None, to_state=S.REPORTED.value,
                                          actor=actor.name, actor_role=actor.role.value, note=note,
                                          created_at=issue.reported_at))
-        self.session.add_all(created)
+        return created
+
+    def build_issues(self) -> None:
+        rng = self.rng("issues")
+        self.issue_rng = rng
+        if set(self.issue_cfg["categories"]) != set(ISSUE_CATEGORIES):
+            raise AssertionError("data/demo/issues.json must cover exactly domain.ISSUE_CATEGORIES")
+        for grid in self.grids:
+            grid.issue_weight = grid.area.population * rng.uniform(0.6, 1.5)
+
+        issues, plans = [], []
+        recent_by_grid: dict[int, list[int]] = defaultdict(list)  # positions of earlier issues
+        for position, reported_at in enumerate(self._issue_moments(rng)):
+            grid = rng.choices(self.grids, [g.issue_weight for g in self.grids])[0]
+            original = None
+            if rng.random() < 0.045:
+                window = [j for j in recent_by_grid[grid.area.id]
+                          if reported_at - issues[j].reported_at <= timedelta(days=20)]
+                original = issues[window[-1]] if window else None
+            category, building_id, title, description = self._issue_text(rng, grid, original)
+            channel = rng.choices(["resident", "patrol", "hotline", "anonymous"], [0.55, 0.2, 0.1, 0.15])[0]
+            reporter = self._reporter(rng, grid, channel)
+            lon, lat = self._issue_point(rng, grid, building_id)
+            issue = Issue(title=title[:120], description=description, category=category, grid_id=grid.area.id,
+                          building_id=building_id, reporter_id=reporter.id if reporter else None,
+                          state=S.REPORTED.value, reported_at=reported_at,
+                          due_date=reported_at.date() + timedelta(days=ISSUE_CATEGORIES[category][1]),
+                          lat=lat, lon=lon)
+            recent_by_grid[grid.area.id].append(position)
+            issues.append(issue)
+            plans.append((grid, channel, original))
+        self.session.add_all(issues)
+        self.session.flush()
+        self.session.add_all(self._created_entries(rng, issues, plans))
         self.session.flush()
 
         self.issues = issues
@@ -1216,30 +1249,28 @@ class _DemoBuilder:
 
     # -- service records ------------------------------------------------------------------
 
-    def build_service_records(self) -> None:
-        rng = self.rng("service")
-        cfg = self.volunteer_cfg
-        plans = self.volunteer_plans
-        rows = self.service_rows
+    def _record_service(self, plan: _VolunteerPlan, day: date, hours: float, *, event_id=None, issue_id=None,
+                        note="") -> None:
+        plan.assigned += hours
+        created = min(datetime.combine(day, time(21, 0)), self.as_of)
+        self.service_rows.append({"volunteer_id": plan.volunteer.id, "served_on": day, "hours": hours,
+                                  "event_id": event_id, "issue_id": issue_id, "note": note[:300], "created_at": created})
 
-        def record(plan: _VolunteerPlan, day: date, hours: float, *, event_id=None, issue_id=None, note="") -> None:
-            plan.assigned += hours
-            created = min(datetime.combine(day, time(21, 0)), self.as_of)
-            rows.append({"volunteer_id": plan.volunteer.id, "served_on": day, "hours": hours, "event_id": event_id,
-                         "issue_id": issue_id, "note": note[:300], "created_at": created})
-
-        # Volunteers serving at events: matching skills, the event's grid and the busiest first.
+    def _event_service(self, rng: random.Random) -> None:
+        """Volunteers serving at events: matching skills, the event's grid and the busiest first."""
         for event, template in self.past_events:
             day = event.starts_at.date()
             hours = math.ceil((event.ends_at - event.starts_at).total_seconds() / 1800) / 2 + 1
             wanted = min(8, max(2, round(self.named_attendance[event.id] / 12)))
-            candidates = [p for p in plans if p.active_on(day) and p.remaining >= hours + 2]
+            candidates = [p for p in self.volunteer_plans if p.active_on(day) and p.remaining >= hours + 2]
             weights = [(3.0 if set(template["skills"]) & set(p.skills) else 1.0)
                        * (2.0 if event.grid_id is not None and p.volunteer.grid_id == event.grid_id else 1.0)
                        * math.sqrt(p.remaining) for p in candidates]
             for plan in _weighted_sample(rng, candidates, weights, wanted):
-                record(plan, day, hours, event_id=event.id, note=event.title)
-        # Volunteers helping on issues in action (mediation, repairs, visiting the elderly …).
+                self._record_service(plan, day, hours, event_id=event.id, note=event.title)
+
+    def _issue_service(self, rng: random.Random) -> None:
+        """Volunteers helping on issues in action (mediation, repairs, visiting the elderly …)."""
         categories = self.issue_cfg["categories"]
         for issue, start, end in self.action_spans:
             skills = set(categories[issue.category]["skills"])
@@ -1247,13 +1278,16 @@ class _DemoBuilder:
                 continue
             day = (start + (end - start) * rng.uniform(0.1, 0.9)).date()
             hours = _half_hours(rng, 1, 3)
-            candidates = [p for p in plans if p.active_on(day) and p.remaining >= hours + 2 and skills & set(p.skills)]
+            candidates = [p for p in self.volunteer_plans
+                          if p.active_on(day) and p.remaining >= hours + 2 and skills & set(p.skills)]
             weights = [3.0 if p.volunteer.grid_id == issue.grid_id else 1.0 for p in candidates]
             for plan in _weighted_sample(rng, candidates, weights, rng.randint(1, 2)):
-                record(plan, day, hours, issue_id=issue.id, note=f"协助办理：{issue.title}")
-        # General duty makes up the rest of each volunteer's hours.
+                self._record_service(plan, day, hours, issue_id=issue.id, note=f"协助办理：{issue.title}")
+
+    def _general_duty(self, rng: random.Random) -> None:
+        """General duty makes up the rest of each volunteer's hours."""
         month_start = self.today.replace(day=1)
-        for plan in plans:
+        for plan in self.volunteer_plans:
             span = (plan.end - plan.start).days
             first = None
             if plan.stars >= 1 and plan.end >= month_start and rng.random() < 0.7:
@@ -1265,6 +1299,13 @@ class _DemoBuilder:
                     hours = plan.remaining
                 day = first or plan.start + timedelta(days=rng.randint(0, span))
                 first = None
-                record(plan, day, hours, note=rng.choice(cfg["duty"]))
+                self._record_service(plan, day, hours, note=rng.choice(self.volunteer_cfg["duty"]))
+
+    def build_service_records(self) -> None:
+        rng = self.rng("service")
+        rows = self.service_rows
+        self._event_service(rng)
+        self._issue_service(rng)
+        self._general_duty(rng)
         rows.sort(key=lambda row: (row["served_on"], row["volunteer_id"], row["event_id"] or 0, row["issue_id"] or 0))
         self.session.execute(insert(ServiceRecord), rows)

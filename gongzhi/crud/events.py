@@ -14,11 +14,7 @@ from gongzhi.domain import AreaLevel, EventKind
 from gongzhi.errors import FieldError, ValidationError
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
 from gongzhi.permissions import Actor, require_write
-from gongzhi.privacy import contains_national_id
-
-TITLE_MAX = 120
-PLACE_MAX = 120
-DESCRIPTION_MAX = 2000
+from gongzhi.validation import CAPACITY, DESCRIPTION, HEADCOUNT, PLACE, TITLE, check_date, check_number, check_text
 
 
 class EventCreate(SQLModel):
@@ -57,24 +53,15 @@ def _minute(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _validate(session: Session, values: dict, *, named_attendance: int = 0) -> dict:
-    """Check an event's complete set of values; returns them cleaned (text stripped)."""
-    errors: list[FieldError] = []
-    values = dict(values)
-    for name in ("title", "place", "description"):
-        values[name] = (values.get(name) or "").strip()
+def _check_texts(values: dict, errors: list[FieldError]) -> None:
+    values["title"] = check_text(errors, _field("title"), values.get("title"), TITLE, required=True)
+    values["place"] = check_text(errors, _field("place"), values.get("place"), PLACE)
+    values["description"] = check_text(errors, _field("description"), values.get("description"), DESCRIPTION)
 
-    if not values["title"]:
-        errors.append(FieldError(_field("title"), "errors.required"))
-    for name, limit in (("title", TITLE_MAX), ("place", PLACE_MAX), ("description", DESCRIPTION_MAX)):
-        if len(values[name]) > limit:
-            errors.append(FieldError(_field(name), "errors.too_long", {"max": limit}))
-        if contains_national_id(values[name]):
-            errors.append(FieldError(_field(name), "errors.national_id"))
 
+def _check_choices(session: Session, values: dict, errors: list[FieldError]) -> None:
     if values.get("kind") not in {kind.value for kind in EventKind}:
         errors.append(FieldError(_field("kind"), "errors.invalid_choice"))
-
     host_org_id = values.get("host_org_id")
     if host_org_id is not None:
         host = session.get(Organisation, host_org_id)
@@ -86,26 +73,40 @@ def _validate(session: Session, values: dict, *, named_attendance: int = 0) -> d
         if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
             errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
 
-    starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
-    if starts_at is None:
-        errors.append(FieldError(_field("starts_at"), "errors.required"))
-    if ends_at is None:
-        errors.append(FieldError(_field("ends_at"), "errors.required"))
+
+def _check_times(values: dict, errors: list[FieldError]) -> None:
+    starts_at = check_date(errors, _field("starts_at"), values.get("starts_at"), required=True)
+    ends_at = check_date(errors, _field("ends_at"), values.get("ends_at"), required=True)
     if starts_at is not None and ends_at is not None and ends_at < starts_at:
         errors.append(FieldError(_field("ends_at"), "errors.end_before_start"))
 
-    capacity = values.get("capacity")
-    headcount = values.get("headcount") or 0
-    if capacity is not None and capacity < 1:
-        errors.append(FieldError(_field("capacity"), "events.error_at_least", {"min": 1}))
-    if headcount < 0:
-        errors.append(FieldError(_field("headcount"), "errors.not_negative"))
-    elif capacity is not None and capacity >= 1 and named_attendance + headcount > capacity:
-        errors.append(FieldError(_field("capacity"), "errors.over_capacity", {"capacity": capacity}))
-    if starts_at is not None and starts_at > now() and (named_attendance or headcount > 0):
-        errors.append(FieldError(_field("starts_at"), "events.error_attendance_before_start",
-                                 {"starts_at": _minute(starts_at)}))
 
+def _attendance_errors(*, capacity: int | None, starts_at: datetime | None, named: int, headcount: int | None,
+                       field: str) -> list[FieldError]:
+    """Named attendance plus the anonymous headcount fit the capacity, and nobody attended an
+    event that has not started. `field` names the form field the over-capacity error is shown on."""
+    errors: list[FieldError] = []
+    headcount = check_number(errors, _field("headcount"), headcount, HEADCOUNT, required=True)
+    if headcount is None:
+        return errors
+    if capacity is not None and named + headcount > capacity:
+        errors.append(FieldError(_field(field), "errors.over_capacity", {"capacity": capacity}))
+    if starts_at is not None and starts_at > now() and (named or headcount > 0):
+        errors.append(FieldError(_field("starts_at" if field == "capacity" else "attendance"),
+                                 "events.error_attendance_before_start", {"starts_at": _minute(starts_at)}))
+    return errors
+
+
+def _validate(session: Session, values: dict, *, named_attendance: int = 0) -> dict:
+    """Check an event's complete set of values; returns them cleaned (text stripped)."""
+    errors: list[FieldError] = []
+    values = dict(values)
+    _check_texts(values, errors)
+    _check_choices(session, values, errors)
+    _check_times(values, errors)
+    capacity = check_number(errors, _field("capacity"), values.get("capacity"), CAPACITY)
+    errors += _attendance_errors(capacity=capacity, starts_at=values.get("starts_at"), named=named_attendance,
+                                 headcount=values.get("headcount") or 0, field="capacity")
     if errors:
         raise ValidationError(errors)
     return values
@@ -162,13 +163,8 @@ def record_attendance(*, session: Session, actor: Actor, event_id: int, person_i
         if unknown:
             errors.append(FieldError(_field("attendees"), "events.error_unknown_people",
                                      {"ids": ", ".join(f"#{person_id}" for person_id in unknown)}))
-    if headcount is None or headcount < 0:
-        errors.append(FieldError(_field("headcount"), "errors.not_negative"))
-    elif event.capacity is not None and len(wanted) + headcount > event.capacity:
-        errors.append(FieldError(_field("attendance"), "errors.over_capacity", {"capacity": event.capacity}))
-    if event.starts_at > now() and (wanted or (headcount or 0) > 0):
-        errors.append(FieldError(_field("attendance"), "events.error_attendance_before_start",
-                                 {"starts_at": _minute(event.starts_at)}))
+    errors += _attendance_errors(capacity=event.capacity, starts_at=event.starts_at, named=len(wanted),
+                                 headcount=headcount, field="attendance")
     if errors:
         raise ValidationError(errors)
 

@@ -15,9 +15,9 @@ from gongzhi.errors import FieldError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Facility
 from gongzhi.permissions import Actor, require_some_write, require_write
-from gongzhi.privacy import contains_national_id
+from gongzhi.validation import FACILITY_NAME, LATITUDE, LONGITUDE, check_text
+from gongzhi.validation import FACILITY_NAME_MAX as NAME_MAX  # noqa: F401 (the form's max_chars)
 
-NAME_MAX = 80
 # Degrees (~200 m): a facility may stand just across the street from the grid it serves.
 NEAR_GRID = 0.002
 
@@ -35,40 +35,50 @@ def _field(name: str) -> str:
     return f"facilities.field_{name}"
 
 
+def _live_grid(session: Session, grid_id: int | None) -> Area | None:
+    grid = session.get(Area, grid_id) if grid_id is not None else None
+    if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
+        return None
+    return grid
+
+
+def _position(values: dict, errors: list[FieldError]) -> dict[str, float]:
+    position = {}
+    for name, bounds in (("lon", LONGITUDE), ("lat", LATITUDE)):
+        value = values.get(name)
+        if value is None or not math.isfinite(value):
+            errors.append(FieldError(_field(name), "errors.required"))
+        elif not bounds.low <= value <= bounds.high:
+            errors.append(FieldError(_field(name), "facilities.error_out_of_range",
+                                     {"min": bounds.low, "max": bounds.high}))
+        else:
+            position[name] = float(value)
+    return position
+
+
+def _location_errors(grid: Area | None, position: dict[str, float]) -> list[FieldError]:
+    """A position far from its grid: the numbers swapped, or the wrong grid chosen."""
+    boundary = parse_boundary(grid.boundary) if grid is not None else None
+    if boundary is None or len(position) != 2:
+        return []
+    if boundary.distance(Point(position["lon"], position["lat"])) <= NEAR_GRID:
+        return []
+    swapped = boundary.distance(Point(position["lat"], position["lon"])) <= NEAR_GRID
+    return [FieldError(_field("location"), "facilities.error_swapped" if swapped else "facilities.error_outside_grid",
+                       {"grid": grid.name})]
+
+
 def _validate(session: Session, values: dict) -> dict:
     """Check a facility's complete set of values; returns them cleaned (name stripped)."""
     errors: list[FieldError] = []
     values = dict(values)
-    values["name"] = (values.get("name") or "").strip()
-    if not values["name"]:
-        errors.append(FieldError(_field("name"), "errors.required"))
-    elif len(values["name"]) > NAME_MAX:
-        errors.append(FieldError(_field("name"), "errors.too_long", {"max": NAME_MAX}))
-    if contains_national_id(values["name"]):
-        errors.append(FieldError(_field("name"), "errors.national_id"))
+    values["name"] = check_text(errors, _field("name"), values.get("name"), FACILITY_NAME, required=True)
     if values.get("kind") not in {kind.value for kind in FacilityKind}:
         errors.append(FieldError(_field("kind"), "errors.invalid_choice"))
-
-    grid = session.get(Area, values["grid_id"]) if values.get("grid_id") is not None else None
-    if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
+    grid = _live_grid(session, values.get("grid_id"))
+    if grid is None:
         errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
-        grid = None
-    position = {}
-    for name, limit in (("lon", 180), ("lat", 90)):
-        value = values.get(name)
-        if value is None or not math.isfinite(value):
-            errors.append(FieldError(_field(name), "errors.required"))
-        elif not -limit <= value <= limit:
-            errors.append(FieldError(_field(name), "facilities.error_out_of_range", {"min": -limit, "max": limit}))
-        else:
-            position[name] = float(value)
-    boundary = parse_boundary(grid.boundary) if grid is not None else None
-    if boundary is not None and len(position) == 2:
-        point = Point(position["lon"], position["lat"])
-        if boundary.distance(point) > NEAR_GRID:
-            swapped = boundary.distance(Point(position["lat"], position["lon"])) <= NEAR_GRID
-            errors.append(FieldError(_field("location"), "facilities.error_swapped" if swapped
-                                     else "facilities.error_outside_grid", {"grid": grid.name}))
+    errors += _location_errors(grid, _position(values, errors))
     if errors:
         raise ValidationError(errors)
     return values

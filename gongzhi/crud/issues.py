@@ -15,11 +15,19 @@ from gongzhi.errors import FieldError, IllegalTransition, ValidationError
 from gongzhi.lifecycle import get_issue_for_update
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, TimelineEntry
 from gongzhi.permissions import Actor, require_some_write, require_write
-from gongzhi.privacy import contains_national_id
-
-TITLE_MAX = 120
-DESCRIPTION_MAX = 2000
-NOTE_MAX = 1000
+from gongzhi.validation import (
+    DESCRIPTION,
+    DESCRIPTION_MAX,  # noqa: F401 (the forms' max_chars)
+    LATITUDE,
+    LONGITUDE,
+    NOTE,
+    NOTE_MAX,
+    TITLE,
+    TITLE_MAX,  # noqa: F401 (the forms' max_chars)
+    check_date,
+    check_number,
+    check_text,
+)
 
 
 class IssueCreate(SQLModel):
@@ -34,15 +42,6 @@ class IssueCreate(SQLModel):
     reporter_id: int | None = None  # None = anonymous
     lat: float | None = None
     lon: float | None = None
-
-
-def _check_free_text(errors: list[FieldError], field: str, text: str, *, max_length: int, required: bool) -> None:
-    if required and not text.strip():
-        errors.append(FieldError(field, "errors.required"))
-    elif len(text) > max_length:
-        errors.append(FieldError(field, "errors.too_long", {"max": max_length}))
-    elif contains_national_id(text):
-        errors.append(FieldError(field, "errors.national_id"))
 
 
 def _live_area(session: Session, area_id: int | None, level: AreaLevel) -> Area | None:
@@ -70,11 +69,9 @@ def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
     """居民提事: a new issue in `reported`, due by its category's resolution SLA, located at the
     grid's centre unless a point is given, with its "created" line on the timeline."""
     require_some_write(actor)  # before validation, which looks up the reporter
-    title = (data.title or "").strip()
-    description = (data.description or "").strip()
     errors: list[FieldError] = []
-    _check_free_text(errors, "issues.field_title", title, max_length=TITLE_MAX, required=True)
-    _check_free_text(errors, "issues.field_description", description, max_length=DESCRIPTION_MAX, required=False)
+    title = check_text(errors, "issues.field_title", data.title, TITLE, required=True)
+    description = check_text(errors, "issues.field_description", data.description, DESCRIPTION)
     if not data.category:
         errors.append(FieldError("issues.field_category", "errors.required"))
     elif data.category not in ISSUE_CATEGORIES:
@@ -92,10 +89,8 @@ def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
         reporter = session.get(Person, data.reporter_id)
         if reporter is None or reporter.deleted_at is not None:
             errors.append(FieldError("issues.field_reporter", "errors.invalid_choice"))
-    if data.lat is not None and not -90 <= data.lat <= 90:
-        errors.append(FieldError("issues.field_lat", "errors.between", {"low": -90, "high": 90}))
-    if data.lon is not None and not -180 <= data.lon <= 180:
-        errors.append(FieldError("issues.field_lon", "errors.between", {"low": -180, "high": 180}))
+    check_number(errors, "issues.field_lat", data.lat, LATITUDE)
+    check_number(errors, "issues.field_lon", data.lon, LONGITUDE)
     if errors:
         raise ValidationError(errors)
     require_write(actor, grid_id=grid.id)
@@ -127,9 +122,8 @@ def add_progress_note(*, session: Session, actor: Actor, issue_id: int, note: st
     issue = get_issue_for_update(session, issue_id, expected_version)
     require_write(actor, grid_id=issue.grid_id)
     _require_in_action(issue, "progress")
-    note = (note or "").strip()
     errors: list[FieldError] = []
-    _check_free_text(errors, "issues.field_note", note, max_length=NOTE_MAX, required=True)
+    note = check_text(errors, "issues.field_note", note, NOTE, required=True)
     if errors:
         raise ValidationError(errors)
     _record(session, issue, kind="progress", actor=actor, note=note,
@@ -148,8 +142,8 @@ def assign(*, session: Session, actor: Actor, issue_id: int, lead_org_id: int | 
     require_write(actor, grid_id=issue.grid_id)
     _require_in_action(issue, "assignment")
     cooperator_ids = sorted({int(i) for i in cooperator_ids})
-    note = (note or "").strip()
     errors: list[FieldError] = []
+    note = check_text(errors, "issues.field_note", note, NOTE)
     lead = _live_organisation(session, lead_org_id)
     if lead_org_id is None:
         errors.append(FieldError("issues.field_lead_org", "errors.required"))
@@ -159,12 +153,13 @@ def assign(*, session: Session, actor: Actor, issue_id: int, lead_org_id: int | 
         errors.append(FieldError("issues.field_due_date", "errors.required"))
     elif due_date != issue.due_date and due_date < now().date():
         errors.append(FieldError("issues.field_due_date", "errors.date_in_past"))
+    elif due_date != issue.due_date:
+        check_date(errors, "issues.field_due_date", due_date)
     cooperators = [_live_organisation(session, i) for i in cooperator_ids]
     if any(c is None for c in cooperators):
         errors.append(FieldError("issues.field_cooperators", "errors.invalid_choice"))
     elif lead_org_id in cooperator_ids:
         errors.append(FieldError("issues.field_cooperators", "issues.reason_lead_is_cooperator"))
-    _check_free_text(errors, "issues.field_note", note, max_length=NOTE_MAX, required=False)
     if errors:
         raise ValidationError(errors)
 

@@ -21,14 +21,21 @@ from gongzhi.i18n import LANGUAGES
 from gongzhi.minutes import minutes_markdown
 from gongzhi.models import AgendaItem, Issue, IssueCooperator, Meeting, Organisation, TimelineEntry
 from gongzhi.permissions import Actor, require_write
-from gongzhi.privacy import contains_national_id
 from gongzhi.queries.meetings import attendee_names, meeting_detail
+from gongzhi.validation import (
+    ATTENDEES,
+    NOTE,
+    NOTE_MAX,
+    PLACE,
+    QUORUM,
+    TITLE,
+    TOPIC,
+    TextField,
+    check_date,
+    check_number,
+    check_text,
+)
 
-TITLE_MAX = 120
-PLACE_MAX = 120
-TOPIC_MAX = 200
-ATTENDEES_MAX = 5000
-NOTE_MAX = 1000
 # Rejections a meeting gives with a reason of its own; a duplicate is a merge into the other issue.
 MEETING_REJECT_REASONS = (RejectReason.NOT_RESPONSIBLE.value, RejectReason.WITHDRAWN.value)
 FINAL = (Decision.APPROVE.value, Decision.REJECT.value, Decision.MERGE.value)
@@ -44,32 +51,24 @@ class MeetingCreate(SQLModel):
     language: str = "zh-CN"  # of the minutes
 
 
-def _text_errors(field: str, value: str, *, max_length: int, required: bool = False) -> list[FieldError]:
-    if required and not value:
-        return [FieldError(field, "errors.required")]
-    if len(value) > max_length:
-        return [FieldError(field, "errors.too_long", {"max": max_length})]
-    if contains_national_id(value):
-        return [FieldError(field, "errors.national_id")]
-    return []
+def _text_errors(field: str, value: str, spec: TextField, *, required: bool = False) -> list[FieldError]:
+    errors: list[FieldError] = []
+    check_text(errors, field, value, spec, required=required)
+    return errors
 
 
 def plan_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> Meeting:
     """A new meeting in status `planned`. Meetings belong to the whole community, so only the
     committee (and admin) plans them."""
     require_write(actor, grid_id=None)
-    title, place, attendees = data.title.strip(), data.place.strip(), data.attendees.strip()
-    errors = [
-        *_text_errors("meetings.field_title", title, max_length=TITLE_MAX, required=True),
-        *_text_errors("meetings.field_place", place, max_length=PLACE_MAX),
-        *_text_errors("meetings.field_attendees", attendees, max_length=ATTENDEES_MAX),
-    ]
+    errors: list[FieldError] = []
+    title = check_text(errors, "meetings.field_title", data.title, TITLE, required=True)
+    place = check_text(errors, "meetings.field_place", data.place, PLACE)
+    attendees = check_text(errors, "meetings.field_attendees", data.attendees, ATTENDEES)
     if data.kind not in {kind.value for kind in MeetingKind}:
         errors.append(FieldError("meetings.field_kind", "errors.invalid_choice"))
-    if data.held_at is None:
-        errors.append(FieldError("meetings.field_held_at", "errors.required"))
-    if data.quorum is None or data.quorum < 0:
-        errors.append(FieldError("meetings.field_quorum", "errors.not_negative"))
+    check_date(errors, "meetings.field_held_at", data.held_at, required=True)
+    check_number(errors, "meetings.field_quorum", data.quorum, QUORUM, required=True)
     if data.language not in LANGUAGES:
         errors.append(FieldError("meetings.field_language", "errors.invalid_choice"))
     if errors:
@@ -101,13 +100,14 @@ def add_agenda_item(*, session: Session, actor: Actor, meeting_id: int, issue_id
     a planned meeting's agenda. An issue appears at most once on an agenda."""
     require_write(actor, grid_id=None)
     meeting = _planned_meeting(session, meeting_id, expected_version)
-    topic = (topic or "").strip()
     errors: list[FieldError] = []
+    topic = check_text(errors, "meetings.field_topic", topic, TOPIC)
+    if errors:
+        raise ValidationError(errors)
     if issue_id is None and not topic:
         errors.append(FieldError("meetings.field_agenda_item", "meetings.error_issue_or_topic"))
     elif issue_id is not None and topic:
         errors.append(FieldError("meetings.field_agenda_item", "meetings.error_not_both"))
-    errors += _text_errors("meetings.field_topic", topic, max_length=TOPIC_MAX)
     if issue_id is not None and not errors:
         issue = session.get(Issue, issue_id)
         if issue is None or issue.deleted_at is not None:
@@ -194,8 +194,8 @@ def record_meeting_attendance(*, session: Session, actor: Actor, meeting_id: int
     present than the quorum."""
     require_write(actor, grid_id=None)
     meeting = _planned_meeting(session, meeting_id, expected_version)
-    attendees = (attendees or "").strip()
-    errors = _text_errors("meetings.field_attendees", attendees, max_length=ATTENDEES_MAX)
+    errors: list[FieldError] = []
+    attendees = check_text(errors, "meetings.field_attendees", attendees, ATTENDEES)
     present = len(attendee_names(attendees))
     if quorum_met and present < meeting.quorum:
         errors.append(FieldError("meetings.field_quorum_met", "meetings.error_quorum_not_present",
@@ -273,8 +273,7 @@ def decide(*, session: Session, actor: Actor, agenda_item_id: int, data: Decisio
         raise GongzhiError("meetings.error_quorum_unknown" if meeting.quorum_met is None else "meetings.error_no_quorum")
 
     note = (data.note or "").strip()
-    errors = _text_errors("meetings.field_decision_note", note, max_length=NOTE_MAX,
-                          required=decision == Decision.REJECT)
+    errors = _text_errors("meetings.field_decision_note", note, NOTE, required=decision == Decision.REJECT)
     errors += _vote_errors(data, decision, present=len(attendee_names(meeting.attendees)))
     target = None
     if decision == Decision.APPROVE:

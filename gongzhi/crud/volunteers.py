@@ -18,11 +18,18 @@ from gongzhi.errors import FieldError, NotFound, ValidationError
 from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
 from gongzhi.permissions import Actor, require_some_write, require_write
 from gongzhi.privacy import contains_national_id, normalise_phone
+from gongzhi.validation import (
+    HOURS,
+    NAME_MAX,  # noqa: F401 (the forms' max_chars)
+    PERSON_NAME,
+    SERVICE_NOTE,
+    SERVICE_NOTE_MAX,  # noqa: F401 (the forms' max_chars)
+    VOLUNTEER_NOTE,
+    VOLUNTEER_NOTE_MAX,  # noqa: F401 (the forms' max_chars)
+    check_date,
+    check_text,
+)
 
-NAME_MAX = 40
-VOLUNTEER_NOTE_MAX = 500
-SERVICE_NOTE_MAX = 300
-MAX_HOURS_PER_RECORD = 24
 TEAM_KINDS = (OrgKind.VOLUNTEER_TEAM.value, OrgKind.CULTURE_SPORTS_TEAM.value)  # organisations volunteers join
 
 
@@ -71,31 +78,9 @@ def _check_common(session: Session, data: VolunteerCreate | VolunteerUpdate, err
                   *, volunteer_id: int | None) -> _Checked:
     checked = _Checked()
 
-    name = (data.name or "").strip()
-    if not name:
-        errors.append(FieldError(_field("name"), "errors.required"))
-    elif len(name) > NAME_MAX:
-        errors.append(FieldError(_field("name"), "errors.too_long", {"max": NAME_MAX}))
-    elif contains_national_id(name):
-        errors.append(FieldError(_field("name"), "errors.national_id"))
-    checked.name = name
-
-    try:
-        if contains_national_id(data.phone):
-            raise ValueError("a national ID number, not a phone number")
-        checked.phone = normalise_phone(data.phone)
-    except ValueError:
-        errors.append(FieldError(_field("phone"), "errors.invalid_phone"))
-    else:
-        if checked.phone is not None and _phone_taken(session, checked.phone, volunteer_id=volunteer_id):
-            errors.append(FieldError(_field("phone"), "volunteers.error_phone_taken"))
-
-    if data.grid_id is None:
-        errors.append(FieldError(_field("grid"), "errors.required"))
-    else:
-        grid = session.get(Area, data.grid_id)
-        if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
-            errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
+    checked.name = check_text(errors, _field("name"), data.name, PERSON_NAME, required=True)
+    checked.phone = _check_phone(session, data.phone, errors, volunteer_id=volunteer_id)
+    _check_grid(session, data.grid_id, errors)
 
     skills = list(dict.fromkeys(data.skills or ()))  # keep the order given, drop repeats
     if any(skill not in VOLUNTEER_SKILLS for skill in skills):
@@ -115,13 +100,30 @@ def _check_common(session: Session, data: VolunteerCreate | VolunteerUpdate, err
             errors.append(FieldError(_field("teams"), "errors.invalid_choice"))
     checked.team_ids = team_ids
 
-    note = (data.note or "").strip()
-    if len(note) > VOLUNTEER_NOTE_MAX:
-        errors.append(FieldError(_field("note"), "errors.too_long", {"max": VOLUNTEER_NOTE_MAX}))
-    elif contains_national_id(note):
-        errors.append(FieldError(_field("note"), "errors.national_id"))
-    checked.note = note
+    checked.note = check_text(errors, _field("note"), data.note, VOLUNTEER_NOTE)
     return checked
+
+
+def _check_phone(session: Session, raw: str | None, errors: list[FieldError], *, volunteer_id: int | None) -> str | None:
+    try:
+        if contains_national_id(raw):
+            raise ValueError("a national ID number, not a phone number")
+        phone = normalise_phone(raw)
+    except ValueError:
+        errors.append(FieldError(_field("phone"), "errors.invalid_phone"))
+        return None
+    if phone is not None and _phone_taken(session, phone, volunteer_id=volunteer_id):
+        errors.append(FieldError(_field("phone"), "volunteers.error_phone_taken"))
+    return phone
+
+
+def _check_grid(session: Session, grid_id: int | None, errors: list[FieldError]) -> None:
+    if grid_id is None:
+        errors.append(FieldError(_field("grid"), "errors.required"))
+        return
+    grid = session.get(Area, grid_id)
+    if grid is None or grid.deleted_at is not None or grid.level != AreaLevel.GRID:
+        errors.append(FieldError(_field("grid"), "errors.invalid_choice"))
 
 
 def _phone_taken(session: Session, phone: str, *, volunteer_id: int | None) -> bool:
@@ -150,8 +152,7 @@ def create_volunteer(*, session: Session, actor: Actor, data: VolunteerCreate) -
     errors: list[FieldError] = []
     checked = _check_common(session, data, errors, volunteer_id=None)
     joined_on = data.joined_on or today()
-    if joined_on > today():
-        errors.append(FieldError(_field("joined_on"), "volunteers.error_future_date"))
+    check_date(errors, _field("joined_on"), joined_on, required=True, past=True)
     if errors:
         raise ValidationError(errors)
     require_write(actor, grid_id=data.grid_id)
@@ -209,14 +210,12 @@ def log_service_hours(*, session: Session, actor: Actor, volunteer_id: int, serv
     volunteer = _get_volunteer(session, volunteer_id)
     require_write(actor, grid_id=volunteer.grid_id)
     errors: list[FieldError] = []
-    if served_on is None:
-        errors.append(FieldError(_field("served_on"), "errors.required"))
-    elif served_on > today():
-        errors.append(FieldError(_field("served_on"), "volunteers.error_future_date"))
+    check_date(errors, _field("served_on"), served_on, required=True, past=True)
     if hours is None:
         errors.append(FieldError(_field("hours"), "errors.required"))
-    elif not math.isfinite(hours) or not 0 < hours <= MAX_HOURS_PER_RECORD:
-        errors.append(FieldError(_field("hours"), "volunteers.error_hours_range", {"max": MAX_HOURS_PER_RECORD}))
+    elif isinstance(hours, bool) or not isinstance(hours, int | float) or not math.isfinite(hours) \
+            or not HOURS.low < hours <= HOURS.high:
+        errors.append(FieldError(_field("hours"), "volunteers.error_hours_range", {"max": HOURS.high}))
     if event_id is not None:
         event = session.get(Event, event_id)
         if event is None or event.deleted_at is not None:
@@ -225,11 +224,7 @@ def log_service_hours(*, session: Session, actor: Actor, volunteer_id: int, serv
         issue = session.get(Issue, issue_id)
         if issue is None or issue.deleted_at is not None:
             errors.append(FieldError(_field("issue"), "errors.issue_not_found"))
-    note = (note or "").strip()
-    if len(note) > SERVICE_NOTE_MAX:
-        errors.append(FieldError(_field("service_note"), "errors.too_long", {"max": SERVICE_NOTE_MAX}))
-    elif contains_national_id(note):
-        errors.append(FieldError(_field("service_note"), "errors.national_id"))
+    note = check_text(errors, _field("service_note"), note, SERVICE_NOTE)
     if errors:
         raise ValidationError(errors)
 

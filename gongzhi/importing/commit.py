@@ -18,7 +18,7 @@ from gongzhi.audit import NOT_AUDITED
 from gongzhi.clock import now
 from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
 from gongzhi.errors import GongzhiError, PermissionDenied
-from gongzhi.importing.plan import ImportPlan, PlannedRow, Problem, plan_import
+from gongzhi.importing.plan import ImportPlan, ImportProblem, PlannedRow, plan_import
 from gongzhi.importing.reader import Sheet
 from gongzhi.importing.schema import remember_mappings
 from gongzhi.models import Area, Attendance, AuditEntry, Event, Issue, Person, TimelineEntry, Volunteer
@@ -153,7 +153,7 @@ class _Writer:
             others = [row for row in rows if not _may_write(self.actor, getattr(records[row.existing_id], "grid_id", None))]
             if others:
                 grid_header = next((header for header, key in self.plan.mapping.items() if key == "grid"), "")
-                self.plan.problems = [Problem(row.number, grid_header, "imports.reason_existing_not_your_grid")
+                self.plan.problems = [ImportProblem(row.number, grid_header, "imports.reason_existing_not_your_grid")
                                       for row in others]
                 raise ImportRefused(self.plan)
         for start in range(0, len(rows), WRITE_CHUNK):

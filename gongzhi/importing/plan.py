@@ -20,17 +20,28 @@ from gongzhi.importing.reader import Sheet
 from gongzhi.importing.schema import SCHEMAS, is_never_read, missing_required
 from gongzhi.models import Area, Attendance, Event, Issue, Organisation, Person, Volunteer
 from gongzhi.permissions import Actor, Role
+from gongzhi.validation import (
+    CAPACITY,
+    DESCRIPTION,
+    HEADCOUNT,
+    LATITUDE,
+    LONGITUDE,
+    PERSON_NAME,
+    PLACE,
+    POPULATION,
+    TITLE,
+    VOLUNTEER_NOTE,
+    InvalidValue,
+    TextField,
+    birth_years,
+    clean_text,
+)
 
-NAME_MAX = 40
-NOTE_MAX = 500
-TITLE_MAX = 120
-PLACE_MAX = 120
-DESCRIPTION_MAX = 2000
 _CHUNK = 500  # parameters per IN (...) query, below every database's limit
 
 
 @dataclass(frozen=True)
-class Problem:
+class ImportProblem:
     row: int  # as the spreadsheet numbers it; 0 for the file as a whole
     column: str  # the header as written in the file ("" for the whole row)
     key: str
@@ -58,7 +69,7 @@ class ImportPlan:
     kind: str
     mapping: dict[str, str | None]
     rows: list[PlannedRow]
-    problems: list[Problem]
+    problems: list[ImportProblem]
     total_rows: int
     ignored_columns: list[str] = field(default_factory=list)
     never_read_columns: list[str] = field(default_factory=list)
@@ -81,19 +92,19 @@ class ImportPlan:
         }
 
 
-def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, str | None], actor: Actor) -> ImportPlan:
-    header_of = {key: header for header, key in mapping.items() if key is not None}
-    plan = ImportPlan(kind=kind, mapping=mapping, rows=[], problems=[], total_rows=len(sheet.rows),
-                      ignored_columns=[h for h, key in mapping.items() if key is None and not is_never_read(h)],
-                      never_read_columns=[h for h in mapping if is_never_read(h)])
+def _file_problem(kind: str, mapping: dict[str, str | None], actor: Actor) -> ImportProblem | None:
+    """Why the whole file cannot be imported: a required column missing, or an actor who may not."""
     missing = missing_required(kind, mapping)
     if missing:
-        plan.problems.append(Problem(0, "", "imports.problem_missing_columns",
-                                     {"fields": tuple(missing)}))
-        return plan
+        return ImportProblem(0, "", "imports.problem_missing_columns", {"fields": tuple(missing)})
     if actor.role not in (Role.ADMIN, Role.COMMITTEE, Role.LEADER) or (actor.role == Role.LEADER and not actor.grid_ids):
-        plan.problems.append(Problem(0, "", "imports.problem_not_allowed"))
-        return plan
+        return ImportProblem(0, "", "imports.problem_not_allowed")
+    return None
+
+
+def _records(sheet: Sheet, header_of: dict[str, str], plan: ImportPlan) -> list[tuple[int, dict]]:
+    """(row number, {column key: cell text}) of every row whose shape allows reading it; ragged
+    rows and formulas in imported columns are the plan's problems."""
     ragged = dict(sheet.ragged)
     index_of = {header: position for position, header in enumerate(sheet.headers)}
     imported = {index_of[header] for header in header_of.values()}
@@ -104,32 +115,53 @@ def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str,
     records = []
     for number, cells in sheet.rows:
         if number in ragged:
-            plan.problems.append(Problem(number, "", "imports.problem_ragged",
-                                         {"cells": ragged[number], "expected": len(sheet.headers)}))
-            continue
-        if number in formula_cells:
-            plan.problems.append(Problem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
-            continue
-        records.append((number, {key: parse.unneutralised(cells[index_of[header]]) for key, header in header_of.items()}))
-    checker = _CHECKERS[kind](session, actor, records)
-    for number, raw in records:
-        problems: list[Problem] = []
-        cleaned = checker.row(number, raw, lambda key, problem, number=number, problems=problems: problems.append(
-            Problem(number, header_of.get(key, key), problem.key, problem.params)))
-        if problems:
-            plan.problems.extend(problems)
+            plan.problems.append(ImportProblem(number, "", "imports.problem_ragged",
+                                               {"cells": ragged[number], "expected": len(sheet.headers)}))
+        elif number in formula_cells:
+            plan.problems.append(ImportProblem(number, sheet.headers[formula_cells[number]], "imports.reason_formula"))
         else:
-            plan.rows.append(cleaned)
+            records.append((number, {key: parse.unneutralised(cells[index_of[header]])
+                                     for key, header in header_of.items()}))
+    return records
+
+
+def _mark_duplicates(rows: list[PlannedRow]) -> None:
+    """A row with the key of an earlier row of the file is its duplicate."""
     first_row_of: dict[tuple, int] = {}
-    for planned in plan.rows:
+    for planned in rows:
         if planned.key is None:
             continue
         if planned.key in first_row_of:
             planned.duplicate_of = first_row_of[planned.key]
         else:
             first_row_of[planned.key] = planned.number
-    checker.finish(plan, lambda number, key, problem: plan.problems.append(
-        Problem(number, header_of.get(key, key), problem.key, problem.params)))
+
+
+def plan_import(session: Session, *, kind: str, sheet: Sheet, mapping: dict[str, str | None], actor: Actor) -> ImportPlan:
+    header_of = {key: header for header, key in mapping.items() if key is not None}
+    plan = ImportPlan(kind=kind, mapping=mapping, rows=[], problems=[], total_rows=len(sheet.rows),
+                      ignored_columns=[h for h, key in mapping.items() if key is None and not is_never_read(h)],
+                      never_read_columns=[h for h in mapping if is_never_read(h)])
+    refused = _file_problem(kind, mapping, actor)
+    if refused is not None:
+        plan.problems.append(refused)
+        return plan
+    records = _records(sheet, header_of, plan)
+
+    def report(number: int, key: str, problem: parse.CellProblem, problems: list[ImportProblem]) -> None:
+        problems.append(ImportProblem(number, header_of.get(key, key), problem.key, problem.params))
+
+    checker = _CHECKERS[kind](session, actor, records)
+    for number, raw in records:
+        problems: list[ImportProblem] = []
+        cleaned = checker.row(number, raw, lambda key, problem, number=number, problems=problems: report(
+            number, key, problem, problems))
+        if problems:
+            plan.problems.extend(problems)
+        else:
+            plan.rows.append(cleaned)
+    _mark_duplicates(plan.rows)
+    checker.finish(plan, lambda number, key, problem: report(number, key, problem, plan.problems))
     plan.problems.sort(key=lambda problem: problem.row)
     return plan
 
@@ -170,7 +202,7 @@ class _Checker:
         if not text:
             if required or self.actor.role == Role.LEADER:
                 # A grid leader writes only in their grids; a record of no grid is not theirs.
-                raise parse.CellProblem("imports.reason_required")
+                raise parse.CellProblem("errors.required")
             return None
         grid_id = self.grids_by_code.get(text)
         if grid_id is None:
@@ -194,6 +226,18 @@ def _check(report, values: dict, key: str, parse_value, *args, **kwargs) -> None
         values[key] = parse_value(*args, **kwargs)
     except parse.CellProblem as problem:
         report(key, problem)
+
+
+def _texts(records, key: str, spec: TextField) -> list[str]:
+    """The distinct values of a text column as they would be stored, to look records up by; a
+    cell that is not valid text is left out (its row is refused with the reason)."""
+    found = set()
+    for _, raw in records:
+        try:
+            found.add(clean_text(_field(raw, key), spec))
+        except InvalidValue:
+            continue
+    return sorted(found - {""})
 
 
 def _phones(records) -> list[str]:
@@ -225,7 +269,7 @@ class _PeopleChecker(_Checker):
                      .where(Person.phone.in_(chunk), Person.deleted_at.is_(None)).order_by(Person.id))
             for phone, person_id, volunteer_id, deleted_at in self.session.execute(query):
                 self.person_by_phone.setdefault(phone, (person_id, volunteer_id, deleted_at is not None))
-        names = sorted({_field(raw, "name").strip() for _, raw in records if not _field(raw, "phone").strip()})
+        names = _texts([record for record in records if not _field(record[1], "phone").strip()], "name", PERSON_NAME)
         self.person_by_name_grid: dict[tuple, tuple[int, int | None, bool]] = {}
         for chunk in _chunks(names):
             query = (select(Person.name, Person.grid_id, Person.id, Volunteer.id, Volunteer.deleted_at)
@@ -236,7 +280,7 @@ class _PeopleChecker(_Checker):
                 self.person_by_name_grid.setdefault((name, grid_id), (person_id, volunteer_id, deleted_at is not None))
 
     def person_fields(self, raw, values, report, *, grid_required: bool) -> None:
-        _check(report, values, "name", parse.text, _field(raw, "name"), max_length=NAME_MAX, required=True)
+        _check(report, values, "name", parse.text, _field(raw, "name"), PERSON_NAME, required=True)
         _check(report, values, "phone", parse.phone, _field(raw, "phone"))
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=grid_required)
 
@@ -258,7 +302,7 @@ class _PeopleChecker(_Checker):
     def row(self, number, raw, report):
         values: dict = {}
         self.person_fields(raw, values, report, grid_required=False)
-        _check(report, values, "birth_year", parse.integer, _field(raw, "birth_year"), minimum=1900, maximum=2100)
+        _check(report, values, "birth_year", parse.integer, _field(raw, "birth_year"), birth_years())
         return self.match(number, values, report)
 
 
@@ -271,8 +315,8 @@ class _VolunteerChecker(_PeopleChecker):
         _check(report, values, "skills", parse.choices, _field(raw, "skills"), "skill", VOLUNTEER_SKILLS)
         _check(report, values, "status", parse.choice, _field(raw, "status"), "volunteer_status",
                list(VolunteerStatus), default=VolunteerStatus.ACTIVE.value)
-        _check(report, values, "joined_on", parse.day, _field(raw, "joined_on"))
-        _check(report, values, "note", parse.text, _field(raw, "note"), max_length=NOTE_MAX)
+        _check(report, values, "joined_on", parse.day, _field(raw, "joined_on"), past=True)
+        _check(report, values, "note", parse.text, _field(raw, "note"), VOLUNTEER_NOTE)
         return self.match(number, values, report)
 
 
@@ -285,8 +329,10 @@ class _PopulationChecker(_Checker):
     def row(self, number, raw, report):
         values: dict = {}
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=True)
-        _check(report, values, "population", parse.integer, _field(raw, "population"), required=True)
-        _check(report, values, "households", parse.integer, _field(raw, "households"), required=True)
+        _check(report, values, "population", parse.integer, _field(raw, "population"), POPULATION,
+               required=True)
+        _check(report, values, "households", parse.integer, _field(raw, "households"), POPULATION,
+               required=True)
         if values.get("population") is not None and values.get("households") is not None \
                 and values["households"] > values["population"]:
             report("households", parse.CellProblem("imports.reason_households_over_population"))
@@ -300,7 +346,7 @@ class _EventChecker(_Checker):
     def prefetch(self, records):
         self.orgs = {_key_text(name): org_id for org_id, name in self.session.execute(
             select(Organisation.id, Organisation.name).where(Organisation.deleted_at.is_(None)))}
-        titles = sorted({_field(raw, "title").strip() for _, raw in records})
+        titles = _texts(records, "title", TITLE)
         self.events: dict[tuple, int] = {}
         for chunk in _chunks(titles):
             for event_id, title, starts_at in self.session.execute(
@@ -317,16 +363,16 @@ class _EventChecker(_Checker):
 
     def row(self, number, raw, report):
         values: dict = {}
-        _check(report, values, "title", parse.text, _field(raw, "title"), max_length=TITLE_MAX, required=True)
+        _check(report, values, "title", parse.text, _field(raw, "title"), TITLE, required=True)
         _check(report, values, "kind", parse.choice, _field(raw, "kind"), "event_kind", list(EventKind), required=True)
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=False)
         _check(report, values, "starts_at", parse.moment, _field(raw, "starts_at"), required=True)
         _check(report, values, "ends_at", parse.moment, _field(raw, "ends_at"), required=True)
-        _check(report, values, "place", parse.text, _field(raw, "place"), max_length=PLACE_MAX)
+        _check(report, values, "place", parse.text, _field(raw, "place"), PLACE)
         _check(report, values, "host", self.host, _field(raw, "host"))
-        _check(report, values, "capacity", parse.integer, _field(raw, "capacity"), minimum=1)
-        _check(report, values, "headcount", parse.integer, _field(raw, "headcount"))
-        _check(report, values, "description", parse.text, _field(raw, "description"), max_length=DESCRIPTION_MAX)
+        _check(report, values, "capacity", parse.integer, _field(raw, "capacity"), CAPACITY)
+        _check(report, values, "headcount", parse.integer, _field(raw, "headcount"), HEADCOUNT)
+        _check(report, values, "description", parse.text, _field(raw, "description"), DESCRIPTION)
         starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
         if starts_at and ends_at and ends_at < starts_at:
             report("ends_at", parse.CellProblem("imports.reason_end_before_start"))
@@ -343,7 +389,7 @@ class _AttendanceChecker(_PeopleChecker):
 
     def prefetch(self, records):
         super().prefetch(records)
-        titles = sorted({_field(raw, "event").strip() for _, raw in records})
+        titles = _texts(records, "event", TITLE)
         self.events_by_title: dict[str, list[tuple[int, datetime, int | None, int | None, int]]] = {}
         for chunk in _chunks(titles):
             for row in self.session.execute(
@@ -365,7 +411,7 @@ class _AttendanceChecker(_PeopleChecker):
             self.person_by_name.setdefault(name, []).append(found)
 
     def event(self, title: str, starts_raw: str) -> int:
-        candidates = self.events_by_title.get(title.strip(), [])
+        candidates = self.events_by_title.get(parse.text(title, TITLE, required=True), [])
         starts_at = parse.moment(starts_raw)
         if starts_at is not None:
             candidates = [event for event in candidates if event[1] == starts_at
@@ -385,7 +431,7 @@ class _AttendanceChecker(_PeopleChecker):
             values["event_id"] = self.event(_field(raw, "event"), _field(raw, "event_starts_at"))
         except parse.CellProblem as problem:
             report("event", problem)
-        _check(report, values, "name", parse.text, _field(raw, "name"), max_length=NAME_MAX, required=True)
+        _check(report, values, "name", parse.text, _field(raw, "name"), PERSON_NAME, required=True)
         _check(report, values, "phone", parse.phone, _field(raw, "phone"))
         if values.get("phone"):
             person_key = ("phone", values["phone"])
@@ -423,7 +469,7 @@ class _AttendanceChecker(_PeopleChecker):
 
 class _IssueChecker(_Checker):
     def prefetch(self, records):
-        titles = sorted({_field(raw, "title").strip() for _, raw in records})
+        titles = _texts(records, "title", TITLE)
         self.issues: dict[tuple, int] = {}
         for chunk in _chunks(titles):
             for issue_id, title, grid_id, reported_at in self.session.execute(
@@ -434,14 +480,14 @@ class _IssueChecker(_Checker):
 
     def row(self, number, raw, report):
         values: dict = {}
-        _check(report, values, "title", parse.text, _field(raw, "title"), max_length=TITLE_MAX, required=True)
+        _check(report, values, "title", parse.text, _field(raw, "title"), TITLE, required=True)
         _check(report, values, "category", parse.choice, _field(raw, "category"), "category",
                list(ISSUE_CATEGORIES), required=True)
         _check(report, values, "grid", self.grid, _field(raw, "grid"), required=True)
-        _check(report, values, "description", parse.text, _field(raw, "description"), max_length=DESCRIPTION_MAX)
-        _check(report, values, "reported_at", parse.moment, _field(raw, "reported_at"))
-        _check(report, values, "lat", parse.decimal, _field(raw, "lat"), low=-90, high=90)
-        _check(report, values, "lon", parse.decimal, _field(raw, "lon"), low=-180, high=180)
+        _check(report, values, "description", parse.text, _field(raw, "description"), DESCRIPTION)
+        _check(report, values, "reported_at", parse.moment, _field(raw, "reported_at"), past=True)
+        _check(report, values, "lat", parse.decimal, _field(raw, "lat"), LATITUDE)
+        _check(report, values, "lon", parse.decimal, _field(raw, "lon"), LONGITUDE)
         key = ("issue", values.get("title"), values.get("grid"), values.get("reported_at"))
         return PlannedRow(number, values, key=key, existing_id=self.issues.get(key[1:]))
 

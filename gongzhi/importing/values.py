@@ -8,7 +8,7 @@ import unicodedata
 from datetime import date, datetime
 from functools import cache
 
-from gongzhi import i18n
+from gongzhi import i18n, validation
 from gongzhi.privacy import contains_national_id, normalise_phone
 
 
@@ -31,47 +31,44 @@ def unneutralised(raw: str) -> str:
     return _NEUTRALISED.sub("", raw)
 
 
-def text(raw: str, *, max_length: int, required: bool = False) -> str:
-    value = unicodedata.normalize("NFC", raw).strip()
-    if not value:
-        if required:
-            raise CellProblem("imports.reason_required")
-        return ""
-    if _FORMULA.match(value):
+def _checked(clean, *args, **kwargs):
+    """A value through gongzhi.validation, whose refusal becomes the cell's problem."""
+    try:
+        return clean(*args, **kwargs)
+    except validation.InvalidValue as refused:
+        raise CellProblem(refused.key, **refused.params) from None
+
+
+def text(raw: str, spec: validation.TextField, *, required: bool = False) -> str:
+    """Text as every other caller stores it (gongzhi.validation); and no spreadsheet formula."""
+    if _FORMULA.match(raw.strip()):
         raise CellProblem("imports.reason_formula")
-    if len(value) > max_length:
-        raise CellProblem("imports.reason_too_long", max=max_length)
-    if contains_national_id(value):
-        raise CellProblem("imports.reason_national_id")
-    return value
+    return _checked(validation.clean_text, raw, spec, required=required)
 
 
 def phone(raw: str) -> str | None:
     if contains_national_id(raw):
-        raise CellProblem("imports.reason_national_id")
+        raise CellProblem("errors.national_id")
     try:
         return normalise_phone(raw)
     except ValueError:
         raise CellProblem("imports.reason_phone", value=raw) from None
 
 
-def integer(raw: str, *, minimum: int = 0, maximum: int = 10_000_000, required: bool = False) -> int | None:
+def integer(raw: str, bounds: validation.Bounds, *, required: bool = False) -> int | None:
     value = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace(" ", "")
     if not value:
         if required:
-            raise CellProblem("imports.reason_required")
+            raise CellProblem("errors.required")
         return None
     if re.fullmatch(r"\d+\.0*", value):
         value = value.split(".")[0]
-    if not re.fullmatch(r"-?\d+", value):
+    if not re.fullmatch(r"-?\d{1,30}", value):
         raise CellProblem("imports.reason_not_number", value=raw)
-    number = int(value)
-    if not minimum <= number <= maximum:
-        raise CellProblem("imports.reason_between", low=minimum, high=maximum)
-    return number
+    return _checked(validation.clean_number, int(value), bounds)
 
 
-def decimal(raw: str, *, low: float, high: float) -> float | None:
+def decimal(raw: str, bounds: validation.Bounds) -> float | None:
     value = unicodedata.normalize("NFKC", raw).strip()
     if not value:
         return None
@@ -79,34 +76,34 @@ def decimal(raw: str, *, low: float, high: float) -> float | None:
         number = float(value)
     except ValueError:
         raise CellProblem("imports.reason_not_number", value=raw) from None
-    if not low <= number <= high:
-        raise CellProblem("imports.reason_between", low=low, high=high)
-    return number
+    return _checked(validation.clean_number, number, bounds)
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                    r"(?:[ T]+(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})秒?)?)?$")
 
 
-def moment(raw: str, *, required: bool = False) -> datetime | None:
-    """'2026-05-10 14:30', '2026/5/10', '2026年5月10日 9:00' -> a naive local datetime."""
+def moment(raw: str, *, required: bool = False, past: bool = False) -> datetime | None:
+    """'2026-05-10 14:30', '2026/5/10', '2026年5月10日 9:00' -> a naive local datetime, within the
+    dates Gongzhi keeps (gongzhi.validation); with `past`, not after today."""
     value = unicodedata.normalize("NFKC", raw).strip()
     if not value:
         if required:
-            raise CellProblem("imports.reason_required")
+            raise CellProblem("errors.required")
         return None
     match = _DATE.match(value)
     if match is None:
         raise CellProblem("imports.reason_not_date", value=raw)
     year, month, day, hour, minute, second = (int(part) if part else 0 for part in match.groups())
     try:
-        return datetime(year, month, day, hour, minute, second)
+        parsed = datetime(year, month, day, hour, minute, second)
     except ValueError:
         raise CellProblem("imports.reason_not_date", value=raw) from None
+    return _checked(validation.clean_date, parsed, past=past)
 
 
-def day(raw: str) -> date | None:
-    value = moment(raw)
+def day(raw: str, *, past: bool = False) -> date | None:
+    value = moment(raw, past=past)
     return value.date() if value is not None else None
 
 
@@ -130,7 +127,7 @@ def choice(raw: str, namespace: str, codes, *, required: bool = False, default: 
     value = _plain(raw)
     if not value:
         if required:
-            raise CellProblem("imports.reason_required")
+            raise CellProblem("errors.required")
         return default
     code = _labels(namespace, tuple(codes)).get(value)
     if code is None:

@@ -94,8 +94,18 @@ def test_create_event_for_whole_community_without_optional_fields(write, engine)
     ({"ends_at": NOW - timedelta(days=4)}, "events.field_ends_at", "errors.end_before_start"),
     ({"place": "地" * 121}, "events.field_place", "errors.too_long"),
     ({"place": ID_NUMBER}, "events.field_place", "errors.national_id"),
-    ({"capacity": 0}, "events.field_capacity", "events.error_at_least"),
-    ({"headcount": -1}, "events.field_headcount", "errors.not_negative"),
+    ({"capacity": 0}, "events.field_capacity", "errors.between"),
+    ({"capacity": 10**6}, "events.field_capacity", "errors.between"),
+    ({"headcount": -1}, "events.field_headcount", "errors.between"),
+    ({"headcount": 10**12, "capacity": None}, "events.field_headcount", "errors.between"),
+    ({"title": "\x00"}, "events.field_title", "errors.invalid_character"),
+    ({"title": "敬老\x00活动"}, "events.field_title", "errors.invalid_character"),
+    ({"title": "敬老\ud800活动"}, "events.field_title", "errors.invalid_character"),
+    ({"place": "活动室\x1b[31m"}, "events.field_place", "errors.invalid_character"),
+    ({"description": "说明\x00"}, "events.field_description", "errors.invalid_character"),
+    ({"starts_at": datetime(1, 1, 1), "ends_at": datetime(1, 1, 1, 2)}, "events.field_starts_at", "errors.date_between"),
+    ({"starts_at": datetime(9999, 12, 31), "ends_at": datetime(9999, 12, 31, 2)}, "events.field_ends_at",
+     "errors.date_between"),
     ({"headcount": 11}, "events.field_capacity", "errors.over_capacity"),
     ({"description": "说" * 2001}, "events.field_description", "errors.too_long"),
     ({"description": f"联系人身份证{ID_NUMBER}。"}, "events.field_description", "errors.national_id"),
@@ -232,7 +242,7 @@ def test_record_attendance_refuses_a_stale_version(write, engine, place):
 @pytest.mark.parametrize(("people", "headcount", "field", "reason"), [
     ("unknown", 0, "events.field_attendees", "events.error_unknown_people"),
     ("deleted", 0, "events.field_attendees", "events.error_unknown_people"),
-    ("all", -1, "events.field_headcount", "errors.not_negative"),
+    ("all", -1, "events.field_headcount", "errors.between"),
     ("all", 8, "events.field_attendance", "errors.over_capacity"),  # 3 named + 8 > capacity 10
 ])
 def test_record_attendance_refuses_bad_input(write, engine, place, people, headcount, field, reason):

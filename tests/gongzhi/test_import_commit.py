@@ -90,7 +90,7 @@ def test_every_problem_is_reported_by_row_and_column_in_both_languages_and_nothi
         (3, "所属网格", "imports.reason_unknown_grid"),
         (3, "技能", "imports.reason_unknown_choice"),
         (4, "姓名", "imports.reason_formula"),
-        (5, "备注", "imports.reason_national_id"),
+        (5, "备注", "errors.national_id"),
         (7, "", "imports.problem_ragged"),
     ]
     phone_problem = plan.problems[0]

@@ -16,6 +16,7 @@ from gongzhi.errors import Conflict, IllegalTransition, PermissionDenied, Valida
 from gongzhi.i18n import label
 from gongzhi.models import Area, Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, Role
+from gongzhi.validation import NOTE_MAX
 
 S = IssueState
 SECRETARY = Actor(name="王秘书", role=Role.COMMITTEE)
@@ -320,8 +321,9 @@ def test_a_stale_expected_version_is_a_conflict(write, engine, place):
     assert snapshot(engine, issue_id) == before
 
 
-@pytest.mark.parametrize(("note", "reason"), [("x" * (lifecycle.NOTE_MAX + 1), "errors.too_long"),
-                                              ("居民身份证 44030619800101123X", "errors.national_id")])
+@pytest.mark.parametrize(("note", "reason"), [("x" * (NOTE_MAX + 1), "errors.too_long"),
+                                              ("居民身份证 44030619800101123X", "errors.national_id"),
+                                              ("已转交\x00", "errors.invalid_character")])
 def test_a_move_note_is_checked_like_any_other_text(write, engine, place, note, reason):
     issue_id = new_issue(write, place, S.REPORTED)
     before = snapshot(engine, issue_id)

@@ -1,5 +1,6 @@
-"""Exports in exactly the columns an import reads (gongzhi.importing.schema), so a file taken out
-can be edited in Excel and brought back: export -> import gives the same data. Phone numbers are
+"""Round-trip exports: data in exactly the columns an import reads (gongzhi.importing.schema), so
+a file taken out can be edited in Excel and brought back: export -> import gives the same data.
+(The lists people download to read, with the pages' columns, are gongzhi.exports.) Phone numbers are
 masked for a role without personal-data rights; a grid leader gets their own grids only."""
 
 from __future__ import annotations
