@@ -107,7 +107,7 @@ def star_chart(ctx: PageContext, grid_id: int | None) -> None:
         return
     frame = levels.assign(level=[_star_label(ctx, stars) for stars in levels["stars"]])
     top = frame.loc[frame["volunteers"].idxmax()]
-    summary = ctx.t("volunteers.chart_stars_summary", total=total,
+    summary = ctx.plain("volunteers.chart_stars_summary", total=total,
                     starred=int(frame.loc[frame["stars"] > 0, "volunteers"].sum()),
                     top=top["level"], top_count=int(top["volunteers"]))
     # Horizontal bars keep the ★ labels upright and readable from the back of the room.
@@ -123,7 +123,7 @@ def hours_chart(ctx: PageContext, period: Period, grid_id: int | None) -> None:
         st.info(ctx.t("volunteers.chart_hours_none"))
         return
     busiest = months.loc[months["hours"].idxmax()]
-    summary = ctx.t("volunteers.chart_hours_summary", total=format_number(total, digits=1), month=busiest["month"],
+    summary = ctx.plain("volunteers.chart_hours_summary", total=format_number(total, digits=1), month=busiest["month"],
                     hours=format_number(busiest["hours"], digits=1))
     bar_chart(months, x="month", y="hours", x_title=ctx.t("volunteers.chart_hours_x"),
               y_title=ctx.t("volunteers.chart_hours_y"), summary=summary)

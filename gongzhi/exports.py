@@ -99,12 +99,12 @@ def _yes_no(lang: str, value: Any) -> str:
     value = _blank(value)
     if value is None:
         return ""
-    return i18n.translate(lang, "common.yes") if bool(value) else i18n.translate(lang, "common.no")
+    return i18n.translate_plain(lang, "common.yes") if bool(value) else i18n.translate_plain(lang, "common.no")
 
 
 def _columns(lang: str, spec: Sequence[tuple[str, Callable[[Any], Any]]], frame: pd.DataFrame) -> tuple[list, list]:
     """spec: (header i18n key, row -> value) pairs, applied to every row of `frame`."""
-    header = [i18n.translate(lang, key) for key, _ in spec]
+    header = [i18n.translate_plain(lang, key) for key, _ in spec]
     rows = [[_blank(get(row)) for _, get in spec] for row in frame.itertuples(index=False)]
     return header, rows
 
@@ -127,7 +127,7 @@ def issues_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
         ("issues.col_rating", lambda r: r.rating),
     ]
     if actor.may_see_personal_data and actor.may_see_names:
-        anonymous = i18n.translate(lang, "issues.anonymous")
+        anonymous = i18n.translate_plain(lang, "issues.anonymous")
         spec.append(("issues.col_reporter", lambda r: r.reporter or anonymous))
     return Table("issues", *_columns(lang, spec, frame))
 
@@ -154,7 +154,7 @@ def volunteers_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
 
 def events_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
     """Rows of queries.events.list_events (named attendance is a count: no personal data)."""
-    whole = i18n.translate(lang, "common.whole_community")
+    whole = i18n.translate_plain(lang, "common.whole_community")
     spec = [
         ("exports.col_id", lambda r: r.id),
         ("events.col_starts_at", lambda r: r.starts_at),
@@ -206,7 +206,7 @@ def attendance_list(*, session: Session, start: date | None = None, end: date | 
 def attendance_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
     """Rows of attendance_list. Who attended is personal data (as on the events page): without
     that right the reader gets one row per attendance with the person's grid only."""
-    whole = i18n.translate(lang, "common.whole_community")
+    whole = i18n.translate_plain(lang, "common.whole_community")
     spec = [
         ("exports.col_event_id", lambda r: r.event_id),
         ("events.field_title", lambda r: r.event_title),
