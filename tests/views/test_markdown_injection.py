@@ -4,8 +4,9 @@ another system can fill; then every page is opened as an admin (who sees every p
 interactions are walked: the selected issue, a held meeting in the overview, live and minutes
 views, an event in the edit and attendance forms, a volunteer, an account, the map panel of a
 grid, the slideshow's map and grid cards. No payload may come out of any Markdown the page sends
-as markup (tests/markdown_payloads.py says how that is judged), and the payloads must be on the
-pages as text, so the check has something to find."""
+as markup (tests/markdown_payloads.py says how that is judged) nor reach raw HTML (the map)
+unescaped, no escape may show in plain text, and the payloads must be on the pages as text, so
+the check has something to find."""
 
 import time
 from datetime import timedelta
@@ -53,6 +54,7 @@ from tests.markdown_payloads import (
     text_form,
     visible_escapes,
 )
+from tests.views.test_injection import raw_html_elements
 
 FULL = " ".join(PAYLOADS)
 
@@ -158,6 +160,7 @@ def test_no_payload_becomes_markup_on_any_page(open_page, poisoned):
             assert not app.exception, (entry.path, name, [e.value for e in app.exception])
             found += [(entry.path, name, f"{kind}: {source}") for kind, source in payload_markup(app)]
             escaped += [(entry.path, name, text) for text in visible_escapes(app)]
+            found += [(entry.path, name, f"raw html: {body[:200]}") for body in raw_html_elements(app) if "<b>x</b>" in body]
             if any(carries_payload(source) for source in rendered_markdown(app)):
                 shown.add(f"{entry.path} {name}")
     assert not found, "\n".join(sorted(set(map(str, found))))
