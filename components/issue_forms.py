@@ -29,9 +29,9 @@ from gongzhi.crud.issues import (
     create_issue,
 )
 from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason
-from gongzhi.errors import FieldError, PermissionDenied, ValidationError
+from gongzhi.errors import FieldError, ValidationError
 from gongzhi.escape import markdown_literal
-from gongzhi.permissions import require_rating, require_write
+from gongzhi.permissions import may_rate, may_write
 from gongzhi.queries.areas import list_buildings, list_grids
 from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
 from gongzhi.queries.organisations import list_organisations
@@ -244,21 +244,6 @@ def step_text(ctx: PageContext, row) -> str:
 
 # --- who may act, and which version they saw ----------------------------------------------------
 
-def _allowed(check, ctx: PageContext, grid_id: int) -> bool:
-    try:
-        check(ctx.actor, grid_id=grid_id)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def may_edit(ctx: PageContext, grid_id: int) -> bool:
-    return _allowed(require_write, ctx, grid_id)
-
-
-def may_rate(ctx: PageContext, grid_id: int) -> bool:
-    return _allowed(require_rating, ctx, grid_id)
-
 
 def seen_version(detail: IssueDetail) -> int:
     """The version shown to the person before this run: what their form was filled against.
@@ -288,7 +273,7 @@ def _default_due_date(detail: IssueDetail):
 def new_issue_form(ctx: PageContext, grid_id: int | None) -> None:
     """居民提事, in an expander; only for people who may write in at least one grid, and offering
     only those grids."""
-    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_edit(ctx, int(r.id))}
+    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_write(ctx.actor, int(r.id))}
     if not grids:
         return
     with st.expander(ctx.t("issues.new_issue"), icon=":material/add_comment:"):
@@ -430,8 +415,8 @@ def rating_form(ctx: PageContext, detail: IssueDetail, expected_version: int) ->
 def issue_actions(ctx: PageContext, detail: IssueDetail) -> None:
     """The forms that fit the issue's state, for the people who may use them: editors move,
     assign and note progress; residents' representatives may also record a rating."""
-    editor = may_edit(ctx, detail.grid_id)
-    rater = detail.state == IssueState.RESIDENT_REVIEW and may_rate(ctx, detail.grid_id)
+    editor = may_write(ctx.actor, detail.grid_id)
+    rater = detail.state == IssueState.RESIDENT_REVIEW and may_rate(ctx.actor, detail.grid_id)
     if not editor and not rater:
         st.caption(ctx.t("issues.read_only"))
         return

@@ -22,10 +22,9 @@ from gongzhi.crud.meetings import (
     remove_agenda_item,
 )
 from gongzhi.domain import MeetingKind, MeetingStatus
-from gongzhi.errors import PermissionDenied
 from gongzhi.escape import markdown_literal
 from gongzhi.i18n import LANGUAGES
-from gongzhi.permissions import require_write
+from gongzhi.permissions import may_write
 from gongzhi.queries.meetings import MeetingDetail
 
 SELECTED_KEY = "meetings_selected"
@@ -47,12 +46,9 @@ def view_switch(ctx: PageContext) -> str:
 
 
 def may_plan(ctx: PageContext) -> bool:
-    """Whether the acting user may plan meetings and agendas (the core checks it again on save)."""
-    try:
-        require_write(ctx.actor, grid_id=None)
-    except PermissionDenied:
-        return False
-    return True
+    """Whether the acting user may plan meetings and agendas (the core checks it again on save):
+    meetings belong to no grid."""
+    return may_write(ctx.actor, None)
 
 
 def when(moment: datetime | None) -> str:

@@ -40,8 +40,10 @@ def escape_text(value: object) -> str:
 # markup anywhere in a line; a backslash before any ASCII punctuation shows it as itself. & would
 # start an entity (&lt;).
 _MARKDOWN_TABLE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~$&"})
-# A heading (#), list item (-, +, 1.) or quote (>, already escaped above) only at a line's start.
-_LINE_START = re.compile(r"^(#|[-+]|\d+(?=[.)]))")
+# A heading (#), list item (-, +, 1.) or quote (>, already escaped above) only at a line's start,
+# and only followed by a space (or nothing): "#3", "-5" and "+3.2" stay as they are (a metric reads
+# the sign of its delta).
+_LINE_START = re.compile(r"^(#{1,6}|[-+]|\d{1,9}(?=[.)]))(?=[.)]?(?:\s|$))")
 # What Streamlit finds in the text after escapes are gone, so no backslash can stop it: shortcodes
 # (:smile:, :material/home:, :streamlit:), text directives (:red), bare URLs (http://…, www.…) and
 # e-mail addresses (GFM autolinks). An invisible WORD JOINER after the colon, after "www" or after
@@ -62,3 +64,9 @@ def markdown_literal(value: object, *, starts_line: bool = True) -> Markdown:
         text = _LINE_START.sub(lambda match: match.group(1) + "\\" if match.group(1)[0].isdigit()
                                else "\\" + match.group(1), text)
     return Markdown(text)
+
+
+def markdown_join(separator: str, parts) -> Markdown:
+    """Texts joined for Markdown, each shown as typed (a Markdown part, e.g. a translation, as it is)."""
+    return Markdown(markdown_literal(separator, starts_line=False).join(
+        markdown_literal(part, starts_line=False) for part in parts))

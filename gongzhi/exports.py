@@ -34,8 +34,8 @@ from gongzhi.models import (
     User,
     Volunteer,
 )
-from gongzhi.permissions import Actor, Role, require_admin
-from gongzhi.privacy import display_phone, mask_phone
+from gongzhi.permissions import Actor, require_admin
+from gongzhi.privacy import phone_for
 from gongzhi.queries.common import datetime_range
 
 LIST_KINDS = ("issues", "volunteers", "events", "attendance", "meetings", "decisions")
@@ -59,26 +59,6 @@ class Table:
 def file_name(name: str, fmt: str, at: datetime | None = None) -> str:
     """'gongzhi-issues-20260315-0930.csv': what, and as of when."""
     return f"gongzhi-{name}-{(at or now()):%Y%m%d-%H%M}.{fmt}"
-
-
-# --- who sees what -----------------------------------------------------------------------------
-
-def may_see_phone(actor: Actor, grid_id: int | None) -> bool:
-    """Admins and the committee see every number; a grid leader only those of people in their own
-    grids (an export leaves the app, so it shows no more than the leader's work needs)."""
-    if actor.role in (Role.ADMIN, Role.COMMITTEE):
-        return True
-    return actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids
-
-
-def phone_for(actor: Actor, phone: str | None, grid_id: int | None) -> str:
-    """A phone as this actor may read it. Also takes a number a query already displayed in
-    national form (mask_phone keeps 3 leading and 4 trailing digits of either)."""
-    if not phone:
-        return ""
-    if may_see_phone(actor, grid_id):
-        return display_phone(phone, may_see=True)
-    return mask_phone(phone)
 
 
 def _blank(value: Any) -> Any:

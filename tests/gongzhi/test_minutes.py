@@ -138,7 +138,8 @@ def test_pdf_without_a_chinese_font_says_what_to_install(engine, meeting_id, mon
     ("- not a list", "\\- not a list"),
     ("12. not a list", "12\\. not a list"),
     ("two\nlines", "two lines"),
-    ("#3 mid-line # stays", "\\#3 mid-line # stays"),
+    ("#3 mid-line # stays", "#3 mid-line # stays"),  # no heading without a space after the #
+    ("-5 +3.2 1.5", "-5 +3.2 1.5"),  # numbers, not list items
 ])
 def test_markdown_literal(typed, literal):
     from gongzhi.escape import markdown_literal
