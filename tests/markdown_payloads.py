@@ -11,8 +11,9 @@ backslash helps; only something in between (an invisible word joiner) does.
 Which fields of Streamlit's element messages are rendered as Markdown was read off Streamlit's
 frontend (StreamlitMarkdown with isLabel in Metric, Radio, Checkbox, widget labels…): bodies of
 markdown, headings, alerts and toasts, every label and help, metric values and deltas, radio
-options and captions, tab, expander and popover labels, progress and spinner texts. Select box
-and multiselect options, text elements, code, tables and charts are plain text."""
+options and captions, tab, expander and popover labels, progress and spinner texts, and the
+headers and cells of st.table. Select box and multiselect options, text elements, code, data
+grids (st.dataframe) and charts are plain text."""
 
 import re
 import string
@@ -108,14 +109,21 @@ def markdown_strings(message: Message, owner: str = "") -> Iterator[str]:
 
 
 def rendered_markdown(app) -> list[str]:
-    """Every Markdown string of the page (sidebar and main area, blocks included)."""
+    """Every Markdown string of the page (sidebar and main area, blocks included); st.table
+    renders its headers and cells as Markdown too (the projector's tables)."""
     found = []
     for root in (app.sidebar, app.main):
         for node in root:
             proto = getattr(node, "proto", None)
             if isinstance(proto, Message):
                 found.extend(markdown_strings(proto))
+            if node.type == "table":
+                found.extend(_frame_strings(node.value))
     return found
+
+
+def _frame_strings(frame) -> list[str]:
+    return [*map(str, frame.columns), *(str(cell) for cell in frame.to_numpy().ravel())]
 
 
 def payload_markup(app) -> list[tuple[str, str]]:
@@ -134,7 +142,7 @@ ESCAPED = re.compile(r"\\[\[\]*_`<>$|~&\\]|\u2060")  # what markdown_literal add
 
 def plain_strings(app) -> list[str]:
     """Every string the page shows as plain text: select box and multiselect options, st.text,
-    table headers and cells."""
+    the headers and cells of data grids (st.dataframe)."""
     found: list[str] = []
     for root in (app.sidebar, app.main):
         for node in root:
@@ -144,10 +152,8 @@ def plain_strings(app) -> list[str]:
                 found.extend(proto.options)
             elif name == "Text":
                 found.append(proto.body)
-            elif node.type in ("dataframe", "table", "arrow_data_frame", "arrow_table"):
-                frame = node.value
-                found.extend(map(str, frame.columns))
-                found.extend(str(cell) for cell in frame.to_numpy().ravel())
+            elif node.type == "dataframe":
+                found.extend(_frame_strings(node.value))
     return found
 
 

@@ -145,27 +145,44 @@ def test_the_check_finds_every_payload_as_markup_unless_escaped():
     assert "\\" in twice and carries_payload(twice.replace("\\", ""))
 
 
-def test_no_payload_becomes_markup_on_any_page(open_page, poisoned):
-    url, ids = poisoned
+def _pass(open_page, url: str, ids: dict[str, int], pages: list[str], query_params: dict | None = None):
+    """Open each page and walk its interactions: (payload markup found, escapes shown, where the
+    payloads were shown in Markdown)."""
     found: list[tuple[str, str, str]] = []
-    shown: set[str] = set()
     escaped: list[tuple[str, str, str]] = []
-    for entry in pages_for(Actor(name="admin", role=Role.ADMIN)):
-        app = open_page(url, entry.path, role="admin")
-        for name, state in [("page", {}), *_interactions(entry.path, ids)]:
+    shown: set[str] = set()
+    for path in pages:
+        app = open_page(url, path, role="admin", query_params=query_params)
+        for name, state in [("page", {}), *_interactions(path, ids)]:
             if state:
                 for key, value in state.items():
                     app.session_state[key] = value
                 app.run()
-            assert not app.exception, (entry.path, name, [e.value for e in app.exception])
-            found += [(entry.path, name, f"{kind}: {source}") for kind, source in payload_markup(app)]
-            escaped += [(entry.path, name, text) for text in visible_escapes(app)]
-            found += [(entry.path, name, f"raw html: {body[:200]}") for body in raw_html_elements(app) if "<b>x</b>" in body]
+            assert not app.exception, (path, name, [e.value for e in app.exception])
+            found += [(path, name, f"{kind}: {source}") for kind, source in payload_markup(app)]
+            found += [(path, name, f"raw html: {body[:200]}") for body in raw_html_elements(app) if "<b>x</b>" in body]
+            escaped += [(path, name, text) for text in visible_escapes(app)]
             if any(carries_payload(source) for source in rendered_markdown(app)):
-                shown.add(f"{entry.path} {name}")
+                shown.add(f"{path} {name}")
+    return found, escaped, shown
+
+
+def test_no_payload_becomes_markup_on_any_page(open_page, poisoned):
+    url, ids = poisoned
+    found, escaped, shown = _pass(open_page, url, ids, [entry.path for entry in pages_for(Actor(name="a", role=Role.ADMIN))])
     assert not found, "\n".join(sorted(set(map(str, found))))
     assert not escaped, "\n".join(sorted(set(map(str, escaped))))  # and no backslash shows
     # Not vacuous: the payloads are shown, as text, where user text is in Markdown.
     assert {"views/issues.py issue", "views/meetings.py meeting overview", "views/meetings.py meeting live",
             "views/meetings.py meeting minutes", "views/grid_map.py grid panel", "views/slideshow.py slide 2",
             "views/volunteers.py volunteer"} <= shown, sorted(shown)
+
+
+def test_no_payload_becomes_markup_in_projector_mode(open_page, poisoned):
+    """Projector mode shows tables with st.table, whose cells are Markdown."""
+    url, ids = poisoned
+    pages = ["views/overview.py", "views/grid_map.py", "views/issues.py", "views/volunteers.py", "views/meetings.py"]
+    found, escaped, shown = _pass(open_page, url, ids, pages, query_params={"mode": "projector"})
+    assert not found, "\n".join(sorted(set(map(str, found))))
+    assert not escaped, "\n".join(sorted(set(map(str, escaped))))
+    assert {"views/issues.py issue", "views/meetings.py meeting live", "views/grid_map.py page"} <= shown, sorted(shown)
