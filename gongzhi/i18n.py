@@ -1,6 +1,11 @@
 """One translation function for all UI text. Catalogues are JSON files in `locales/`, one per
 area of the app (`issues.json` holds the keys `issues.*`), each entry holding both languages side
-by side so a missing translation is obvious in review and caught by the tests."""
+by side so a missing translation is obvious in review and caught by the tests.
+
+translate() gives Markdown, for the UI (Streamlit renders Markdown in nearly every element): its
+parameters are shown as typed (gongzhi.escape.markdown_literal). translate_plain() and the
+plain_text() block give the same text unescaped, for what is never read as Markdown: files, PDFs,
+the CLI, logs, table cells, select box options, chart text, HTML before escape_text."""
 
 import json
 import re
