@@ -62,8 +62,10 @@ def translate(lang: str, key: str, **params) -> str:
     if texts is None:  # visible in the UI, and the catalogue test fails on it; a label's key holds a stored code
         return key if _PLAIN.get() or _KEY.fullmatch(key) else markdown_literal(key, starts_line=False)
     text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
+    if not params:
+        return text if _PLAIN.get() else Markdown(text)
     if _PLAIN.get():
-        return text.format(**params) if params else text
+        return text.format(**params)
     return Markdown(text.format(**{name: _markdown_parameter(value, starts_line=text.startswith("{" + name))
                                     for name, value in params.items()}))
 
