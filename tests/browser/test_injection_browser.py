@@ -31,32 +31,39 @@ LOOPBACK_HOST = LOOPBACK.removeprefix("http://")
 SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)
 
 
-@pytest.fixture(scope="module")
-def poisoned_server(databases, demo_template, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("poisoned")
+def _server_with(databases, demo_template, directory, poison):
+    """A test server on a copy of the demo, after `poison(session, first_grid)` wrote into it."""
     database_url = databases.copy(demo_template, directory)
     engine = get_engine(database_url)
     with write_session(engine) as session:
-        grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
-        grid.name = PAYLOAD
-        create_issue(session=session, actor=SECRETARY, data=IssueCreate(
-            title=PAYLOAD, description=PAYLOAD, category="repairs", grid_id=grid.id))
-        start = now().replace(minute=0, second=0, microsecond=0)
-        create_event(session=session, actor=SECRETARY, data=EventCreate(
-            title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
-            description=PAYLOAD, grid_id=grid.id))
-        # In a corner of the grid, away from its label point where the issue and event markers sit.
-        boundary = parse_boundary(grid.boundary)
-        west, south, east, north = boundary.bounds
-        corner = boundary.intersection(boundary.envelope.buffer(-(east - west) * 0.15)).representative_point()
-        create_facility(session=session, actor=SECRETARY, data=FacilityInput(
-            name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
+        poison(session, session.execute(select(Area).where(Area.level == AreaLevel.GRID)
+                                        .order_by(Area.code)).scalars().first())
     engine.dispose()
     server = AppServer(database_url, directory / "streamlit.log")
     yield server
     server.stop()
     databases.drop(database_url)
 
+
+def _script_payloads(session, grid) -> None:
+    grid.name = PAYLOAD
+    create_issue(session=session, actor=SECRETARY, data=IssueCreate(
+        title=PAYLOAD, description=PAYLOAD, category="repairs", grid_id=grid.id))
+    start = now().replace(minute=0, second=0, microsecond=0)
+    create_event(session=session, actor=SECRETARY, data=EventCreate(
+        title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
+        description=PAYLOAD, grid_id=grid.id))
+    # In a corner of the grid, away from its label point where the issue and event markers sit.
+    boundary = parse_boundary(grid.boundary)
+    west, south, east, north = boundary.bounds
+    corner = boundary.intersection(boundary.envelope.buffer(-(east - west) * 0.15)).representative_point()
+    create_facility(session=session, actor=SECRETARY, data=FacilityInput(
+        name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
+
+
+@pytest.fixture(scope="module")
+def poisoned_server(databases, demo_template, tmp_path_factory):
+    yield from _server_with(databases, demo_template, tmp_path_factory.mktemp("poisoned"), _script_payloads)
 
 def payload_elements(page) -> int:
     """Elements the payload would have created, had it been parsed as HTML, in every frame."""
@@ -120,24 +127,16 @@ MARKDOWN_PAYLOAD = " ".join(MARKDOWN_PAYLOADS)  # 105 characters: fits an issue 
 GRID_NAME = " ".join(MARKDOWN_PAYLOADS[:4])  # 73 characters
 
 
+def _markdown_payloads(session, grid) -> None:
+    grid.name = GRID_NAME
+    create_issue(session=session, actor=SECRETARY, data=IssueCreate(
+        title=MARKDOWN_PAYLOAD, description=MARKDOWN_PAYLOAD, category="repairs", grid_id=grid.id))
+
+
 @pytest.fixture(scope="module")
 def markdown_server(databases, demo_template, tmp_path_factory):
-    """The demo with Markdown payloads in the newest issue's title and the first grid's name and
-    leader's name."""
-    directory = tmp_path_factory.mktemp("markdown")
-    database_url = databases.copy(demo_template, directory)
-    engine = get_engine(database_url)
-    with write_session(engine) as session:
-        grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
-        grid.name = GRID_NAME
-        create_issue(session=session, actor=SECRETARY, data=IssueCreate(
-            title=MARKDOWN_PAYLOAD, description=MARKDOWN_PAYLOAD, category="repairs", grid_id=grid.id))
-    engine.dispose()
-    server = AppServer(database_url, directory / "streamlit.log")
-    yield server
-    server.stop()
-    databases.drop(database_url)
-
+    """The demo with Markdown payloads in the newest issue's title and the first grid's name."""
+    yield from _server_with(databases, demo_template, tmp_path_factory.mktemp("markdown"), _markdown_payloads)
 
 def markdown_markup(page) -> dict[str, int]:
     """What Streamlit's Markdown made of the payloads, in the page itself: links and images to
