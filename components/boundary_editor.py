@@ -35,9 +35,9 @@ from gongzhi.boundaries import (
 )
 from gongzhi.config import static_url_prefix
 from gongzhi.errors import GongzhiError
-from gongzhi.escape import escape_text
+from gongzhi.escape import escape_text, markdown_join
 from gongzhi.geo import combined_bounds, parse_boundary
-from gongzhi.permissions import Role
+from gongzhi.permissions import may_write
 
 UPLOAD_KEY = "boundary_upload"
 PREVIEW_KEY = "boundary_preview"
@@ -55,13 +55,8 @@ Grid = tuple[int, str, str, str | None]  # id, code, name, stored boundary
 
 
 def writable_grid_ids(ctx: PageContext, grids: list[Grid]) -> set[int]:
-    """The grids whose boundary this user may change: every grid for admin and committee, a
-    grid leader's own grids."""
-    if ctx.actor.role in (Role.ADMIN, Role.COMMITTEE):
-        return {grid_id for grid_id, *_ in grids}
-    if ctx.actor.role == Role.LEADER:
-        return {grid_id for grid_id, *_ in grids if grid_id in ctx.actor.grid_ids}
-    return set()
+    """The grids whose boundary this user may change (permissions.may_write)."""
+    return {grid_id for grid_id, *_ in grids if may_write(ctx.actor, grid_id)}
 
 
 def status(feature: FeatureReport) -> str:
@@ -188,7 +183,7 @@ def preview_map(ctx: PageContext, report: BoundaryReport, grids: list[Grid]) -> 
 
 def _repair_names(ctx: PageContext, feature: FeatureReport) -> str:
     names = dict.fromkeys(ctx.t(f"boundaries.repair_{REPAIR_OF[p.code]}") for p in feature.repairs)
-    return ctx.t("map.list_separator").join(names)
+    return markdown_join(ctx.t("map.list_separator"), names)
 
 
 def save_import(ctx: PageContext, report: BoundaryReport, grids: list[Grid]) -> None:

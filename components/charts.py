@@ -14,6 +14,7 @@ from streamlit.elements.vega_charts import _altair_globals_lock
 
 from components.projector import in_projector_mode
 from gongzhi import i18n
+from gongzhi.escape import markdown_literal
 
 PALETTE = ["#0b4f8a", "#d97706", "#15803d", "#b91c1c", "#6d28d9", "#0e7490", "#a16207", "#be185d"]
 LABEL_SIZE = 14
@@ -58,9 +59,9 @@ def _extremes(frame: pd.DataFrame, x: str, y: str, lang: str, unit: str) -> str:
         return ""
     if len(values) == 1:
         row = values.iloc[0]
-        return i18n.translate(lang, "charts.single", name=row[x], value=format_value(row[y], unit))
+        return i18n.translate_plain(lang, "charts.single", name=row[x], value=format_value(row[y], unit))
     high, low = values.loc[values[y].idxmax()], values.loc[values[y].idxmin()]
-    return i18n.translate(lang, "charts.extremes", high=high[x], high_value=format_value(high[y], unit),
+    return i18n.translate_plain(lang, "charts.extremes", high=high[x], high_value=format_value(high[y], unit),
                           low=low[x], low_value=format_value(low[y], unit))
 
 
@@ -75,7 +76,7 @@ def describe(frame: pd.DataFrame, *, x: str, y: str, series: str | None = None, 
     for name, rows in frame.groupby(series, sort=False):
         extremes = _extremes(rows, x, y, lang, unit)
         if extremes:
-            parts.append(i18n.translate(lang, "charts.series", series=name, extremes=extremes))
+            parts.append(i18n.translate_plain(lang, "charts.series", series=name, extremes=extremes))
     return " ".join(parts)
 
 
@@ -85,7 +86,7 @@ def lowest_grids(frame: pd.DataFrame, *, y: str, limit: int = GRID_BARS) -> tupl
     if len(frame) <= limit:
         return frame, ""
     return (frame.sort_values(y, kind="stable").head(limit),
-            i18n.translate(_lang(), "charts.lowest_grids", shown=limit, total=f"{len(frame):,}"))
+            i18n.translate_plain(_lang(), "charts.lowest_grids", shown=limit, total=f"{len(frame):,}"))
 
 
 def few_series(frame: pd.DataFrame, *, y: str, series: str, limit: int = PROJECTOR_SERIES) -> pd.DataFrame:
@@ -113,12 +114,13 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
 
 
 def _draw(spec: dict, text: str) -> None:
+    """`text` is plain (summaries come from ctx.plain): alt text as it is, the caption escaped."""
     st.vega_lite_chart(spec=spec, width="stretch", alt=text)
-    st.caption(text)
+    st.caption(markdown_literal(text))
 
 
 def show_chart(chart: alt.TopLevelMixin, *, height: int, summary: str, facts: str = "") -> None:
-    """Draw a chart with its summary as alt text and as a caption next to it."""
+    """Draw a chart with its summary (plain text) as alt text and as a caption next to it."""
     _draw(vega_lite_spec(style_chart(chart, height)), f"{summary} {facts}".strip())
 
 
@@ -144,7 +146,7 @@ def cached_chart(builder: Callable[..., tuple[alt.TopLevelMixin, int, str] | Non
 
 def _series_note(frame: pd.DataFrame, shown: pd.DataFrame, series: str) -> str:
     total, kept = frame[series].nunique(), shown[series].nunique()
-    return "" if kept == total else i18n.translate(_lang(), "charts.few_series", shown=kept, total=total)
+    return "" if kept == total else i18n.translate_plain(_lang(), "charts.few_series", shown=kept, total=total)
 
 
 def bar_figure(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, summary: str,

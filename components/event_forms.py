@@ -54,7 +54,7 @@ def participation_chart(ctx: PageContext, by_grid: pd.DataFrame, overall_rate: f
     frame["rate_pct"] = (frame["rate"] * 100).round(1)
     ranked = frame.sort_values("rate", ascending=False)
     top, bottom = ranked.iloc[0], ranked.iloc[-1]
-    summary = ctx.t("events.chart_by_grid_summary", top=top.grid_name, top_rate=format_percent(top.rate, digits=1),
+    summary = ctx.plain("events.chart_by_grid_summary", top=top.grid_name, top_rate=format_percent(top.rate, digits=1),
                     bottom=bottom.grid_name, bottom_rate=format_percent(bottom.rate, digits=1),
                     overall=format_percent(overall_rate, digits=1))  # names top and bottom of all grids
     shown, note = lowest_grids(frame[["grid_name", "participants", "population", "rate_pct"]], y="rate_pct")
@@ -93,11 +93,11 @@ def monthly_charts(ctx: PageContext, monthly: pd.DataFrame) -> None:
         st.subheader(ctx.t("events.chart_monthly_events"))
         bar_chart(monthly, x="month", y="events", x_title=month_title, y_title=ctx.t("events.kpi_events"),
                   height=MONTHLY_HEIGHT,
-                  summary=ctx.t("events.chart_monthly_events_summary", total=format_number(monthly["events"].sum()),
+                  summary=ctx.plain("events.chart_monthly_events_summary", total=format_number(monthly["events"].sum()),
                                 months=len(monthly)))
     with right:
         st.subheader(ctx.t("events.chart_monthly_attendance"))
-        summary = ctx.t("events.chart_monthly_attendance_summary", total=format_number(monthly["attendance"].sum()),
+        summary = ctx.plain("events.chart_monthly_attendance_summary", total=format_number(monthly["attendance"].sum()),
                         month=busiest["month"], busiest=format_number(busiest["attendance"]))
         _attendance_chart(ctx, monthly, summary)
 

@@ -11,25 +11,21 @@ from components.page_setup import PageContext
 from gongzhi.crud.facilities import NAME_MAX, FacilityInput, create_facility, remove_facility, update_facility
 from gongzhi.domain import FacilityKind
 from gongzhi.geo import centroid
-from gongzhi.permissions import Role
+from gongzhi.permissions import may_write
 from gongzhi.queries.facilities import facilities, facility_version
 
 PREFIX = "facility"
 NEW = 0  # the "new facility" choice
 
 
-def writable_grids(ctx: PageContext, grids: list[tuple]) -> list[tuple]:
-    """(id, code, name, boundary) of the grids whose facilities the user may manage."""
-    if ctx.actor.role in (Role.ADMIN, Role.COMMITTEE):
-        return grids
-    if ctx.actor.role == Role.LEADER:
-        return [grid for grid in grids if grid[0] in ctx.actor.grid_ids]
-    return []
+def facility_grids(ctx: PageContext, grids: list[tuple]) -> list[tuple]:
+    """(id, code, name, boundary) of the grids whose facilities the user may manage (may_write)."""
+    return [grid for grid in grids if may_write(ctx.actor, grid[0])]
 
 
 def facilities_section(ctx: PageContext, grids: list[tuple]) -> None:
     st.caption(ctx.t("facilities.intro"))
-    mine = writable_grids(ctx, grids)
+    mine = facility_grids(ctx, grids)
     if not mine:
         st.info(ctx.t("facilities.none_writable"))
         return

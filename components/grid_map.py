@@ -27,8 +27,9 @@ from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.config import Basemap, basemap, static_url_prefix
 from gongzhi.coords import geometry_to_gcj02
-from gongzhi.escape import escape_text
+from gongzhi.escape import Markdown, escape_text
 from gongzhi.geo import COORDINATE_DECIMALS, combined_bounds
+from gongzhi.privacy import phone_for
 from gongzhi.queries.grid_metrics import GridPanel, GridShape
 
 MAP_KEY = "grid_map"
@@ -845,9 +846,10 @@ def show_grid_panel(ctx: PageContext, panel: GridPanel) -> None:
         Kpi(ctx.t("map.field_open_issues"), format_number(panel.open_issues)),
         Kpi(ctx.t("map.field_overdue"), format_number(panel.overdue)),
     ], columns=2)
-    if panel.leader_phone and may_see_names:
+    phone = phone_for(ctx.actor, panel.leader_phone, panel.grid_id)  # in full only to who works on this grid
+    if phone and may_see_names:
         # A stored phone is digits only (masked: with asterisks); as code it is shown literally.
-        st.caption(ctx.t("map.leader_phone", phone=f"`{panel.leader_phone}`"))
+        st.caption(ctx.t("map.leader_phone", phone=Markdown(f"`{phone}`")))
     column = st.column_config
     st.markdown(f"**{ctx.t('map.open_issues_list')}**")
     if panel.issues.empty:

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from components.data import query
 from components.forms import FLASH_KEY, show_flash
 from components.page_setup import PageContext
+from gongzhi import i18n
 from gongzhi.db import get_engine, read_session, write_session
 from gongzhi.dberrors import database_problem
 from gongzhi.errors import GongzhiError
+from gongzhi.escape import markdown_literal
 from gongzhi.importing import (
     DUPLICATE_CHOICES,
     ENCODINGS,
@@ -91,7 +93,7 @@ def _mapping_step(ctx: PageContext, kind: str, sheet: Sheet, file_id: str) -> di
         columns = st.columns(3)
         for index, header in enumerate(sheet.headers):
             with columns[index % 3]:
-                mapping[header] = st.selectbox(header, options, index=options.index(suggested[header]),
+                mapping[header] = st.selectbox(markdown_literal(header), options, index=options.index(suggested[header]),
                                                format_func=label, key=f"import_map_{kind}_{file_id}_{index}")
     return mapping
 
@@ -107,11 +109,17 @@ def _plan(ctx: PageContext, kind: str, sheet: Sheet, mapping: dict, file_key: st
     return plan
 
 
+def _reason(ctx: PageContext, problem) -> str:
+    """A problem's reason for a table cell: plain text (the values it quotes as typed)."""
+    with i18n.plain_text():
+        return problem.reason(ctx.lang)
+
+
 def _problem_table(ctx: PageContext, problems) -> pd.DataFrame:
     return pd.DataFrame({
         ctx.t("imports.col_row"): [problem.row or "-" for problem in problems],
         ctx.t("imports.col_column"): [problem.column for problem in problems],
-        ctx.t("imports.col_reason"): [problem.reason(ctx.lang) for problem in problems],
+        ctx.t("imports.col_reason"): [_reason(ctx, problem) for problem in problems],
     })
 
 
@@ -130,7 +138,7 @@ def _preview(ctx: PageContext, sheet: Sheet, plan: ImportPlan) -> None:
     status_of = {}
     for row in plan.rows:
         if row.duplicate_of is not None:
-            status_of[row.number] = ctx.t("imports.status_in_file", row=row.duplicate_of)
+            status_of[row.number] = ctx.plain("imports.status_in_file", row=row.duplicate_of)
         elif row.existing_id is not None:
             status_of[row.number] = ctx.t("imports.status_in_database")
         else:
@@ -138,7 +146,7 @@ def _preview(ctx: PageContext, sheet: Sheet, plan: ImportPlan) -> None:
     reasons: dict[int, list[str]] = {}
     for problem in plan.problems:
         reasons.setdefault(problem.row, []).append(
-            f"{problem.column}: {problem.reason(ctx.lang)}" if problem.column else problem.reason(ctx.lang))
+            f"{problem.column}: {_reason(ctx, problem)}" if problem.column else _reason(ctx, problem))
     pages = max(1, -(-len(sheet.rows) // PAGE_SIZE))
     page = st.number_input(ctx.t("imports.page"), min_value=1, max_value=pages, value=1, step=1,
                            key="import_preview_page") if pages > 1 else 1

@@ -29,8 +29,9 @@ from gongzhi.crud.issues import (
     create_issue,
 )
 from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason
-from gongzhi.errors import FieldError, PermissionDenied, ValidationError
-from gongzhi.permissions import require_rating, require_write
+from gongzhi.errors import FieldError, ValidationError
+from gongzhi.escape import markdown_literal
+from gongzhi.permissions import may_rate, may_write
 from gongzhi.queries.areas import list_buildings, list_grids
 from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
 from gongzhi.queries.organisations import list_organisations
@@ -75,7 +76,7 @@ def open_by_state_chart(ctx: PageContext, counts: pd.DataFrame) -> None:
     busiest = frame.loc[frame["count"].idxmax()]
     bar_chart(frame, x="label", y="count", x_title=ctx.t("issues.col_state"), y_title=ctx.t("issues.col_count"),
               sort=list(frame["label"]), horizontal=True, height=_bars_height(len(frame)),
-              summary=ctx.t("issues.chart_by_state_summary", total=total, state=busiest["label"],
+              summary=ctx.plain("issues.chart_by_state_summary", total=total, state=busiest["label"],
                             n=int(busiest["count"])))
 
 
@@ -89,7 +90,7 @@ def category_chart(ctx: PageContext, by_category: pd.DataFrame) -> None:
     top = frame.iloc[0]
     bar_chart(frame, x="label", y="reported", horizontal=True, sort=list(frame["label"]), height=_bars_height(len(frame)),
               x_title=ctx.t("issues.col_category"), y_title=ctx.t("issues.col_reported"),
-              summary=ctx.t("issues.chart_by_category_summary", total=int(frame["reported"].sum()),
+              summary=ctx.plain("issues.chart_by_category_summary", total=int(frame["reported"].sum()),
                             category=top["label"], n=int(top["reported"]), open=int(frame["still_open"].sum())))
 
 
@@ -177,12 +178,13 @@ def _reporter_text(ctx: PageContext, detail: IssueDetail) -> str:
 
 
 def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataFrame) -> None:
-    st.subheader(f"#{detail.id} {detail.title}")
+    st.subheader(markdown_literal(f"#{detail.id} {detail.title}"))
     cards = st.columns(4)
     cards[0].metric(ctx.t("issues.col_state"), ctx.label("state", detail.state), border=True)
     cards[1].metric(ctx.t("issues.col_due_date"), detail.due_date.isoformat(), border=True,
                     delta=ctx.t("issues.overdue_badge") if detail.overdue else None, delta_color="inverse")
-    cards[2].metric(ctx.t("issues.col_lead_org"), detail.lead_org_name or "—", border=True)
+    cards[2].metric(ctx.t("issues.col_lead_org"), markdown_literal(detail.lead_org_name or "—", starts_line=False),
+                    border=True)
     cards[3].metric(ctx.t("issues.col_rating"), f"{detail.rating} / 5" if detail.rating else "—", border=True,
                     delta=ctx.label("fix_status", detail.fix_status) or None, delta_color="off")
     if detail.description:
@@ -242,21 +244,6 @@ def step_text(ctx: PageContext, row) -> str:
 
 # --- who may act, and which version they saw ----------------------------------------------------
 
-def _allowed(check, ctx: PageContext, grid_id: int) -> bool:
-    try:
-        check(ctx.actor, grid_id=grid_id)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def may_edit(ctx: PageContext, grid_id: int) -> bool:
-    return _allowed(require_write, ctx, grid_id)
-
-
-def may_rate(ctx: PageContext, grid_id: int) -> bool:
-    return _allowed(require_rating, ctx, grid_id)
-
 
 def seen_version(detail: IssueDetail) -> int:
     """The version shown to the person before this run: what their form was filled against.
@@ -286,7 +273,7 @@ def _default_due_date(detail: IssueDetail):
 def new_issue_form(ctx: PageContext, grid_id: int | None) -> None:
     """居民提事, in an expander; only for people who may write in at least one grid, and offering
     only those grids."""
-    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_edit(ctx, int(r.id))}
+    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_write(ctx.actor, int(r.id))}
     if not grids:
         return
     with st.expander(ctx.t("issues.new_issue"), icon=":material/add_comment:"):
@@ -428,8 +415,8 @@ def rating_form(ctx: PageContext, detail: IssueDetail, expected_version: int) ->
 def issue_actions(ctx: PageContext, detail: IssueDetail) -> None:
     """The forms that fit the issue's state, for the people who may use them: editors move,
     assign and note progress; residents' representatives may also record a rating."""
-    editor = may_edit(ctx, detail.grid_id)
-    rater = detail.state == IssueState.RESIDENT_REVIEW and may_rate(ctx, detail.grid_id)
+    editor = may_write(ctx.actor, detail.grid_id)
+    rater = detail.state == IssueState.RESIDENT_REVIEW and may_rate(ctx.actor, detail.grid_id)
     if not editor and not rater:
         st.caption(ctx.t("issues.read_only"))
         return

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.projector import in_projector_mode
+from gongzhi.escape import markdown_literal
 
 
 @dataclass(frozen=True)
 class Kpi:
+    """A card; label, value and delta are shown as text (a metric renders them as Markdown, so
+    kpi_row escapes them; a translation is already Markdown and stays as it is)."""
+
     label: str
     value: str
     delta: str | None = None
@@ -33,9 +37,9 @@ def kpi_row(cards: Sequence[Kpi], *, columns: int | None = None) -> None:
     cols = st.columns(projector_columns(wanted) if projector else wanted)
     for index, card in enumerate(cards):
         with cols[index % len(cols)]:
-            st.metric(card.label, card.value, delta=card.delta, help=None if projector else card.help,
-                      delta_color=card.delta_color, border=True)
-
+            st.metric(markdown_literal(card.label, starts_line=False), markdown_literal(card.value, starts_line=False),
+                      delta=None if card.delta is None else markdown_literal(card.delta, starts_line=False),
+                      help=None if projector else card.help, delta_color=card.delta_color, border=True)
 
 
 def format_number(value: float | int | None, *, digits: int = 0, empty: str = "—") -> str:

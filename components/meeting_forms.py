@@ -22,9 +22,9 @@ from gongzhi.crud.meetings import (
     remove_agenda_item,
 )
 from gongzhi.domain import MeetingKind, MeetingStatus
-from gongzhi.errors import PermissionDenied
+from gongzhi.escape import markdown_literal
 from gongzhi.i18n import LANGUAGES
-from gongzhi.permissions import require_write
+from gongzhi.permissions import may_write
 from gongzhi.queries.meetings import MeetingDetail
 
 SELECTED_KEY = "meetings_selected"
@@ -46,12 +46,9 @@ def view_switch(ctx: PageContext) -> str:
 
 
 def may_plan(ctx: PageContext) -> bool:
-    """Whether the acting user may plan meetings and agendas (the core checks it again on save)."""
-    try:
-        require_write(ctx.actor, grid_id=None)
-    except PermissionDenied:
-        return False
-    return True
+    """Whether the acting user may plan meetings and agendas (the core checks it again on save):
+    meetings belong to no grid."""
+    return may_write(ctx.actor, None)
 
 
 def when(moment: datetime | None) -> str:
@@ -98,9 +95,9 @@ def meeting_picker(ctx: PageContext, planned: pd.DataFrame, held: pd.DataFrame) 
 
 def meeting_summary(ctx: PageContext, detail: MeetingDetail) -> None:
     """Title, kind, time and place, then the agenda and attendance figures as cards."""
-    st.subheader(detail.title)
-    st.text(ctx.t("meetings.summary_line", kind=ctx.label("meeting_kind", detail.kind), held_at=when(detail.held_at),
-                      place=detail.place or "—", status=ctx.label("meeting_status", detail.status)))
+    st.subheader(markdown_literal(detail.title))
+    st.text(ctx.plain("meetings.summary_line", kind=ctx.label("meeting_kind", detail.kind), held_at=when(detail.held_at),
+                          place=detail.place or "—", status=ctx.label("meeting_status", detail.status)))
     decided = int(detail.agenda["decision"].notna().sum())
     kpi_row([
         Kpi(ctx.t("meetings.kpi_agenda_items"), format_number(len(detail.agenda))),
@@ -112,8 +109,9 @@ def meeting_summary(ctx: PageContext, detail: MeetingDetail) -> None:
 
 
 def agenda_item_label(ctx: PageContext, row) -> str:
+    """Plain text: for tables, options and st.text (markdown_literal it for Markdown)."""
     if row.issue_id is not None and not pd.isna(row.issue_id):
-        return ctx.t("meetings.issue_ref", id=int(row.issue_id), title=row.issue_title)
+        return ctx.plain("meetings.issue_ref", id=int(row.issue_id), title=row.issue_title)
     return row.topic
 
 
@@ -160,7 +158,7 @@ def awaiting_table(ctx: PageContext, awaiting: pd.DataFrame) -> None:
         st.info(ctx.t("meetings.none_awaiting"))
         return
     table = pd.DataFrame({
-        ctx.t("meetings.col_issue"): [ctx.t("meetings.issue_ref", id=int(row.id), title=row.title)
+        ctx.t("meetings.col_issue"): [ctx.plain("meetings.issue_ref", id=int(row.id), title=row.title)
                                       for row in awaiting.itertuples()],
         ctx.t("meetings.col_grid"): awaiting["grid_name"].fillna("—"),
         ctx.t("meetings.col_category"): [ctx.label("category", c) for c in awaiting["category"]],
@@ -215,8 +213,8 @@ def proposal_form(ctx: PageContext, detail: MeetingDetail, proposal: pd.DataFram
     if proposal.empty:
         st.caption(ctx.t("meetings.proposal_empty"))
         return
-    labels = {int(row.id): ctx.t("meetings.proposal_option", ref=ctx.t("meetings.issue_ref", id=int(row.id),
-                                                                        title=row.title),
+    labels = {int(row.id): ctx.plain("meetings.proposal_option", ref=ctx.plain("meetings.issue_ref", id=int(row.id),
+                                                                                title=row.title),
                                  reason=ctx.t(f"meetings.reason_{row.reason}"), grid=row.grid_name or "—")
               for row in proposal.itertuples()}
     with st.form("agenda_proposal"):
@@ -260,7 +258,7 @@ def agenda_forms(ctx: PageContext, detail: MeetingDetail, awaiting: pd.DataFrame
     if not may_plan(ctx):
         return
     on_agenda = {int(i) for i in detail.agenda["issue_id"].dropna()}
-    issues = {int(row.id): ctx.t("meetings.issue_ref", id=int(row.id), title=row.title)
+    issues = {int(row.id): ctx.plain("meetings.issue_ref", id=int(row.id), title=row.title)
               for row in awaiting.itertuples() if int(row.id) not in on_agenda}
     add_column, remove_column = st.columns(2)
     with add_column, st.form("agenda_add"):

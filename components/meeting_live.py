@@ -150,11 +150,11 @@ def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
         if detail.description:
             st.text(detail.description)
         if detail.lead_org_name:
-            st.text(ctx.t("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
+            st.text(ctx.plain("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
         st.markdown(figures_text(ctx, figures, detail.due_date.isoformat()))
         if not figures.similar.empty:
             paged_table(ctx, pd.DataFrame({
-                ctx.t("meetings.live_similar"): [ctx.t("meetings.issue_ref", id=int(r.id), title=r.title)
+                ctx.t("meetings.live_similar"): [ctx.plain("meetings.issue_ref", id=int(r.id), title=r.title)
                                                  for r in figures.similar.itertuples()],
                 ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
             }), key="meeting_live_similar")

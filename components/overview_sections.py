@@ -175,7 +175,7 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
         st.success(ctx.t("overview.none_overdue"))
     else:
         paged_table(ctx, pd.DataFrame({
-            ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
+            ctx.t("overview.col_issue"): [ctx.plain("overview.issue_ref", id=int(r.id), title=r.title)
                                           for r in overdue.itertuples()],
             ctx.t("overview.col_grid"): overdue["grid_name"],
             ctx.t("overview.col_state"): [ctx.label("state", s) for s in overdue["state"]],
@@ -205,7 +205,7 @@ def attention_section(ctx: PageContext, figures: Headlines, grid_id: int | None)
         else:
             shown = awaiting.head(ATTENTION_ROWS)
             paged_table(ctx, pd.DataFrame({
-                ctx.t("overview.col_issue"): [ctx.t("overview.issue_ref", id=int(r.id), title=r.title)
+                ctx.t("overview.col_issue"): [ctx.plain("overview.issue_ref", id=int(r.id), title=r.title)
                                               for r in shown.itertuples()],
                 ctx.t("overview.col_grid"): shown["grid_name"],
                 ctx.t("overview.col_on_agenda"): [ctx.t("common.yes") if not pd.isna(m) else ctx.t("common.no")
@@ -234,7 +234,7 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
             top = labelled.loc[labelled["count"].idxmax()]
             bar_chart(labelled, x="label", y="count", x_title=ctx.t("overview.axis_state"),
                       y_title=ctx.t("overview.axis_issues"), sort=list(labelled["label"]),
-                      summary=ctx.t("overview.summary_open_by_state", total=int(labelled["count"].sum()),
+                      summary=ctx.plain("overview.summary_open_by_state", total=int(labelled["count"].sum()),
                                     state=top["label"], count=int(top["count"])))
     with right:
         st.subheader(ctx.t("overview.chart_issue_trend"))
@@ -245,7 +245,7 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
             long["series"] = long["series"].map(names)
             line_chart(long, x="month", y="issues", series="series", x_title=ctx.t("overview.axis_month"),
                        y_title=ctx.t("overview.axis_issues"),
-                       summary=ctx.t("overview.summary_issue_trend", reported=int(trend["reported"].sum()),
+                       summary=ctx.plain("overview.summary_issue_trend", reported=int(trend["reported"].sum()),
                                      resolved=int(trend["resolved"].sum())))
 
     left, right = st.columns(2)
@@ -257,7 +257,7 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
             rated = rated.assign(percent=(rated["rate"].astype(float) * 100).round(1))
             highest, lowest = rated.loc[rated["percent"].idxmax()], rated.loc[rated["percent"].idxmin()]
             shown, note = lowest_grids(rated, y="percent")
-            summary = ctx.t("overview.summary_participation_by_grid",
+            summary = ctx.plain("overview.summary_participation_by_grid",
                             high=highest["grid_name"], high_rate=format_percent(highest["rate"], digits=1),
                             low=lowest["grid_name"], low_rate=format_percent(lowest["rate"], digits=1))
             bar_chart(shown, x="grid_name", y="percent", x_title=ctx.t("overview.axis_grid"),
@@ -269,11 +269,11 @@ def trend_section(ctx: PageContext, period: Period, grid_id: int | None) -> None
         if not _nothing_to_chart(ctx, participation, ["events", "attendance"]):
             bar_chart(participation, x="month", y="attendance", x_title=ctx.t("overview.axis_month"),
                       y_title=ctx.t("overview.axis_attendance"),
-                      summary=ctx.t("overview.summary_attendance", events=int(participation["events"].sum()),
+                      summary=ctx.plain("overview.summary_attendance", events=int(participation["events"].sum()),
                                     attendance=int(participation["attendance"].sum())))
 
     st.subheader(ctx.t("overview.chart_hours"))
     hours = query(monthly_hours, start=period.start, end=period.end, grid_id=grid_id)
     if not _nothing_to_chart(ctx, hours, ["hours"]):
         bar_chart(hours, x="month", y="hours", x_title=ctx.t("overview.axis_month"), y_title=ctx.t("overview.axis_hours"),
-                  summary=ctx.t("overview.summary_hours", hours=format_number(float(hours["hours"].sum()))))
+                  summary=ctx.plain("overview.summary_hours", hours=format_number(float(hours["hours"].sum()))))

@@ -27,7 +27,13 @@ class PageContext:
     projector: bool = False  # large type, high contrast, no sidebar (components.projector)
 
     def t(self, key: str, **params) -> str:
+        """Markdown, for every element that renders it (parameters shown as typed)."""
         return i18n.translate(self.lang, key, **params)
+
+    def plain(self, key: str, **params) -> str:
+        """Plain text, for what is never read as Markdown: table cells and headers, selectbox and
+        multiselect options, st.text, chart text, the map (escape_text), file names."""
+        return i18n.translate_plain(self.lang, key, **params)
 
     def label(self, namespace: str, code: str | None) -> str:
         return i18n.label(self.lang, namespace, code)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
+from gongzhi.escape import markdown_literal
+
 if TYPE_CHECKING:
     from components.page_setup import PageContext
 
@@ -225,4 +227,8 @@ def paged_table(ctx: PageContext, frame: pd.DataFrame, *, key: str, columns: lis
         return
     shown = readable(frame[columns] if columns else frame)
     above_the_pager = st.container()
-    above_the_pager.table(pager(ctx, shown, key), hide_index=True, border="horizontal")
+    # st.table renders its headers and cells as Markdown: every text shown as typed.
+    page = pager(ctx, shown, key)
+    page = page.rename(columns=lambda name: markdown_literal(name, starts_line=False)).map(
+        lambda text: markdown_literal(text, starts_line=False))
+    above_the_pager.table(page, hide_index=True, border="horizontal")

@@ -3,7 +3,7 @@ to add or edit a volunteer and to log service hours. Data comes only through com
 and every write goes through components.forms.save, so views/volunteers.py stays a short script."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pandas as pd
@@ -30,6 +30,7 @@ from gongzhi.crud.volunteers import (
     update_volunteer,
 )
 from gongzhi.domain import VOLUNTEER_SKILLS, VolunteerStatus
+from gongzhi.privacy import phone_for
 from gongzhi.queries import volunteers as volunteer_queries
 from gongzhi.queries.areas import list_grids
 from gongzhi.queries.events import list_events
@@ -107,7 +108,7 @@ def star_chart(ctx: PageContext, grid_id: int | None) -> None:
         return
     frame = levels.assign(level=[_star_label(ctx, stars) for stars in levels["stars"]])
     top = frame.loc[frame["volunteers"].idxmax()]
-    summary = ctx.t("volunteers.chart_stars_summary", total=total,
+    summary = ctx.plain("volunteers.chart_stars_summary", total=total,
                     starred=int(frame.loc[frame["stars"] > 0, "volunteers"].sum()),
                     top=top["level"], top_count=int(top["volunteers"]))
     # Horizontal bars keep the ★ labels upright and readable from the back of the room.
@@ -123,7 +124,7 @@ def hours_chart(ctx: PageContext, period: Period, grid_id: int | None) -> None:
         st.info(ctx.t("volunteers.chart_hours_none"))
         return
     busiest = months.loc[months["hours"].idxmax()]
-    summary = ctx.t("volunteers.chart_hours_summary", total=format_number(total, digits=1), month=busiest["month"],
+    summary = ctx.plain("volunteers.chart_hours_summary", total=format_number(total, digits=1), month=busiest["month"],
                     hours=format_number(busiest["hours"], digits=1))
     bar_chart(months, x="month", y="hours", x_title=ctx.t("volunteers.chart_hours_x"),
               y_title=ctx.t("volunteers.chart_hours_y"), summary=summary)
@@ -144,11 +145,13 @@ def top_volunteers_table(ctx: PageContext, period: Period, grid_id: int | None) 
 # --- Roster ----------------------------------------------------------------------------------
 
 def roster_display(ctx: PageContext, roster: pd.DataFrame) -> pd.DataFrame:
-    """The roster as people read it: translated headers, skill and status labels, ★ levels."""
+    """The roster as people read it: translated headers, skill and status labels, ★ levels, each
+    phone as the reader may see it for that volunteer's grid (privacy.phone_for)."""
     separator = LIST_SEPARATOR.get(ctx.lang, ", ")
     return pd.DataFrame({
         ctx.t("volunteers.col_name"): roster["name"],
-        ctx.t("volunteers.col_phone"): roster["phone"],
+        ctx.t("volunteers.col_phone"): [phone_for(ctx.actor, phone, None if pd.isna(grid_id) else int(grid_id))
+                                        for phone, grid_id in zip(roster["phone"], roster["grid_id"], strict=True)],
         ctx.t("volunteers.col_grid"): roster["grid_name"],
         ctx.t("volunteers.col_skills"): [separator.join(ctx.label("skill", code) for code in codes)
                                          for codes in roster["skills"]],
@@ -241,6 +244,7 @@ def volunteer_panel(ctx: PageContext, volunteer_id: int) -> None:
                    may_see_personal_data=ctx.actor.may_see_personal_data)
     if detail is None:
         return
+    detail = replace(detail, phone=phone_for(ctx.actor, detail.phone, detail.grid_id))
     st.markdown(ctx.t("volunteers.volunteer_summary", name=detail.name,
                       hours=format_number(detail.total_hours, digits=1), stars=stars_text(detail.stars)))
     records_tab, log_tab, edit_tab = st.tabs([ctx.t("volunteers.records_title"), ctx.t("volunteers.log_title"),

@@ -1,5 +1,7 @@
 """Errors the core raises for the user to see. Each carries an i18n key and parameters so the
-UI can say it in the user's language; str() gives the English text for logs and the CLI."""
+UI can say it in the user's language: message(lang) is Markdown (its parameters escaped, as
+i18n.translate gives it), for st.error and the like; str() is the English plain text, for logs
+and the CLI."""
 
 from dataclasses import dataclass, field
 
@@ -10,7 +12,14 @@ class GongzhiError(Exception):
     def __init__(self, key: str | None = None, **params):
         self.key = key or self.key
         self.params = params
-        super().__init__(self.message("en"))
+        super().__init__(self.plain_message("en"))
+
+    def plain_message(self, lang: str) -> str:
+        """The message as plain text (no Markdown escapes), for files, logs and the CLI."""
+        from gongzhi.i18n import plain_text
+
+        with plain_text():
+            return self.message(lang)
 
     def message(self, lang: str) -> str:
         from gongzhi.i18n import translate

@@ -35,8 +35,8 @@ from gongzhi.models import (
     User,
     Volunteer,
 )
-from gongzhi.permissions import Actor, Role, require_admin
-from gongzhi.privacy import display_phone, mask_phone
+from gongzhi.permissions import Actor, require_admin
+from gongzhi.privacy import phone_for
 from gongzhi.queries.common import datetime_range
 
 LIST_KINDS = ("issues", "volunteers", "events", "attendance", "meetings", "decisions")
@@ -62,26 +62,6 @@ def file_name(name: str, fmt: str, at: datetime | None = None) -> str:
     return f"gongzhi-{name}-{(at or now()):%Y%m%d-%H%M}.{fmt}"
 
 
-# --- who sees what -----------------------------------------------------------------------------
-
-def may_see_phone(actor: Actor, grid_id: int | None) -> bool:
-    """Admins and the committee see every number; a grid leader only those of people in their own
-    grids (an export leaves the app, so it shows no more than the leader's work needs)."""
-    if actor.role in (Role.ADMIN, Role.COMMITTEE):
-        return True
-    return actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids
-
-
-def phone_for(actor: Actor, phone: str | None, grid_id: int | None) -> str:
-    """A phone as this actor may read it. Also takes a number a query already displayed in
-    national form (mask_phone keeps 3 leading and 4 trailing digits of either)."""
-    if not phone:
-        return ""
-    if may_see_phone(actor, grid_id):
-        return display_phone(phone, may_see=True)
-    return mask_phone(phone)
-
-
 def _blank(value: Any) -> Any:
     """pandas' missing values (NaN, NaT, <NA>) as empty cells; numpy scalars as Python ones."""
     if value is None:
@@ -100,12 +80,12 @@ def _yes_no(lang: str, value: Any) -> str:
     value = _blank(value)
     if value is None:
         return ""
-    return i18n.translate(lang, "common.yes") if bool(value) else i18n.translate(lang, "common.no")
+    return i18n.translate_plain(lang, "common.yes") if bool(value) else i18n.translate_plain(lang, "common.no")
 
 
 def _columns(lang: str, spec: Sequence[tuple[str, Callable[[Any], Any]]], frame: pd.DataFrame) -> tuple[list, list]:
     """spec: (header i18n key, row -> value) pairs, applied to every row of `frame`."""
-    header = [i18n.translate(lang, key) for key, _ in spec]
+    header = [i18n.translate_plain(lang, key) for key, _ in spec]
     rows = [[_blank(get(row)) for _, get in spec] for row in frame.itertuples(index=False)]
     return header, rows
 
@@ -128,7 +108,7 @@ def issues_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
         ("issues.col_rating", lambda r: r.rating),
     ]
     if actor.may_see_personal_data and actor.may_see_names:
-        anonymous = i18n.translate(lang, "issues.anonymous")
+        anonymous = i18n.translate_plain(lang, "issues.anonymous")
         spec.append(("issues.col_reporter", lambda r: r.reporter or anonymous))
     return Table("issues", *_columns(lang, spec, frame))
 
@@ -155,7 +135,7 @@ def volunteers_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
 
 def events_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
     """Rows of queries.events.list_events (named attendance is a count: no personal data)."""
-    whole = i18n.translate(lang, "common.whole_community")
+    whole = i18n.translate_plain(lang, "common.whole_community")
     spec = [
         ("exports.col_id", lambda r: r.id),
         ("events.col_starts_at", lambda r: r.starts_at),
@@ -207,7 +187,7 @@ def attendance_list(*, session: Session, start: date | None = None, end: date | 
 def attendance_table(frame: pd.DataFrame, *, actor: Actor, lang: str) -> Table:
     """Rows of attendance_list. Who attended is personal data (as on the events page): without
     that right the reader gets one row per attendance with the person's grid only."""
-    whole = i18n.translate(lang, "common.whole_community")
+    whole = i18n.translate_plain(lang, "common.whole_community")
     spec = [
         ("exports.col_event_id", lambda r: r.event_id),
         ("events.field_title", lambda r: r.event_title),

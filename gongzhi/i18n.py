@@ -1,10 +1,21 @@
 """One translation function for all UI text. Catalogues are JSON files in `locales/`, one per
 area of the app (`issues.json` holds the keys `issues.*`), each entry holding both languages side
-by side so a missing translation is obvious in review and caught by the tests."""
+by side so a missing translation is obvious in review and caught by the tests.
+
+translate() gives Markdown, for the UI (Streamlit renders Markdown in nearly every element): its
+parameters are shown as typed (gongzhi.escape.markdown_literal). translate_plain() and the
+plain_text() block give the same text unescaped, for what is never read as Markdown: files, PDFs,
+the CLI, logs, table cells, select box options, chart text, HTML before escape_text."""
 
 import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+
+from gongzhi.escape import Markdown, markdown_literal
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -28,12 +39,47 @@ def language_from_locale(locale: str | None) -> str:
     return "zh-CN" if locale.lower().startswith("zh") else "en"
 
 
+_KEY = re.compile(r"[\w.]+")  # a catalogue key: shows as itself in Markdown too
+_PLAIN = ContextVar("gongzhi_plain_text", default=False)
+
+
+@contextmanager
+def plain_text() -> Iterator[None]:
+    """Inside it, translate() gives plain text: for what is never read as Markdown (files,
+    PDFs, the CLI, logs, table cells, chart text, HTML before escape_text)."""
+    token = _PLAIN.set(True)
+    try:
+        yield
+    finally:
+        _PLAIN.reset(token)
+
+
 def translate(lang: str, key: str, **params) -> str:
+    """The catalogue text as Markdown, every parameter shown as typed (escaped through
+    markdown_literal unless it is already Markdown, e.g. another translation or a number); the
+    result is a Markdown string. Plain text: translate_plain, or inside plain_text()."""
     texts = catalogue().get(key)
-    if texts is None:
-        return key  # visible in the UI, and the catalogue test fails on it
+    if texts is None:  # visible in the UI, and the catalogue test fails on it; a label's key holds a stored code
+        return key if _PLAIN.get() or _KEY.fullmatch(key) else markdown_literal(key, starts_line=False)
     text = texts.get(lang) or texts[DEFAULT_LANGUAGE]
-    return text.format(**params) if params else text
+    if not params:
+        return text if _PLAIN.get() else Markdown(text)
+    if _PLAIN.get():
+        return text.format(**params)
+    return Markdown(text.format(**{name: _markdown_parameter(value, starts_line=text.startswith("{" + name))
+                                    for name, value in params.items()}))
+
+
+def translate_plain(lang: str, key: str, **params) -> str:
+    """The catalogue text with its parameters as they are, for plain text (see plain_text)."""
+    with plain_text():
+        return translate(lang, key, **params)
+
+
+def _markdown_parameter(value: object, *, starts_line: bool) -> object:
+    if isinstance(value, (int, float, Markdown)):  # numbers keep their format specs ({n:,})
+        return value
+    return markdown_literal(value, starts_line=starts_line)
 
 
 def label(lang: str, namespace: str, code: str | None) -> str:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from gongzhi.errors import GongzhiError
 from gongzhi.escape import markdown_literal
-from gongzhi.i18n import label, translate
+from gongzhi.i18n import label, translate_plain
 from gongzhi.queries.meetings import MeetingDetail, meeting_detail
 
 # (font file, face number in a collection). Noto Sans CJK collections hold JP, KR, SC, TC, HK in
@@ -51,7 +51,7 @@ def _text(value) -> str:
 
 def item_title(lang: str, row) -> str:
     if row.issue_id is not None and not pd.isna(row.issue_id):
-        return translate(lang, "meetings.issue_ref", id=int(row.issue_id), title=_text(row.issue_title))
+        return translate_plain(lang, "meetings.issue_ref", id=int(row.issue_id), title=_text(row.issue_title))
     return _text(row.topic)
 
 
@@ -60,9 +60,9 @@ def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block
     lang = lang or detail.language
 
     def t(key: str, **params) -> str:
-        return translate(lang, f"meetings.{key}", **params)
+        return translate_plain(lang, f"meetings.{key}", **params)
 
-    yes_no = {True: translate(lang, "common.yes"), False: translate(lang, "common.no"), None: "—"}
+    yes_no = {True: translate_plain(lang, "common.yes"), False: translate_plain(lang, "common.no"), None: "—"}
     blocks = [
         Block("title", t("minutes_title", title=detail.title)),
         Block("meta", t("minutes_meta", kind=label(lang, "meeting_kind", detail.kind),
@@ -134,7 +134,7 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font(FONT_FAMILY, fname=str(font_path), collection_font_number=face)
-    pdf.set_title(translate(lang, "meetings.minutes_title", title=detail.title))
+    pdf.set_title(translate_plain(lang, "meetings.minutes_title", title=detail.title))
     pdf.set_lang(lang)
     pdf.set_creator("Gongzhi")
     pdf.add_page()
@@ -145,7 +145,7 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
             pdf.ln(SPACE_BEFORE[block.kind])
         text = " ".join(block.text.split())
         if block.kind == "field":
-            text = translate(lang, "meetings.minutes_field", label=block.label, value=text)
+            text = translate_plain(lang, "meetings.minutes_field", label=block.label, value=text)
         elif block.kind == "item":
             text = f"{block.label} {text}"
         indent = 6 if block.kind == "field" else 0

@@ -60,11 +60,11 @@ def _local(text: str) -> datetime:
 
 def service_list(*, lang: str = "zh-CN") -> list[dict[str, Any]]:
     """The issue categories as GeoReport services; the description gives the service levels."""
-    group = i18n.translate(lang, "exports.open311_group")
+    group = i18n.translate_plain(lang, "exports.open311_group")
     return [{
         "service_code": code,
         "service_name": i18n.label(lang, "category", code),
-        "description": i18n.translate(lang, "exports.open311_service_description",
+        "description": i18n.translate_plain(lang, "exports.open311_service_description",
                                       response=response_days, resolution=resolution_days),
         "metadata": False,
         "type": "realtime",
@@ -310,7 +310,7 @@ def import_requests(*, session: Session, actor: Actor, data: bytes, lang: str = 
             issue = create_issue(session=session, actor=actor, data=issue_data)
         except ValidationError as error:
             problems.extend(RowProblem(row, _GEOREPORT_FIELD.get(e.field, e.field),
-                                       i18n.translate(lang, e.key, **e.params)) for e in error.errors)
+                                       i18n.translate_plain(lang, e.key, **e.params)) for e in error.errors)
             continue
         if reported_at is not None:  # keep when it was reported, and the due date that follows from it
             issue.reported_at = reported_at

@@ -36,13 +36,28 @@ class Actor:
 SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN)
 
 
-def require_write(actor: Actor, *, grid_id: int | None) -> None:
+# Yes/no questions, for pages and components that show or offer something; the core checks the
+# same rules with the require_* functions below, which are written with them.
+
+def may_write(actor: Actor, grid_id: int | None) -> bool:
     """Deny by default: only admin and committee write anywhere, a grid leader only in their grids."""
     if actor.role in (Role.ADMIN, Role.COMMITTEE):
-        return
-    if actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids:
-        return
-    raise PermissionDenied(role=actor.role.value)
+        return True
+    return actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids
+
+
+def may_see_phone(actor: Actor, grid_id: int | None) -> bool:
+    """A phone number in full: admins and the committee see every one; a grid leader only those
+    of people (and records) in their own grids, on screen as in exports; everyone else sees
+    them masked. `grid_id`: the grid the person or record belongs to (None: no grid). The same
+    people as those whose records the actor may write: a phone is for the work on them."""
+    return may_write(actor, grid_id)
+
+
+def require_write(actor: Actor, *, grid_id: int | None) -> None:
+    """may_write, or PermissionDenied."""
+    if not may_write(actor, grid_id):
+        raise PermissionDenied(role=actor.role.value)
 
 
 def require_some_write(actor: Actor) -> None:
@@ -54,11 +69,15 @@ def require_some_write(actor: Actor) -> None:
     raise PermissionDenied(role=actor.role.value)
 
 
-def require_rating(actor: Actor, *, grid_id: int | None) -> None:
+def may_rate(actor: Actor, grid_id: int | None) -> bool:
     """群众评事: residents' representatives rate results too, besides those who may write."""
-    if actor.role == Role.REPRESENTATIVE:
-        return
-    require_write(actor, grid_id=grid_id)
+    return actor.role == Role.REPRESENTATIVE or may_write(actor, grid_id)
+
+
+def require_rating(actor: Actor, *, grid_id: int | None) -> None:
+    """may_rate, or PermissionDenied."""
+    if not may_rate(actor, grid_id):
+        raise PermissionDenied(role=actor.role.value)
 
 
 def require_admin(actor: Actor) -> None:

@@ -4,6 +4,8 @@ national ID numbers refused wherever free text could carry one."""
 import re
 import unicodedata
 
+from gongzhi.permissions import Actor, may_see_phone
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 # 18-digit resident ID (last may be X) or the old 15-digit form, standing alone.
@@ -63,6 +65,13 @@ def display_phone(phone: str | None, *, may_see: bool) -> str:
     if not may_see:
         return mask_phone(phone)
     return _national(phone)
+
+
+def phone_for(actor: Actor, phone: str | None, grid_id: int | None) -> str:
+    """A phone as this actor may read it, by permissions.may_see_phone for the person's grid.
+    Also takes a number a query already displayed in national form or masked (mask_phone keeps 3
+    leading and 4 trailing digits of either)."""
+    return display_phone(phone, may_see=may_see_phone(actor, grid_id))
 
 
 def contains_national_id(text: str | None) -> bool:

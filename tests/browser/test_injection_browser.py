@@ -3,6 +3,7 @@ and a real Chromium: on the overview, the map (grid tooltip and label, facility 
 the issues and the events pages no script runs (no dialog opens) and no payload element exists
 in any frame."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -20,38 +21,49 @@ from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.test_app_in_browser import _choose
+from tests.markdown_payloads import LOOPBACK
+from tests.markdown_payloads import PAYLOADS as MARKDOWN_PAYLOADS
 from tests.views.test_injection import PAYLOAD
 
 pytestmark = pytest.mark.browser
+LOOPBACK_HOST = LOOPBACK.removeprefix("http://")
 SECRETARY = Actor(name="测试秘书", role=Role.COMMITTEE)
 
 
-@pytest.fixture(scope="module")
-def poisoned_server(databases, demo_template, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("poisoned")
+def _server_with(databases, demo_template, directory, poison):
+    """A test server on a copy of the demo, after `poison(session, first_grid)` wrote into it."""
     database_url = databases.copy(demo_template, directory)
     engine = get_engine(database_url)
     with write_session(engine) as session:
-        grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID).order_by(Area.code)).scalars().first()
-        grid.name = PAYLOAD
-        create_issue(session=session, actor=SECRETARY, data=IssueCreate(
-            title=PAYLOAD, description=PAYLOAD, category="repairs", grid_id=grid.id))
-        start = now().replace(minute=0, second=0, microsecond=0)
-        create_event(session=session, actor=SECRETARY, data=EventCreate(
-            title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
-            description=PAYLOAD, grid_id=grid.id))
-        # In a corner of the grid, away from its label point where the issue and event markers sit.
-        boundary = parse_boundary(grid.boundary)
-        west, south, east, north = boundary.bounds
-        corner = boundary.intersection(boundary.envelope.buffer(-(east - west) * 0.15)).representative_point()
-        create_facility(session=session, actor=SECRETARY, data=FacilityInput(
-            name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
+        poison(session, session.execute(select(Area).where(Area.level == AreaLevel.GRID)
+                                        .order_by(Area.code)).scalars().first())
     engine.dispose()
     server = AppServer(database_url, directory / "streamlit.log")
     yield server
     server.stop()
     databases.drop(database_url)
 
+
+def _script_payloads(session, grid) -> None:
+    grid.name = PAYLOAD
+    create_issue(session=session, actor=SECRETARY, data=IssueCreate(
+        title=PAYLOAD, description=PAYLOAD, category="repairs", grid_id=grid.id))
+    start = now().replace(minute=0, second=0, microsecond=0)
+    create_event(session=session, actor=SECRETARY, data=EventCreate(
+        title=PAYLOAD, kind="culture_sports", starts_at=start, ends_at=start + timedelta(hours=1), place=PAYLOAD,
+        description=PAYLOAD, grid_id=grid.id))
+    # In a corner of the grid, away from its label point where the issue and event markers sit.
+    boundary = parse_boundary(grid.boundary)
+    west, south, east, north = boundary.bounds
+    corner = boundary.intersection(boundary.envelope.buffer(-(east - west) * 0.15)).representative_point()
+    create_facility(session=session, actor=SECRETARY, data=FacilityInput(
+        name=PAYLOAD[:80], kind="library", grid_id=grid.id, lon=corner.x, lat=corner.y))
+
+
+@pytest.fixture(scope="module")
+def poisoned_server(databases, demo_template, tmp_path_factory):
+    yield from _server_with(databases, demo_template, tmp_path_factory.mktemp("poisoned"), _script_payloads)
 
 def payload_elements(page) -> int:
     """Elements the payload would have created, had it been parsed as HTML, in every frame."""
@@ -109,3 +121,60 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     page.page.wait_for_timeout(1000)
     assert payload_elements(page.page) == 0
     assert dialogs == []
+
+
+MARKDOWN_PAYLOAD = " ".join(MARKDOWN_PAYLOADS)  # 105 characters: fits an issue title and an event title
+GRID_NAME = " ".join(MARKDOWN_PAYLOADS[:4])  # 73 characters
+
+
+def _markdown_payloads(session, grid) -> None:
+    grid.name = GRID_NAME
+    create_issue(session=session, actor=SECRETARY, data=IssueCreate(
+        title=MARKDOWN_PAYLOAD, description=MARKDOWN_PAYLOAD, category="repairs", grid_id=grid.id))
+
+
+@pytest.fixture(scope="module")
+def markdown_server(databases, demo_template, tmp_path_factory):
+    """The demo with Markdown payloads in the newest issue's title and the first grid's name."""
+    yield from _server_with(databases, demo_template, tmp_path_factory.mktemp("markdown"), _markdown_payloads)
+
+def markdown_markup(page) -> dict[str, int]:
+    """What Streamlit's Markdown made of the payloads, in the page itself: links and images to
+    the loopback address, coloured text, bold x or B, maths, the code x, the home icon."""
+    main = page.locator("[data-testid='stMain']")
+    return {
+        "link": main.locator(f"a[href*='{LOOPBACK_HOST}']").count(),
+        "image": main.locator(f"img[src*='{LOOPBACK_HOST}']").count(),
+        "colour": main.locator(".stMarkdownColoredText, .stMarkdownColoredBackground").count(),
+        "bold": main.locator("b, strong").filter(has_text=re.compile(r"^(x|B)$")).count(),
+        "maths": main.locator(".katex").count(),
+        "code": main.locator("code").filter(has_text=re.compile(r"^x$")).count(),
+        "icon": main.locator("[aria-label='home icon']").count(),
+    }
+
+
+def test_markdown_payloads_show_as_typed_in_the_browser(markdown_server, page):
+    """Streamlit's own renderer, in Chromium: the issue's heading and its lead-organisation card,
+    and the map panel of the poisoned grid, show the payloads as typed; nothing of them became a
+    link, an image, colour, bold, maths, code or an icon, and the browser never asked the
+    loopback address for anything."""
+    requested: list[str] = []
+    page.page.on("request", lambda request: requested.append(request.url) if LOOPBACK_HOST in request.url else None)
+    sign_in(page.page, markdown_server.url, "committee")
+    open_from_menu(page.page, translate("en", "nav.issues"))
+    heading = page.page.locator("[data-testid='stMain'] h3").filter(has_text="material")
+    heading.first.wait_for(timeout=30_000)  # the newest issue is open
+    wait_for_app(page.page)
+    assert heading.first.inner_text().replace("\u2060", "").endswith(MARKDOWN_PAYLOAD)
+    assert markdown_markup(page.page) == dict.fromkeys(markdown_markup(page.page), 0)
+    save_screenshot(page.page, "injection_markdown_issue")
+
+    open_from_menu(page.page, translate("en", "nav.grid_map"))
+    _choose(page.page, page.page.locator("[data-testid='stSidebar']"), translate("en", "common.grid"), GRID_NAME)
+    panel = page.page.locator("[data-testid='stMain'] h3").filter(has_text="red")
+    panel.first.wait_for(timeout=30_000)
+    wait_for_app(page.page)
+    assert panel.first.inner_text().replace("\u2060", "").startswith(":red[X] [l](")
+    assert markdown_markup(page.page) == dict.fromkeys(markdown_markup(page.page), 0)
+    save_screenshot(page.page, "injection_markdown_map")
+    assert requested == []

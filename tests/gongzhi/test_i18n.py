@@ -75,3 +75,22 @@ def test_translate_formats_parameters_and_falls_back_to_the_key():
 ])
 def test_language_follows_the_browser_locale(locale, language):
     assert i18n.language_from_locale(locale) == language
+
+
+def test_translate_shows_its_parameters_as_text_in_markdown_and_plain_text_as_typed():
+    """translate is for Markdown: each parameter through escape.markdown_literal (once: a
+    translation or markdown_literal's result is not escaped again); translate_plain and
+    plain_text() are for files, the CLI and table cells; an error's str() is plain."""
+    from gongzhi.errors import GongzhiError
+    from gongzhi.escape import markdown_literal
+
+    typed = "# :red[X] [l](http://127.0.0.1:9/l) **B**"
+    shown = i18n.translate("en", "map.panel_title", name=typed, code="G_1")
+    assert shown == f"{markdown_literal(typed)} (G\\_1)"  # at the line's start: the heading escaped too
+    assert i18n.translate("en", "map.panel_title", name=shown, code="G") == f"{shown} (G)"
+    assert i18n.translate_plain("en", "map.panel_title", name=typed, code="G_1") == f"{typed} (G_1)"
+    with i18n.plain_text():
+        assert i18n.translate("en", "map.panel_title", name=typed, code="G_1") == f"{typed} (G_1)"
+    assert i18n.translate("en", "errors.too_long", max=1000) == "must be at most 1000 characters"  # numbers as they are
+    error = GongzhiError("map.panel_title", name=typed, code="G_1")
+    assert str(error) == f"{typed} (G_1)" and error.message("en") == shown

@@ -96,7 +96,7 @@ def test_markdown_names_every_decision(engine, meeting_id, lang):
 def test_markdown_keeps_user_text_literal(engine, meeting_id):
     text = minutes_markdown(_detail(engine, meeting_id), "zh-CN")
     assert "<script>" not in text and "\\<script\\>" in text
-    assert "\\*居民公约\\*" in text and "\\[链接\\](http://x)" in text
+    assert "\\*居民公约\\*" in text and "\\[链接\\](http:\u2060//x)" in text  # no autolink either
 
 
 def test_markdown_defaults_to_the_meetings_language(engine, meeting_id):
@@ -116,6 +116,7 @@ def test_pdf_opens_and_names_every_decision(engine, meeting_id, lang):
     for fragment in _expected_fragments(lang, detail):
         assert _squeeze(fragment) in text, fragment
     assert _squeeze("充电桩 <script>") in text  # plain text in a PDF: shown as typed
+    assert "\\" not in text and "\u2060" not in text  # no Markdown escapes
 
 
 def test_pdf_without_a_chinese_font_says_what_to_install(engine, meeting_id, monkeypatch, tmp_path):
@@ -128,12 +129,17 @@ def test_pdf_without_a_chinese_font_says_what_to_install(engine, meeting_id, mon
 @pytest.mark.parametrize(("typed", "literal"), [
     ("<b>x</b>", "\\<b\\>x\\</b\\>"),
     ("*a* _b_ `c` ~d~ $e$ |f|", "\\*a\\* \\_b\\_ \\`c\\` \\~d\\~ \\$e\\$ \\|f\\|"),
-    ("[x](javascript:y)", "\\[x\\](javascript:y)"),
+    ("[x](javascript:y)", "\\[x\\](javascript:\u2060y)"),
+    # Found by Streamlit after escapes are resolved: shortcodes, directives, bare URLs, e-mail addresses
+    (":red[X] :material/home: :+1:", ":\u2060red\\[X\\] :\u2060material/home: :\u2060+1:"),
+    ("www.example.org http://x.org a@b.org", "www\u2060.example.org http:\u2060//x.org a@\u2060b.org"),
+    ("&lt; 10:30 会议：下午", "\\&lt; 10:30 会议：下午"),
     ("# not a heading", "\\# not a heading"),
     ("- not a list", "\\- not a list"),
     ("12. not a list", "12\\. not a list"),
     ("two\nlines", "two lines"),
-    ("#3 mid-line # stays", "\\#3 mid-line # stays"),
+    ("#3 mid-line # stays", "#3 mid-line # stays"),  # no heading without a space after the #
+    ("-5 +3.2 1.5", "-5 +3.2 1.5"),  # numbers, not list items
 ])
 def test_markdown_literal(typed, literal):
     from gongzhi.escape import markdown_literal

@@ -24,6 +24,7 @@ from components.filters import GRID_KEY
 from components.issue_forms import PICKER_KEY as ISSUE_PICKER_KEY
 from components.meeting_forms import SELECTED_KEY as MEETING_KEY
 from components.navigation import pages_for
+from components.volunteer_forms import SELECTED_KEY as VOLUNTEER_KEY
 from gongzhi.clock import now
 from gongzhi.db import get_engine, read_session
 from gongzhi.domain import MeetingStatus
@@ -37,10 +38,12 @@ from gongzhi.models import (
     Person,
     TimelineEntry,
     User,
+    UserGrid,
     Volunteer,
 )
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import OPEN_STATE_CODES
+from tests.conftest import account_for_role
 from tests.personal_data import FULL_MOBILE, SEPARATOR_BETWEEN_DIGITS
 
 ATTENDANCE_EVENT_KEY = "event_attendance_event"  # components.event_forms: the attendance form's event choice
@@ -221,3 +224,49 @@ def test_the_representative_sees_names_but_masked_phones(open_page, demo_url, de
     found = scan(open_page, demo_url, "representative", demo)
     assert demo.grid_leader in found.text
     assert re.search(r"1[3-9]\d\*{4}\d{4}", found.text)
+
+
+def _core_of(number: str) -> str:
+    """A full number as found on a page -> its core digits (see _core_digits)."""
+    digits = number.removeprefix("+").removeprefix("86") if len(number) > 12 else number
+    return digits.removeprefix("0")
+
+
+def _shown_cores(strings: list[str], demo: Demo) -> set[str]:
+    digits = "\n".join(SEPARATOR_BETWEEN_DIGITS.sub("", s) for s in strings)
+    found = {core for core in demo.phones if core in digits}
+    return found | {_core_of(n) for n in FULL_MOBILE.findall(digits) + FULL_LANDLINE.findall(digits)}
+
+
+def test_a_grid_leader_sees_full_phones_of_their_own_grid_only(open_page, demo_url, demo):
+    """As the leader of one grid, on every page of the menu with its interactions, plus the map
+    panel, the roster and a volunteer of another grid: every full number shown belongs to the
+    leader's grid (a resident, a volunteer or the leader of it), and some are shown."""
+    user_id = account_for_role(demo_url, "leader")
+    with read_session(get_engine(demo_url)) as session:
+        own = session.execute(select(UserGrid.grid_id).where(UserGrid.user_id == user_id)).scalar()
+        allowed = {_core_digits(p) for p in session.execute(select(Person.phone).where(
+            Person.phone.is_not(None), Person.grid_id == own)).scalars()}
+        allowed |= {_core_digits(p) for p in session.execute(
+            select(Person.phone).join(Volunteer, Volunteer.person_id == Person.id)
+            .where(Person.phone.is_not(None), Volunteer.grid_id == own)).scalars()}
+        allowed |= {_core_digits(p) for p in session.execute(
+            select(Person.phone).join(Area, Area.leader_id == Person.id)
+            .where(Person.phone.is_not(None), Area.id == own)).scalars()}
+        other = session.execute(select(Area.id).join(Volunteer, Volunteer.grid_id == Area.id)
+                                .where(Area.id != own, Area.leader_id.is_not(None)).order_by(Area.code)).scalar()
+    found = scan(open_page, demo_url, "leader", demo)
+    strings = found.text.splitlines()
+    for path in ("views/grid_map.py", "views/volunteers.py"):  # another grid's panel, roster and volunteer
+        app = open_page(demo_url, path, role="leader")
+        app.session_state[GRID_KEY] = other
+        app.run()
+        if path == "views/volunteers.py":
+            first = app.selectbox(key=VOLUNTEER_KEY).options[0]  # "name · grid (#id)"
+            app.session_state[VOLUNTEER_KEY] = int(re.search(r"#(\d+)\)$", first).group(1))
+            app.run()
+        assert not app.exception, (path, [e.value for e in app.exception])
+        strings += rendered_strings(app)
+    shown = _shown_cores(strings, demo)
+    assert shown - allowed == set(), sorted(shown - allowed)[:10]
+    assert shown & allowed  # not over-masked: the leader's own grid in full (the roster, the map panel)
