@@ -1,7 +1,6 @@
 """The app in a real Chromium: what AppTest cannot see. The overview's figures as drawn, the map
 drawn from local assets only (one polygon per grid), and an issue created through the form."""
 
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -13,6 +12,7 @@ from gongzhi.db import get_engine, read_session
 from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
+from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import issue_headline
 from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 
@@ -39,7 +39,7 @@ def test_overview_shows_the_headline_figures(app_server, page):
     page.page.wait_for_selector("[data-testid='stMetric']")
     shown = _metrics(page.page)
     end = today()
-    start = end.replace(year=end.year - 1) + timedelta(days=1)
+    start = twelve_months_start(end)  # the default period, 29 February included
     with _server_session(app_server) as session:
         expected = issue_headline(session=session, start=start, end=end)
     assert shown[translate("en", "overview.kpi_open_issues")] == format_number(expected.open_issues)
