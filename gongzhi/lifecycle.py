@@ -145,6 +145,12 @@ def move_fields(issue: Mapping[str, Any] | Any, target: IssueState, at: datetime
     return fields
 
 
+def progress_fields(issue: Mapping[str, Any] | Any, at: datetime) -> dict[str, Any]:
+    """The fields a progress note at `at` sets: it is the first response if there was none yet
+    (DOMAIN.md: the first move out of reported or the first progress note, whichever is earlier)."""
+    return {"first_response_at": at} if _getter(issue)("first_response_at") is None else {}
+
+
 # --- moves ----------------------------------------------------------------------------------------
 
 def move(

@@ -914,7 +914,6 @@ class _DemoBuilder:
         self.session.add_all(issues)
         self.session.flush()
 
-        created = []
         for issue, (grid, channel, _) in zip(issues, plans, strict=True):
             if channel == "patrol":
                 actor = grid.leader_actor
@@ -923,10 +922,8 @@ class _DemoBuilder:
             else:
                 actor = grid.leader_actor if rng.random() < 0.6 else self.secretary
             note = rng.choice(self.issue_cfg["channels"][channel])
-            created.append(TimelineEntry(**timeline.timeline_row(
-                issue_id=issue.id, kind="created", actor=actor, at=issue.reported_at, to_state=S.REPORTED.value,
-                note=note)))
-        self.session.add_all(created)
+            timeline.record(self.session, issue_id=issue.id, kind="created", actor=actor, at=issue.reported_at,
+                            to_state=S.REPORTED.value, note=note)
         self.session.flush()
 
         self.issues = issues

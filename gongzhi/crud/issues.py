@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel
 from gongzhi.clock import now
 from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
 from gongzhi.errors import FieldError, IllegalTransition, ValidationError
-from gongzhi.lifecycle import created_fields, get_issue_for_update
+from gongzhi.lifecycle import created_fields, get_issue_for_update, progress_fields
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person
 from gongzhi.permissions import Actor, require_some_write, require_write
 from gongzhi.privacy import contains_national_id
@@ -125,9 +125,9 @@ def add_progress_note(*, session: Session, actor: Actor, issue_id: int, note: st
     if errors:
         raise ValidationError(errors)
     at = now()
-    if issue.first_response_at is None:  # the first response: a move out of reported, or a progress note
-        issue.first_response_at = at
-        session.add(issue)
+    for name, value in progress_fields(issue, at).items():
+        setattr(issue, name, value)
+    session.add(issue)
     record(session, issue_id=issue.id, kind="progress", actor=actor, note=note,
            from_state=issue.state, to_state=issue.state, at=at)
     session.flush()
