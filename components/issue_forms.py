@@ -5,7 +5,6 @@ Forms send the version of the issue the person was looking at (`expected_version
 made against a copy someone else has changed meanwhile is refused instead of overwriting it."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -28,7 +27,7 @@ from gongzhi.crud.issues import (
     assign,
     create_issue,
 )
-from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason
+from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason, resolution_due
 from gongzhi.errors import FieldError, ValidationError
 from gongzhi.escape import markdown_literal
 from gongzhi.permissions import may_rate, may_write
@@ -267,7 +266,7 @@ def _organisations() -> dict[int, str]:
 
 def _default_due_date(detail: IssueDetail):
     on = today()
-    return detail.due_date if detail.due_date >= on else on + timedelta(days=ISSUE_CATEGORIES[detail.category][1])
+    return detail.due_date if detail.due_date >= on else resolution_due(detail.category, on)
 
 
 def new_issue_form(ctx: PageContext, grid_id: int | None) -> None:

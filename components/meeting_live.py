@@ -5,7 +5,6 @@ its timeline — then the secretary records the decision, which moves the issue 
 Previous / next also answer Page Up / Page Down (a presentation clicker). Who reported an issue
 is never shown here: the screen is seen by the whole room."""
 
-from datetime import timedelta
 
 import folium
 import pandas as pd
@@ -29,7 +28,7 @@ from gongzhi.crud.meetings import (
     decisions_allowed,
     record_meeting_attendance,
 )
-from gongzhi.domain import ISSUE_CATEGORIES, Decision, MeetingStatus
+from gongzhi.domain import Decision, MeetingStatus, resolution_due
 from gongzhi.escape import markdown_literal
 from gongzhi.geo import combined_bounds
 from gongzhi.queries.grid_metrics import GridShape, grid_shapes
@@ -45,7 +44,6 @@ OUTLINE = "#374151"
 MAP_GRID_CLASS = "gongzhi-meeting-grid"  # on every grid's <path>; the issue's grid also has ITEM_GRID_CLASS
 ITEM_GRID_CLASS = "gongzhi-meeting-grid-item"
 TOPIC_DECISIONS = (Decision.APPROVE.value, Decision.REJECT.value, Decision.DEFER.value)
-DEFAULT_DUE_DAYS = 30
 
 
 def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -255,8 +253,7 @@ def decision_summary(ctx: PageContext, row) -> str:
 
 
 def _default_due(category: str | None) -> object:
-    days = ISSUE_CATEGORIES.get(category, (0, DEFAULT_DUE_DAYS))[1] if category else DEFAULT_DUE_DAYS
-    return today() + timedelta(days=days)
+    return resolution_due(category, today())
 
 
 def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, state: str | None) -> None:

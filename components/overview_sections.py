@@ -24,6 +24,7 @@ from gongzhi.queries.issues import (
     overdue_issues,
 )
 from gongzhi.queries.meetings import issues_awaiting_meeting
+from gongzhi.queries.service_levels import first_response_by_category, first_response_headline
 from gongzhi.queries.volunteers import VolunteerHeadline, monthly_hours, volunteer_headline
 
 LOW_PARTICIPATION = 0.05  # grids below this share of residents taking part need attention
@@ -152,6 +153,39 @@ def headline_cards(ctx: PageContext, figures: Headlines) -> None:
                     events_before.named_attendance + events_before.headcount,
                     help=ctx.t("overview.help_attendance") + " " + month_versus),
     ])
+
+
+# --- service levels -------------------------------------------------------------------------
+
+def _percent_or_dash(value) -> str:
+    return format_percent(None if value is None or pd.isna(value) else float(value))
+
+
+def first_response_section(ctx: PageContext, period: Period, grid_id: int | None) -> None:
+    """The first-response service level over the period: headline figures, then per category
+    (all of them, in the domain's order) the response days and how many answers came on time."""
+    st.subheader(ctx.t("overview.first_response_heading"))
+    headline = query(first_response_headline, start=period.start, end=period.end, grid_id=grid_id)
+    kpi_row([
+        # No delta, like resolution on time: its denominator counts the issues waiting late today.
+        Kpi(ctx.t("overview.kpi_first_response_on_time"), format_percent(headline.on_time_share),
+            help=ctx.t("overview.help_first_response_on_time")),
+        Kpi(ctx.t("overview.kpi_first_responses"), format_number(headline.responded),
+            help=_span(ctx, period)),
+        Kpi(ctx.t("overview.kpi_waiting_late"), format_number(headline.waiting_late), help=ctx.t("overview.help_now")),
+    ])
+    st.caption(ctx.t("overview.first_response_caption"))
+    by_category = query(first_response_by_category, start=period.start, end=period.end, grid_id=grid_id)
+    st.markdown(f"**{ctx.t('overview.first_response_by_category')}**")
+    category, share_column = ctx.t("overview.col_category"), ctx.t("overview.col_first_response_on_time")
+    paged_table(ctx, pd.DataFrame({
+        category: [ctx.label("category", code) for code in by_category["category"]],
+        ctx.t("overview.col_response_days"): by_category["response_days"].astype(int),
+        ctx.t("overview.col_first_responses"): by_category["responded"].astype(int),
+        ctx.t("overview.col_responded_on_time"): by_category["on_time"].astype(int),
+        ctx.t("overview.col_waiting_late"): by_category["waiting_late"].astype(int),
+        share_column: [_percent_or_dash(v) for v in by_category["on_time_share"]],
+    }), key="overview_first_response", columns=[category, share_column])
 
 
 # --- needs attention --------------------------------------------------------------------------

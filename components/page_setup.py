@@ -7,12 +7,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.projector import projector_mode
-from gongzhi import i18n, lifecycle, logs
+from gongzhi import i18n, logs, sweeper
 from gongzhi.accounts import actor_for, user_for_identity
-from gongzhi.clock import now
 from gongzhi.config import DEFAULT_DATABASE_URL, database_url
-from gongzhi.db import current_revision, get_engine, init_db, is_empty, read_session, write_session
-from gongzhi.permissions import SYSTEM_ACTOR, Actor, Role
+from gongzhi.db import current_revision, get_engine, init_db, is_empty, read_session
+from gongzhi.permissions import Actor, Role
 
 LANGUAGE_KEY = "lang"
 
@@ -49,18 +48,6 @@ def _prepare_database(url: str) -> None:
         from gongzhi.seed import ensure_demo
 
         ensure_demo(engine)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _close_expired_reviews(url: str, hour: str) -> int:
-    """Once an hour per process: issues unrated for 14 days close as closed_unrated (群众评事),
-    so the figures never wait for someone to run the CLI. Writes only when there is work."""
-    engine = get_engine(url)
-    with read_session(engine) as session:
-        if not lifecycle.expired_reviews(session=session):
-            return 0
-    with write_session(engine) as session:
-        return lifecycle.close_expired_reviews(session=session, actor=SYSTEM_ACTOR)
 
 
 def _wants_demo(url: str) -> bool:
@@ -125,7 +112,8 @@ def page_setup() -> PageContext:
     logs.install()  # once per process: no phone or ID number reaches the server log (a no-op after)
     url = database_url()
     _prepare_database(url)
-    _close_expired_reviews(url, now().strftime("%Y-%m-%d %H"))
+    # Issues unrated for 14 days close once an hour in a background thread, never in a page.
+    sweeper.start_hourly_sweep(url)
     lang = _language()
     with read_session() as session:
         revision = current_revision(session)

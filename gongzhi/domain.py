@@ -1,6 +1,7 @@
 """Fixed vocabularies of the domain: area levels, issue states and categories, organisation
 and event kinds, volunteer star levels. Labels live in the i18n catalogues under these codes."""
 
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -60,6 +61,30 @@ ISSUE_CATEGORIES: dict[str, tuple[int, int]] = {
     "neighbour_dispute": (2, 21),
     "other": (3, 30),
 }
+
+FALLBACK_CATEGORY = "other"  # the service levels of an issue without a (known) category, e.g. a free topic
+
+
+def service_levels(category: str | None) -> tuple[int, int]:
+    """(days to first response, days to resolution) of a category; "other" for an unknown one."""
+    return ISSUE_CATEGORIES.get(category or FALLBACK_CATEGORY, ISSUE_CATEGORIES[FALLBACK_CATEGORY])
+
+
+def _day(on: date | datetime) -> date:
+    return on.date() if isinstance(on, datetime) else on
+
+
+def resolution_due(category: str | None, on: date | datetime) -> date:
+    """The due date of an issue of `category` whose work starts `on` (reported, reopened or
+    taken up by a meeting): that day plus the category's days to resolution. The one home of
+    the default due date."""
+    return _day(on) + timedelta(days=service_levels(category)[1])
+
+
+def response_due(category: str | None, reported: date | datetime) -> date:
+    """The last day on which a first response to an issue reported `reported` is on time."""
+    return _day(reported) + timedelta(days=service_levels(category)[0])
+
 
 RATING_WINDOW_DAYS = 14  # no rating after this many days in resident_review -> closed_unrated
 SATISFIED_MIN_RATING = 4  # ratings 4 and 5 count as "satisfied"

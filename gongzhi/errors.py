@@ -72,7 +72,8 @@ class IllegalTransition(GongzhiError):
 
         allowed = [code for code in str(self.params.get("allowed", "")).split(", ") if code and code != "-"]
         separator = "、" if lang == "zh-CN" else ", "
-        return translate(lang, self.key, current=name(self.params.get("current", "")),
+        extra = {k: v for k, v in self.params.items() if k not in ("current", "target", "allowed")}
+        return translate(lang, self.key, **extra, current=name(self.params.get("current", "")),
                          target=name(self.params.get("target", "")),
                          allowed=separator.join(map(name, allowed)) or translate(lang, "common.none"))
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from gongzhi import i18n
 from gongzhi.clock import ZONE, now
 from gongzhi.crud.issues import IssueCreate, create_issue
-from gongzhi.domain import CLOSED_STATES, ISSUE_CATEGORIES, AreaLevel, IssueState
+from gongzhi.domain import CLOSED_STATES, ISSUE_CATEGORIES, AreaLevel, IssueState, resolution_due
 from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Issue, Organisation, TimelineEntry
@@ -314,7 +314,7 @@ def import_requests(*, session: Session, actor: Actor, data: bytes, lang: str = 
             continue
         if reported_at is not None:  # keep when it was reported, and the due date that follows from it
             issue.reported_at = reported_at
-            issue.due_date = reported_at.date() + timedelta(days=ISSUE_CATEGORIES[issue.category][1])
+            issue.due_date = resolution_due(issue.category, reported_at)
         result.created[external_id] = issue.id
     if problems:
         raise Open311ImportError(problems=problems)

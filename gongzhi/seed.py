@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from gongzhi import clock, lifecycle
+from gongzhi import clock, lifecycle, timeline
 from gongzhi.accounts import create_demo_accounts
 from gongzhi.config import PROJECT_ROOT
 from gongzhi.db import init_db, write_session
@@ -43,6 +43,7 @@ from gongzhi.domain import (
     MeetingStatus,
     RejectReason,
     VolunteerStatus,
+    service_levels,
 )
 from gongzhi.models import (
     AgendaItem,
@@ -913,9 +914,8 @@ class _DemoBuilder:
             lon, lat = grid.building_points[building_id]
         return lon, lat
 
-    def _created_entries(self, rng: random.Random, issues: list[Issue], plans: list[tuple]) -> list[TimelineEntry]:
+    def _record_created(self, rng: random.Random, issues: list[Issue], plans: list[tuple]) -> None:
         """Each issue's "created" line, by whoever took the report through its channel."""
-        created = []
         for issue, (grid, channel, _) in zip(issues, plans, strict=True):
             if channel == "patrol":
                 actor = grid.leader_actor
@@ -924,10 +924,8 @@ class _DemoBuilder:
             else:
                 actor = grid.leader_actor if rng.random() < 0.6 else self.secretary
             note = rng.choice(self.issue_cfg["channels"][channel])
-            created.append(TimelineEntry(issue_id=issue.id, kind="created", from_state=None, to_state=S.REPORTED.value,
-                                         actor=actor.name, actor_role=actor.role.value, note=note,
-                                         created_at=issue.reported_at))
-        return created
+            timeline.record(self.session, issue_id=issue.id, kind="created", actor=actor, at=issue.reported_at,
+                            to_state=S.REPORTED.value, note=note)
 
     def build_issues(self) -> None:
         rng = self.rng("issues")
@@ -952,15 +950,13 @@ class _DemoBuilder:
             lon, lat = self._issue_point(rng, grid, building_id)
             issue = Issue(title=title[:120], description=description, category=category, grid_id=grid.area.id,
                           building_id=building_id, reporter_id=reporter.id if reporter else None,
-                          state=S.REPORTED.value, reported_at=reported_at,
-                          due_date=reported_at.date() + timedelta(days=ISSUE_CATEGORIES[category][1]),
-                          lat=lat, lon=lon)
+                          **lifecycle.created_fields(category, reported_at), lat=lat, lon=lon)
             recent_by_grid[grid.area.id].append(position)
             issues.append(issue)
             plans.append((grid, channel, original))
         self.session.add_all(issues)
         self.session.flush()
-        self.session.add_all(self._created_entries(rng, issues, plans))
+        self._record_created(rng, issues, plans)
         self.session.flush()
 
         self.issues = issues
@@ -980,9 +976,8 @@ class _DemoBuilder:
 
     def _note(self, issue: Issue, at: datetime, kind: str, actor: Actor, note: str, meeting_id: int | None = None) -> None:
         if at <= self.as_of:
-            self.session.add(TimelineEntry(issue_id=issue.id, kind=kind, from_state=issue.state, to_state=issue.state,
-                                           actor=actor.name, actor_role=actor.role.value, note=note,
-                                           meeting_id=meeting_id, created_at=at.replace(microsecond=0)))
+            timeline.record(self.session, issue_id=issue.id, kind=kind, actor=actor, from_state=issue.state,
+                            to_state=issue.state, note=note, meeting_id=meeting_id, at=at.replace(microsecond=0))
 
     def _lead_for(self, category: str) -> Organisation:
         return self.org[self.issue_rng.choice(self.issue_cfg["categories"][category]["lead"])]
@@ -1034,7 +1029,7 @@ class _DemoBuilder:
         rng = self.issue_rng
         category = self.issue_cfg["categories"][issue.category]
         leader = grid.leader_actor
-        sla_days = ISSUE_CATEGORIES[issue.category][1]
+        sla_days = service_levels(issue.category)[1]
         available = max(2.0, (datetime.combine(issue.due_date, time(18)) - start).total_seconds() / 86400)
         if reopened:
             days = rng.uniform(2, 12)
@@ -1091,7 +1086,9 @@ class _DemoBuilder:
         # Nobody rates: the nightly sweep closes it once the rating window is over.
         expiry = resolved + timedelta(days=RATING_WINDOW_DAYS)
         sweep = datetime.combine(expiry.date() + timedelta(days=1), time(2, 0))
-        self._move(issue, sweep, S.CLOSED_UNRATED, SYSTEM_ACTOR, note=f"{RATING_WINDOW_DAYS}d")
+        if sweep <= self.as_of:
+            with clock.frozen(sweep):
+                lifecycle.close_unrated(session=self.session, issue_id=issue.id, actor=SYSTEM_ACTOR)
 
     @staticmethod
     def _fix_status(rng: random.Random, rating: int) -> FixStatus:

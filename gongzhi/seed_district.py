@@ -45,6 +45,7 @@ from gongzhi.domain import (
     RejectReason,
     VolunteerStatus,
 )
+from gongzhi.lifecycle import created_fields, move_fields
 from gongzhi.models import (
     AgendaItem,
     Area,
@@ -61,8 +62,9 @@ from gongzhi.models import (
     TimelineEntry,
     Volunteer,
 )
-from gongzhi.permissions import SYSTEM_ACTOR, Role
+from gongzhi.permissions import SYSTEM_ACTOR, Actor, Role
 from gongzhi.seed import DatabaseNotEmptyError, database_is_empty, load_demo_data, reset_schema
+from gongzhi.timeline import timeline_row
 
 SEED = 20261128
 CENTRE_LON, CENTRE_LAT = 113.88, 22.58
@@ -601,15 +603,11 @@ class _DistrictBuilder:
         title, description = rng.choice(self.issue_cfg["categories"][category]["templates"])
         place = {"b": f"{rng.randint(1, 30)}栋", "y": community.grid_names[grid_id][-3:-1], "p": "小广场"}
         lon, lat = community.centroids[grid_id]
-        (width, height), sla = community.cell, ISSUE_CATEGORIES[category]
+        width, height = community.cell
         reporter = rng.choice(community.people)[0] if rng.random() < 0.6 else None
         return {"id": issue_id, "title": title.format(**place)[:120], "description": description.format(**place),
                 "category": category, "grid_id": grid_id, "building_id": None, "reporter_id": reporter,
-                "state": S.REPORTED.value, "reported_at": reported_at, "first_response_at": None,
-                "resolved_at": None, "closed_at": None, "due_date": reported_at.date() + timedelta(days=sla[1]),
-                "days_to_resolve": None, "resolved_on_time": None, "resolved_in_grid": None,
-                "went_to_meeting": False, "lead_org_id": None, "reject_reason": None, "duplicate_of_id": None,
-                "rating": None, "fix_status": None, "reopen_count": 0,
+                **created_fields(category, reported_at),
                 "lat": round(lat + rng.uniform(-0.25, 0.25) * height, 6),
                 "lon": round(lon + rng.uniform(-0.25, 0.25) * width, 6), "version": 1}
 
@@ -674,46 +672,22 @@ class _IssuePath:
 
     def note(self, at: datetime, kind: str, actor: str, role: Role, text: str, *, from_state=None, to_state=None,
              meeting_id: int | None = None) -> None:
-        self.b.timeline_rows.append({"issue_id": self.issue["id"], "kind": kind, "from_state": from_state,
-                                     "to_state": to_state, "actor": actor, "actor_role": role.value,
-                                     "note": text, "meeting_id": meeting_id, "created_at": at})
+        self.b.timeline_rows.append(timeline_row(
+            issue_id=self.issue["id"], kind=kind, actor=Actor(name=actor, role=role), at=at, from_state=from_state,
+            to_state=to_state, note=text, meeting_id=meeting_id))
 
     def move(self, at: datetime, target: IssueState, actor: str, role: Role, text: str = "", *,
              meeting_id: int | None = None, lead: int | None = None, due: date | None = None,
              reject_reason: RejectReason | None = None, duplicate_of: int | None = None) -> bool:
-        """Make the move at `at` as lifecycle._apply_move does; False (nothing done) when `at`
+        """Make the move at `at` with the fields lifecycle.move_fields gives; False (nothing done) when `at`
         lies after the builder's as_of: the issue stays where it is."""
         if at > self.b.as_of:
             return False
         issue = self.issue
-        from_state = IssueState(issue["state"])
-        reopening = from_state == S.RESIDENT_REVIEW and target == S.IN_ACTION
-        if issue["first_response_at"] is None and from_state == S.REPORTED:
-            issue["first_response_at"] = at
-        if target == S.MEETING:
-            issue["went_to_meeting"] = True
-        if target == S.IN_ACTION:
-            issue["lead_org_id"] = lead or issue["lead_org_id"]
-            if due is not None:
-                issue["due_date"] = due
-        if target == S.RESIDENT_REVIEW:
-            issue["resolved_at"] = at
-            issue["days_to_resolve"] = round((at - issue["reported_at"]).total_seconds() / 86400, 2)
-            issue["resolved_on_time"] = at.date() <= issue["due_date"]
-            issue["resolved_in_grid"] = not issue["went_to_meeting"]
-        if target == S.REJECTED:
-            issue["reject_reason"] = reject_reason.value
-            issue["duplicate_of_id"] = duplicate_of if reject_reason == RejectReason.DUPLICATE else None
-            issue["closed_at"] = at
-        if target in (S.CLOSED, S.CLOSED_UNRATED):
-            issue["closed_at"] = at
-        if reopening:
-            issue["reopen_count"] += 1
-            issue["due_date"] = at.date() + timedelta(days=ISSUE_CATEGORIES[issue["category"]][1])
-            for key in ("resolved_at", "days_to_resolve", "resolved_on_time", "resolved_in_grid"):
-                issue[key] = None
-        issue["state"] = target.value
-        self.note(at, "transition", actor, role, text, from_state=from_state.value, to_state=target.value,
+        from_state = issue["state"]
+        issue.update(move_fields(issue, target, at, lead_org_id=lead, due_date=due, reject_reason=reject_reason,
+                                 duplicate_of_id=duplicate_of))
+        self.note(at, "transition", actor, role, text, from_state=from_state, to_state=target.value,
                   meeting_id=meeting_id)
         return True
 

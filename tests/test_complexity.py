@@ -7,11 +7,6 @@ from radon.complexity import cc_rank, cc_visit
 
 CORE = Path(__file__).resolve().parent.parent / "gongzhi"
 WORST_ALLOWED = "C"
-# Being split in parallel on other branches (issue #12); the lead removes these at merge.
-KNOWN_EXCEPTIONS = {
-    "gongzhi/lifecycle.py::_apply_move",
-    "gongzhi/crud/meetings.py::decide",
-}
 
 
 def _grades() -> dict[str, tuple[str, int]]:
@@ -29,12 +24,5 @@ def test_no_function_in_the_core_is_graded_worse_than_c():
     grades = _grades()
     assert len(grades) > 500  # the walk found the core
     too_complex = {name: grade for name, grade in grades.items()
-                   if grade[0] > WORST_ALLOWED and name not in KNOWN_EXCEPTIONS}
+                   if grade[0] > WORST_ALLOWED}
     assert too_complex == {}
-
-
-def test_the_known_exceptions_still_exist():
-    """An exception for a function that is gone or simple enough is stale: remove it."""
-    grades = _grades()
-    assert {name for name in KNOWN_EXCEPTIONS if name in grades and grades[name][0] > WORST_ALLOWED} \
-        == KNOWN_EXCEPTIONS

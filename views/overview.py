@@ -4,7 +4,13 @@ previous period of equal length, what needs attention now, and the trends."""
 import streamlit as st
 
 from components.filters import grid_filter, grid_options, period_filter
-from components.overview_sections import attention_section, headline_cards, load_headlines, trend_section
+from components.overview_sections import (
+    attention_section,
+    first_response_section,
+    headline_cards,
+    load_headlines,
+    trend_section,
+)
 from components.page_setup import context
 
 ctx = context()
@@ -18,5 +24,6 @@ st.caption(ctx.t("overview.scope", start=period.start.isoformat(), end=period.en
 
 figures = load_headlines(period, grid_id)
 headline_cards(ctx, figures)
+first_response_section(ctx, period, grid_id)
 attention_section(ctx, figures, grid_id)
 trend_section(ctx, period, grid_id)

@@ -3,7 +3,7 @@ is in action. State changes and ratings go through `gongzhi.lifecycle.move` / `r
 the five-step rules; everything here also writes its line on the issue's timeline."""
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import delete
 from sqlalchemy.orm.attributes import flag_modified
@@ -12,9 +12,10 @@ from sqlmodel import Session, SQLModel
 from gongzhi.clock import now
 from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
 from gongzhi.errors import FieldError, IllegalTransition, ValidationError
-from gongzhi.lifecycle import get_issue_for_update
-from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, TimelineEntry
+from gongzhi.lifecycle import created_fields, get_issue_for_update, progress_fields
+from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person
 from gongzhi.permissions import Actor, require_some_write, require_write
+from gongzhi.timeline import record
 from gongzhi.validation import (
     DESCRIPTION,
     DESCRIPTION_MAX,  # noqa: F401 (the forms' max_chars)
@@ -58,13 +59,6 @@ def _live_organisation(session: Session, organisation_id: int | None) -> Organis
     return organisation
 
 
-def _record(session: Session, issue: Issue, *, kind: str, actor: Actor, note: str,
-            from_state: str | None = None, to_state: str | None = None, meeting_id: int | None = None) -> None:
-    session.add(TimelineEntry(issue_id=issue.id, kind=kind, from_state=from_state, to_state=to_state,
-                              actor=actor.name, actor_role=actor.role.value, note=note, meeting_id=meeting_id,
-                              created_at=now()))
-
-
 def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
     """居民提事: a new issue in `reported`, due by its category's resolution SLA, located at the
     grid's centre unless a point is given, with its "created" line on the timeline."""
@@ -95,18 +89,16 @@ def create_issue(*, session: Session, actor: Actor, data: IssueCreate) -> Issue:
         raise ValidationError(errors)
     require_write(actor, grid_id=grid.id)
 
-    reported_at = now()
-    _, resolution_days = ISSUE_CATEGORIES[data.category]
     issue = Issue(
         title=title, description=description, category=data.category, grid_id=grid.id,
-        building_id=data.building_id, reporter_id=data.reporter_id, state=IssueState.REPORTED.value,
-        reported_at=reported_at, due_date=reported_at.date() + timedelta(days=resolution_days),
+        building_id=data.building_id, reporter_id=data.reporter_id, **created_fields(data.category, now()),
         lat=data.lat if data.lat is not None else grid.centroid_lat,
         lon=data.lon if data.lon is not None else grid.centroid_lon,
     )
     session.add(issue)
     session.flush()  # the timeline entry needs the new id
-    _record(session, issue, kind="created", actor=actor, note="", to_state=IssueState.REPORTED.value)
+    record(session, issue_id=issue.id, kind="created", actor=actor, to_state=IssueState.REPORTED.value,
+           at=issue.reported_at)
     session.flush()
     return issue
 
@@ -126,8 +118,12 @@ def add_progress_note(*, session: Session, actor: Actor, issue_id: int, note: st
     note = check_text(errors, "issues.field_note", note, NOTE, required=True)
     if errors:
         raise ValidationError(errors)
-    _record(session, issue, kind="progress", actor=actor, note=note,
-            from_state=issue.state, to_state=issue.state)
+    at = now()
+    for name, value in progress_fields(issue, at).items():
+        setattr(issue, name, value)
+    session.add(issue)
+    record(session, issue_id=issue.id, kind="progress", actor=actor, note=note,
+           from_state=issue.state, to_state=issue.state, at=at)
     session.flush()
     return issue
 
@@ -176,8 +172,8 @@ def assign(*, session: Session, actor: Actor, issue_id: int, lead_org_id: int | 
     summary = " · ".join(part for part in (
         lead.name, due_date.isoformat(), "+ " + ", ".join(c.name for c in cooperators) if cooperators else "", note,
     ) if part)
-    _record(session, issue, kind="assignment", actor=actor, note=summary[:NOTE_MAX],
-            from_state=issue.state, to_state=issue.state, meeting_id=meeting_id)
+    record(session, issue_id=issue.id, kind="assignment", actor=actor, note=summary[:NOTE_MAX],
+           from_state=issue.state, to_state=issue.state, meeting_id=meeting_id)
     session.flush()
     return issue
 

@@ -11,15 +11,15 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from gongzhi import lifecycle
+from gongzhi import lifecycle, timeline
 from gongzhi.audit import get_for_update
-from gongzhi.clock import now, today
+from gongzhi.clock import today
 from gongzhi.crud.issues import assign
 from gongzhi.domain import CLOSED_STATES, Decision, IssueState, MeetingKind, MeetingStatus, RejectReason
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.i18n import LANGUAGES
 from gongzhi.minutes import minutes_markdown
-from gongzhi.models import AgendaItem, Issue, IssueCooperator, Meeting, Organisation, TimelineEntry
+from gongzhi.models import AgendaItem, Issue, IssueCooperator, Meeting, Organisation
 from gongzhi.permissions import Actor, require_write
 from gongzhi.queries.meetings import attendee_names, meeting_detail
 from gongzhi.validation import (
@@ -257,9 +257,21 @@ def decide(*, session: Session, actor: Actor, agenda_item_id: int, data: Decisio
     require_write(actor, grid_id=None)
     item = get_for_update(session, AgendaItem, agenda_item_id, expected_version, what="agenda item")
     meeting = _planned_meeting(session, item.meeting_id, None)
+    issue = _decidable(session, meeting, item, data.decision)
+    errors: list[FieldError] = []
+    note = _decision_errors(session, meeting, issue, data, errors)
+    if errors:
+        raise ValidationError(errors)
+    if issue is not None:
+        _move_issue(session, actor, meeting, issue, data, data.decision, note)
+    _record_decision(session, item, data, note)
+    return item
+
+
+def _decidable(session: Session, meeting: Meeting, item: AgendaItem, decision: str) -> Issue | None:
+    """The item's issue (None for a free topic), once the decision is one this item may take now."""
     if item.decision is not None:
         raise GongzhiError("meetings.error_item_decided_already")
-    decision = data.decision
     if decision not in {d.value for d in Decision}:
         raise ValidationError([FieldError("meetings.field_decision", "errors.invalid_choice")])
     issue = None
@@ -271,49 +283,62 @@ def decide(*, session: Session, actor: Actor, agenda_item_id: int, data: Decisio
         raise GongzhiError("meetings.error_merge_needs_issue")
     if decision in FINAL and meeting.quorum_met is not True:
         raise GongzhiError("meetings.error_quorum_unknown" if meeting.quorum_met is None else "meetings.error_no_quorum")
+    return issue
 
-    note = (data.note or "").strip()
-    errors = _text_errors("meetings.field_decision_note", note, NOTE, required=decision == Decision.REJECT)
+
+
+def _decision_errors(session: Session, meeting: Meeting, issue: Issue | None, data: DecisionInput,
+                     errors: list[FieldError]) -> str:
+    """The decision's note cleaned, with every problem of the decision added to `errors`."""
+    decision = data.decision
+    note = check_text(errors, "meetings.field_decision_note", data.note, NOTE, required=decision == Decision.REJECT)
     errors += _vote_errors(data, decision, present=len(attendee_names(meeting.attendees)))
-    target = None
     if decision == Decision.APPROVE:
-        organisation = session.get(Organisation, data.lead_org_id) if data.lead_org_id is not None else None
-        if data.lead_org_id is None:
-            errors.append(FieldError("meetings.field_lead_org", "errors.required"))
-        elif organisation is None or organisation.deleted_at is not None:
-            errors.append(FieldError("meetings.field_lead_org", "errors.invalid_choice"))
-        if data.due_date is None:
-            errors.append(FieldError("meetings.field_due_date", "errors.required"))
-        elif data.due_date < today():
-            errors.append(FieldError("meetings.field_due_date", "errors.date_in_past"))
+        errors += _approval_errors(session, data)
     if decision == Decision.REJECT and issue is not None and data.reject_reason not in MEETING_REJECT_REASONS:
         errors.append(FieldError("meetings.field_reject_reason", "errors.required"))
     if decision == Decision.MERGE:
-        target = session.get(Issue, data.merge_into_id) if data.merge_into_id is not None else None
-        if data.merge_into_id is None:
-            errors.append(FieldError("meetings.field_merge_into", "errors.required"))
-        elif target is None or target.deleted_at is not None:
-            errors.append(FieldError("meetings.field_merge_into", "errors.issue_not_found"))
-        elif target.id == issue.id:
-            errors.append(FieldError("meetings.field_merge_into", "meetings.error_merge_into_itself"))
-        elif target.state in CLOSED_STATES:
-            errors.append(FieldError("meetings.field_merge_into", "meetings.error_merge_into_closed",
-                                     {"id": target.id}))
-    if errors:
-        raise ValidationError(errors)
+        errors += _merge_errors(session, issue, data.merge_into_id)
+    return note
 
-    if issue is not None:
-        _move_issue(session, actor, meeting, issue, data, decision, note)
-    item.decision = decision
+
+def _approval_errors(session: Session, data: DecisionInput) -> list[FieldError]:
+    errors = []
+    organisation = session.get(Organisation, data.lead_org_id) if data.lead_org_id is not None else None
+    if data.lead_org_id is None:
+        errors.append(FieldError("meetings.field_lead_org", "errors.required"))
+    elif organisation is None or organisation.deleted_at is not None:
+        errors.append(FieldError("meetings.field_lead_org", "errors.organisation_not_found"))
+    if data.due_date is None:
+        errors.append(FieldError("meetings.field_due_date", "errors.required"))
+    elif data.due_date < today():
+        errors.append(FieldError("meetings.field_due_date", "errors.date_in_past"))
+    return errors
+
+
+def _merge_errors(session: Session, issue: Issue, merge_into_id: int | None) -> list[FieldError]:
+    target = session.get(Issue, merge_into_id) if merge_into_id is not None else None
+    if merge_into_id is None:
+        return [FieldError("meetings.field_merge_into", "errors.required")]
+    if target is None or target.deleted_at is not None:
+        return [FieldError("meetings.field_merge_into", "errors.issue_not_found")]
+    if target.id == issue.id:
+        return [FieldError("meetings.field_merge_into", "meetings.error_merge_into_itself")]
+    if target.state in CLOSED_STATES:
+        return [FieldError("meetings.field_merge_into", "meetings.error_merge_into_closed", {"id": target.id})]
+    return []
+
+
+def _record_decision(session: Session, item: AgendaItem, data: DecisionInput, note: str) -> None:
+    item.decision = data.decision
     item.decision_note = note
     item.votes_for, item.votes_against, item.votes_abstain = data.votes_for, data.votes_against, data.votes_abstain
-    approved = decision == Decision.APPROVE
+    approved = data.decision == Decision.APPROVE
     item.lead_org_id = data.lead_org_id if approved else None
     item.due_date = data.due_date if approved else None
-    item.merged_into_id = target.id if target is not None else None
+    item.merged_into_id = data.merge_into_id if data.decision == Decision.MERGE else None
     session.add(item)
     session.flush()
-    return item
 
 
 def _vote_errors(data: DecisionInput, decision: str, *, present: int) -> list[FieldError]:
@@ -352,9 +377,8 @@ def _move_issue(session: Session, actor: Actor, meeting: Meeting, issue: Issue, 
                        meeting_id=meeting.id)
     else:
         # Deferred: the issue keeps waiting in `meeting` for the next one; the timeline says so.
-        session.add(TimelineEntry(issue_id=issue.id, kind="progress", from_state=issue.state, to_state=issue.state,
-                                  actor=actor.name, actor_role=actor.role.value, note=named, meeting_id=meeting.id,
-                                  created_at=now()))
+        timeline.record(session, issue_id=issue.id, kind="progress", actor=actor, from_state=issue.state,
+                        to_state=issue.state, note=named, meeting_id=meeting.id)
 
 
 def close_meeting(*, session: Session, actor: Actor, meeting_id: int, expected_version: int | None = None) -> Meeting:

@@ -9,20 +9,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from gongzhi.audit import NOT_AUDITED
 from gongzhi.clock import now
-from gongzhi.domain import ISSUE_CATEGORIES, AreaLevel, IssueState
+from gongzhi.domain import AreaLevel, IssueState
 from gongzhi.errors import GongzhiError, PermissionDenied
 from gongzhi.importing.plan import ImportPlan, ImportProblem, PlannedRow, plan_import
 from gongzhi.importing.reader import Sheet
 from gongzhi.importing.schema import remember_mappings
+from gongzhi.lifecycle import created_fields
 from gongzhi.models import Area, Attendance, AuditEntry, Event, Issue, Person, TimelineEntry, Volunteer
 from gongzhi.permissions import Actor, require_some_write, require_write
+from gongzhi.timeline import timeline_row
 
 DUPLICATE_CHOICES = ("skip", "update")
 WRITE_CHUNK = 1000  # rows per bulk INSERT statement batch; progress is reported after each
@@ -282,20 +284,16 @@ def _write_issues(writer: _Writer, inserts: list[PlannedRow], updates: list[Plan
         lat, lon = centroids.get(values["grid"], (None, None))
         rows.append(_versioned({
             "title": values["title"], "description": values.get("description", ""), "category": values["category"],
-            "grid_id": values["grid"], "building_id": None, "reporter_id": None, "state": IssueState.REPORTED.value,
-            "reported_at": reported_at, "first_response_at": None, "resolved_at": None, "closed_at": None,
-            "due_date": reported_at.date() + timedelta(days=ISSUE_CATEGORIES[values["category"]][1]),
-            "days_to_resolve": None, "resolved_on_time": None, "resolved_in_grid": None, "went_to_meeting": False,
-            "lead_org_id": None, "reject_reason": None, "duplicate_of_id": None, "rating": None, "fix_status": None,
-            "reopen_count": 0,
+            "grid_id": values["grid"], "building_id": None, "reporter_id": None,
+            **created_fields(values["category"], reported_at),
             "lat": values["lat"] if values.get("lat") is not None else lat,
             "lon": values["lon"] if values.get("lon") is not None else lon}))
     ids = writer.insert(Issue, rows)
     # Every issue's timeline starts with its "created" line (居民提事), dated when it was reported.
     writer.insert(TimelineEntry, [
-        {"issue_id": issue_id, "kind": "created", "from_state": None, "to_state": IssueState.REPORTED.value,
-         "actor": writer.actor.name, "actor_role": writer.actor.role.value, "note": "", "meeting_id": None,
-         "created_at": row["reported_at"]} for issue_id, row in zip(ids, rows, strict=True)], counts_as_progress=False)
+        timeline_row(issue_id=issue_id, kind="created", actor=writer.actor, at=row["reported_at"],
+                     to_state=IssueState.REPORTED.value) for issue_id, row in zip(ids, rows, strict=True)],
+        counts_as_progress=False)
 
     def apply(issue: Issue, values: dict) -> None:
         issue.description = values.get("description", "")

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import String
+from sqlalchemy import Date, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -31,6 +31,32 @@ def _month_key_standard(element, compiler, **kw) -> str:  # PostgreSQL
 def _month_key_sqlite(element, compiler, **kw) -> str:
     # SQLAlchemy stores dates as 'YYYY-MM-DD' and datetimes as 'YYYY-MM-DD HH:MM:SS…' text.
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
+
+
+class days_after(FunctionElement):  # noqa: N801 - used like the SQL function it stands for
+    """The calendar day `days` (an integer expression) after the day of a date or datetime
+    column, as a date both backends compare with a date parameter or another days_after/day_of."""
+
+    type = Date()
+    name = "days_after"
+    inherit_cache = True
+
+
+@compiles(days_after)
+def _days_after_standard(element, compiler, **kw) -> str:  # PostgreSQL: date + integer
+    column, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST({column} AS DATE) + ({days}))"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw) -> str:
+    column, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"date({column}, '+' || ({days}) || ' days')"
+
+
+def day_of(column) -> days_after:
+    """The calendar day of a datetime column."""
+    return days_after(column, 0)
 
 
 def month_label(year: int | float, month: int | float) -> str:

@@ -124,6 +124,11 @@ def _close_expired_reviews(s, p):
     return [expect("issue", p["expired"], "update", "state", "closed_at")]
 
 
+def _close_unrated(s, p):
+    assert lifecycle.close_unrated(session=s, issue_id=p["expired"], actor=SECRETARY)
+    return [expect("issue", p["expired"], "update", "state", "closed_at")]
+
+
 def _create_volunteer(s, p):
     volunteer = volunteers.create_volunteer(session=s, actor=SECRETARY, data=volunteers.VolunteerCreate(
         name="李叔叔", grid_id=p["grid"], phone="13900001111"))
@@ -287,7 +292,7 @@ def _reset_password(s, p):
 
 WRITES = {
     "create_issue": _create_issue, "add_progress_note": _add_progress_note, "assign": _assign, "move": _move,
-    "rate": _rate, "close_expired_reviews": _close_expired_reviews, "create_volunteer": _create_volunteer,
+    "rate": _rate, "close_expired_reviews": _close_expired_reviews, "close_unrated": _close_unrated, "create_volunteer": _create_volunteer,
     "update_volunteer": _update_volunteer, "log_service_hours": _log_service_hours, "create_event": _create_event,
     "update_event": _update_event, "record_attendance": _record_attendance, "plan_meeting": _plan_meeting,
     "add_agenda_item": _add_agenda_item, "remove_agenda_item": _remove_agenda_item, "soft_delete": _soft_delete,

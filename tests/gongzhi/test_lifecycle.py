@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from gongzhi import lifecycle
-from gongzhi.clock import frozen
+from gongzhi.clock import frozen, now
 from gongzhi.crud.issues import IssueCreate, create_issue
 from gongzhi.domain import AreaLevel, IssueState
-from gongzhi.errors import Conflict, IllegalTransition, PermissionDenied, ValidationError
+from gongzhi.errors import Conflict, GongzhiError, IllegalTransition, PermissionDenied, ValidationError
 from gongzhi.i18n import label
 from gongzhi.models import Area, Issue, Organisation, Rating, TimelineEntry
 from gongzhi.permissions import Actor, Role
@@ -22,8 +22,11 @@ S = IssueState
 SECRETARY = Actor(name="王秘书", role=Role.COMMITTEE)
 START = datetime(2026, 3, 2, 9, 0)
 
-ALLOWED_PAIRS = [(source, target) for source, targets in lifecycle.ALLOWED.items() for target in targets]
+MANUAL_PAIRS = [(source, target) for source, targets in lifecycle.MANUAL_MOVES.items() for target in targets]
 REFUSED_PAIRS = [(source, target) for source in S for target in S if target not in lifecycle.ALLOWED[source]]
+# Allowed in the loop, but never by hand: a rating closes or reopens, the sweep closes unrated.
+NOT_BY_HAND = [(source, target) for source in S for target in lifecycle.ALLOWED[source]
+               if target not in lifecycle.MANUAL_MOVES[source]]
 # How each state is reached from `reported`, with the extra fields each step needs.
 PATHS = {
     S.REPORTED: [],
@@ -31,8 +34,8 @@ PATHS = {
     S.MEETING: [S.GRID_REVIEW, S.MEETING],
     S.IN_ACTION: [S.GRID_REVIEW, S.IN_ACTION],
     S.RESIDENT_REVIEW: [S.GRID_REVIEW, S.IN_ACTION, S.RESIDENT_REVIEW],
-    S.CLOSED: [S.GRID_REVIEW, S.IN_ACTION, S.RESIDENT_REVIEW, S.CLOSED],
-    S.CLOSED_UNRATED: [S.GRID_REVIEW, S.IN_ACTION, S.RESIDENT_REVIEW, S.CLOSED_UNRATED],
+    S.CLOSED: [S.GRID_REVIEW, S.IN_ACTION, S.RESIDENT_REVIEW, "rating"],
+    S.CLOSED_UNRATED: [S.GRID_REVIEW, S.IN_ACTION, S.RESIDENT_REVIEW, "sweep"],
     S.REJECTED: [S.GRID_REVIEW, S.REJECTED],
 }
 
@@ -65,7 +68,13 @@ def new_issue(write, place, state: S = S.REPORTED, *, title: str = "楼道电动
         issue = create_issue(session=session, actor=SECRETARY,
                              data=IssueCreate(title=title, category="ev_charging", grid_id=place["grid"]))
         for step in PATHS[state]:
-            lifecycle.move(session=session, issue_id=issue.id, to_state=step, actor=SECRETARY, **extras(step, place))
+            if step == "rating":
+                lifecycle.rate(session=session, issue_id=issue.id, rating=5, fix_status="fixed", actor=SECRETARY)
+            elif step == "sweep":
+                with frozen(now() + timedelta(days=15)):
+                    assert lifecycle.close_unrated(session=session, issue_id=issue.id, actor=SECRETARY)
+            else:
+                lifecycle.move(session=session, issue_id=issue.id, to_state=step, actor=SECRETARY, **extras(step, place))
         return issue.id
 
 
@@ -82,7 +91,7 @@ def last_entry(engine, issue_id: int) -> TimelineEntry:
                                .order_by(TimelineEntry.id.desc()).limit(1)).scalar_one()
 
 
-@pytest.mark.parametrize(("source", "target"), ALLOWED_PAIRS, ids=[f"{s}->{t}" for s, t in ALLOWED_PAIRS])
+@pytest.mark.parametrize(("source", "target"), MANUAL_PAIRS, ids=[f"{s}->{t}" for s, t in MANUAL_PAIRS])
 def test_every_allowed_move_works_and_writes_its_timeline_entry(write, engine, place, source, target):
     issue_id = new_issue(write, place, source)
     before = snapshot(engine, issue_id)
@@ -107,9 +116,9 @@ def test_every_other_move_is_refused_naming_current_and_allowed_states(write, en
         lifecycle.move(session=session, issue_id=issue_id, to_state=target, actor=SECRETARY, **extras(target, place))
     message = str(refused.value)  # English; states named by their labels, as users know them
     assert f'"{label("en", "state", source)}"' in message and f'"{label("en", "state", target)}"' in message
-    for allowed in lifecycle.ALLOWED[source]:
+    for allowed in lifecycle.MANUAL_MOVES[source]:
         assert label("en", "state", allowed) in message.split("Allowed next steps:")[1]
-    if not lifecycle.ALLOWED[source]:
+    if not lifecycle.MANUAL_MOVES[source]:
         assert message.endswith("Allowed next steps: None.")
     chinese = refused.value.message("zh-CN")
     assert f"“{label('zh-CN', 'state', source)}”" in chinese and f"“{label('zh-CN', 'state', target)}”" in chinese
@@ -121,6 +130,70 @@ def test_the_move_form_offers_only_manual_moves():
         assert set(lifecycle.allowed_moves(state)) <= set(lifecycle.ALLOWED[state])
     # closing and reopening happen through a rating, never by hand
     assert lifecycle.allowed_moves(S.RESIDENT_REVIEW) == ()
+
+
+@pytest.mark.parametrize("days_waited", [0, 30])
+@pytest.mark.parametrize(("source", "target"), NOT_BY_HAND, ids=[f"{s}->{t}" for s, t in NOT_BY_HAND])
+def test_closing_or_reopening_by_hand_is_refused(write, engine, place, source, target, days_waited):
+    """Only a rating closes or reopens an issue in resident review, and only the sweep closes it
+    unrated once the window is over: `move` refuses them, on day 0 and after the window alike."""
+    with frozen(START):
+        issue_id = new_issue(write, place, source)
+    before = snapshot(engine, issue_id)
+    with frozen(START + timedelta(days=days_waited)), pytest.raises(IllegalTransition) as refused, write() as session:
+        lifecycle.move(session=session, issue_id=issue_id, to_state=target, actor=SECRETARY, **extras(target, place))
+    assert "through a rating" in str(refused.value) and "within 14 days" in str(refused.value)
+    assert "评价" in refused.value.message("zh-CN")
+    assert snapshot(engine, issue_id) == before
+    with Session(engine) as session:
+        assert session.get(Issue, issue_id).rating is None
+
+
+def test_close_unrated_waits_for_the_rating_window(write, engine, place):
+    with frozen(START):
+        issue_id = new_issue(write, place, S.RESIDENT_REVIEW)
+    before = snapshot(engine, issue_id)
+    with frozen(START + timedelta(days=1)), write() as session:
+        assert lifecycle.close_unrated(session=session, issue_id=issue_id, actor=SECRETARY) is False
+    assert snapshot(engine, issue_id) == before
+    with frozen(START + timedelta(days=15)), write() as session:
+        assert lifecycle.close_unrated(session=session, issue_id=issue_id, actor=SECRETARY) is True
+    assert snapshot(engine, issue_id)[0] == S.CLOSED_UNRATED
+
+
+@pytest.mark.parametrize("state", ["teleported", "", "CLOSED"])
+def test_an_unknown_state_is_refused_with_a_message(write, engine, place, state):
+    issue_id = new_issue(write, place, S.REPORTED)
+    before = snapshot(engine, issue_id)
+    with pytest.raises(GongzhiError) as refused, write() as session:
+        lifecycle.move(session=session, issue_id=issue_id, to_state=state, actor=SECRETARY)
+    assert str(refused.value) == f'"{state}" is not a step of the issue loop.'
+    assert refused.value.message("zh-CN") == f"“{state}”不是事项流程中的状态。"
+    with pytest.raises(GongzhiError):
+        lifecycle.allowed_moves(state)
+    assert snapshot(engine, issue_id) == before
+
+
+@pytest.mark.parametrize("rating", [True, False, 4.0, "5", None])
+def test_a_rating_is_a_whole_number_never_a_bool(write, engine, place, rating):
+    issue_id = new_issue(write, place, S.RESIDENT_REVIEW)
+    before = snapshot(engine, issue_id)
+    with pytest.raises(ValidationError) as refused, write() as session:
+        lifecycle.rate(session=session, issue_id=issue_id, rating=rating, fix_status="fixed", actor=SECRETARY)
+    assert [(e.field, e.key) for e in refused.value.errors] == [("issues.field_rating", "errors.between")]
+    assert snapshot(engine, issue_id) == before
+    with Session(engine) as session:
+        assert session.execute(select(func.count()).where(Rating.issue_id == issue_id)).scalar_one() == 0
+
+
+def test_a_missing_organisation_is_reported_as_not_existing(write, engine, place):
+    issue_id = new_issue(write, place, S.GRID_REVIEW)
+    before = snapshot(engine, issue_id)
+    with pytest.raises(ValidationError) as refused, write() as session:
+        lifecycle.move(session=session, issue_id=issue_id, to_state=S.IN_ACTION, actor=SECRETARY, lead_org_id=99999)
+    assert refused.value.message("en") == "Lead organisation: does not name an existing organisation"
+    assert "必填" not in refused.value.message("zh-CN")
+    assert snapshot(engine, issue_id) == before
 
 
 def test_in_action_needs_a_lead_organisation(write, engine, place):

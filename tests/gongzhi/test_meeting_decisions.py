@@ -287,7 +287,7 @@ DUE = 30
     ("停车难", {"decision": "approve", "lead_org_id": None}, "meetings.field_lead_org", "errors.required"),
     ("停车难", {"decision": "approve", "due_date": None}, "meetings.field_due_date", "errors.required"),
     ("停车难", {"decision": "approve", "due_date": -1}, "meetings.field_due_date", "errors.date_in_past"),
-    ("停车难", {"decision": "approve", "lead_org_id": 99999}, "meetings.field_lead_org", "errors.invalid_choice"),
+    ("停车难", {"decision": "approve", "lead_org_id": 99999}, "meetings.field_lead_org", "errors.organisation_not_found"),
     ("停车难", {"decision": "reject", "note": "  "}, "meetings.field_decision_note", "errors.required"),
     ("停车难", {"decision": "reject", "reject_reason": None}, "meetings.field_reject_reason", "errors.required"),
     ("停车难", {"decision": "reject", "reject_reason": "duplicate"}, "meetings.field_reject_reason",

@@ -288,7 +288,7 @@ def test_the_matrix_covers_every_write_function_of_the_core():
         "gongzhi.crud.meetings.move_agenda_item", "gongzhi.crud.meetings.record_meeting_attendance",
         "gongzhi.crud.meetings.decide", "gongzhi.crud.meetings.close_meeting",
         # The 14-day sweep runs as the system, never on a user's behalf.
-        "gongzhi.lifecycle.close_expired_reviews",
+        "gongzhi.lifecycle.close_expired_reviews", "gongzhi.lifecycle.close_unrated",
     }
 
 

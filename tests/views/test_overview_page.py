@@ -19,7 +19,11 @@ from gongzhi.domain import OPEN_STATES
 from gongzhi.models import Area, Attendance, Event, Issue, Person, Rating, ServiceRecord, Volunteer
 from gongzhi.queries.events import event_headline
 from gongzhi.queries.issues import issue_headline
+from gongzhi.queries.service_levels import first_response_headline
 from gongzhi.queries.volunteers import volunteer_headline
+from tests.gongzhi.test_first_response import NOW as FIRST_RESPONSE_NOW
+from tests.gongzhi.test_first_response import build_community
+from tests.gongzhi.test_first_response import expected as first_response_expected
 
 PAGE = "views/overview.py"
 
@@ -95,6 +99,7 @@ def _expected(url: str, lang: str) -> tuple[dict[str, str], dict[str, str | None
         month_events = event_headline(session=session, start=month.start, end=month.end)
         month_events_before = event_headline(session=session, start=month_before.start, end=month_before.end)
         volunteers = volunteer_headline(session=session, start=month.start, end=month.end)
+        first_response = first_response_headline(session=session, start=period.start, end=period.end)
 
     def label(key):
         return i18n.translate(lang, f"overview.kpi_{key}")
@@ -112,12 +117,16 @@ def _expected(url: str, lang: str) -> tuple[dict[str, str], dict[str, str | None
         label("service_hours"): format_number(volunteers.service_hours),
         label("events"): format_number(month_events.events),
         label("attendance"): format_number(month_events.named_attendance + month_events.headcount),
+        label("first_response_on_time"): format_percent(first_response.on_time_share),
+        label("first_responses"): format_number(first_response.responded),
+        label("waiting_late"): format_number(first_response.waiting_late),
     }
     month_attendance = month_events.named_attendance + month_events.headcount
     attendance_before = month_events_before.named_attendance + month_events_before.headcount
     deltas = {
         label("open_issues"): None,  # a snapshot of today has no earlier period
         label("on_time"): None,  # counts issues overdue today, so it has no earlier period either
+        label("first_response_on_time"): None,  # the same: it counts issues waiting late today
         label("events"): f"{month_events.events - month_events_before.events:+,}",
         label("attendance"): f"{month_attendance - attendance_before:+,}",
         label("mean_rating"): (None if issues.mean_rating is None or issues_before.mean_rating is None
@@ -215,3 +224,38 @@ def test_empty_database(open_page, db_url, lang):
     _check_cards(app, db_url, lang)
     assert i18n.translate(lang, "common.empty_database") in [info.value for info in app.info]
     assert i18n.translate(lang, "overview.none_overdue") in [s.value for s in app.success]
+
+
+@pytest.fixture
+def community(db_url):
+    return build_community(db_url)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_first_response_per_category_on_the_page_matches_an_independent_count(open_page, community, monkeypatch,
+                                                                               lang):
+    """At a fixed clock, the first-response table shows per category what a count over the rows
+    gives (tests/gongzhi/test_first_response.py), and the card its overall share."""
+    url, _ = community
+    monkeypatch.setenv("GONGZHI_NOW", FIRST_RESPONSE_NOW.isoformat())
+    app = open_page(url, PAGE, lang=lang)
+    assert not app.exception, [e.value for e in app.exception]
+    period = period_bounds("period_12m", on=FIRST_RESPONSE_NOW.date())
+    counts = first_response_expected(url, period.start, period.end, FIRST_RESPONSE_NOW.date())
+
+    def t(key):
+        return i18n.translate(lang, f"overview.{key}")
+
+    table = next(frame.value for frame in app.dataframe if t("col_response_days") in frame.value.columns)
+    shown = {row[t("col_category")]: (row[t("col_first_responses")], row[t("col_responded_on_time")],
+                                      row[t("col_waiting_late")], row[t("col_first_response_on_time")])
+             for _, row in table.iterrows()}
+    assert shown == {i18n.label(lang, "category", code): (responded, on_time, late,
+                                                          format_percent(on_time / (responded + late))
+                                                          if responded + late else "—")
+                     for code, (responded, on_time, late) in counts.items()}
+    responded, on_time, late = (sum(v[i] for v in counts.values()) for i in range(3))
+    cards = {metric.label: metric.value for metric in app.metric}
+    assert cards[t("kpi_first_response_on_time")] == format_percent(on_time / (responded + late))
+    assert (cards[t("kpi_first_responses")], cards[t("kpi_waiting_late")]) == (str(responded), str(late))
+    assert (responded, on_time, late) == (6, 3, 3)  # the fixture's issues, over the last 12 months
