@@ -42,6 +42,7 @@ from gongzhi.queries.organisations import list_organisations
 ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
 ITEM_CONTAINER = "meeting_item"  # the presenter block: its CSS class is st-key-meeting_item
 FACTS_CONTAINER = "meeting_facts"
+SCROLL_RUN_KEY = "meeting_live_scroll_run"
 MAP_HEIGHT = 300
 GRID_FILL = "#1d4ed8"
 OTHER_FILL = "#e5e7eb"
@@ -86,9 +87,10 @@ def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
             close_form(ctx, detail)
 
 
-# The item on screen starts at the top of the screen: whenever the item changes (Page Up/Down, a
-# decision recorded), the browser scrolls to the item's block. Static code; only the item's id
-# (an integer) is put in, so the script's text changes, and runs, once per item.
+# The item on screen starts at the top of the screen: after every run of the live view (Page Up/Down,
+# a decision recorded, attendance saved, a panel chosen) the browser scrolls to the item's block.
+# Static code; only integers are put in (the item's id and a count of runs, so that the script's
+# text changes, and it runs again, every time).
 SCROLL_SCRIPT = """
 <script>
 (() => {
@@ -99,15 +101,16 @@ SCROLL_SCRIPT = """
       if (block) { block.style.scrollMarginTop = "@MARGIN@px"; block.scrollIntoView({block: "start"}); }
     }, delay);
   }
-})(/* item @ITEM@ */);
+})(/* item @ITEM@, run @RUN@ */);
 </script>
 """
 
 
 def _scroll_to_item(item_id: int) -> None:
     margin = 0 if in_projector_mode() else 64  # below Streamlit's header, which projector mode hides
+    run = st.session_state[SCROLL_RUN_KEY] = st.session_state.get(SCROLL_RUN_KEY, 0) + 1
     st.html(SCROLL_SCRIPT.replace("@KEY@", ITEM_CONTAINER).replace("@MARGIN@", str(margin))
-            .replace("@ITEM@", str(int(item_id))), unsafe_allow_javascript=True)
+            .replace("@ITEM@", str(int(item_id))).replace("@RUN@", str(int(run))), unsafe_allow_javascript=True)
 
 
 def promised_last_time(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -211,7 +214,7 @@ def _facts(ctx: PageContext, issue, figures: ItemFigures | None) -> None:
             (ctx.t("meetings.fact_times_deferred"), format_number(figures.times_deferred)),
         ]
     with st.container(key=FACTS_CONTAINER):
-        for column, (label, value) in zip(st.columns(4), facts, strict=False):
+        for column, (label, value) in zip(st.columns([3, 2, 2, 2]), facts, strict=False):
             column.metric(label, value, border=True)  # st.metric shows its value as text, never Markdown
 
 
@@ -348,7 +351,7 @@ def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, stat
         st.warning(ctx.t("meetings.live_no_decision", state=ctx.label("state", state) if state else "—"))
         return
     decision = st.segmented_control(ctx.t("meetings.field_decision"), options, default=options[0], required=True,
-                                    key=f"decide_kind_{item_id}", width="stretch",
+                                    key=f"decide_kind_{item_id}", width="stretch", label_visibility="collapsed",
                                     format_func=lambda code: ctx.label("decision", code))
     organisations = {int(r.id): r.name for r in query(list_organisations).itertuples()}
     lead = due = reason = merge_into = None
@@ -368,26 +371,22 @@ def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, stat
                              may_see_personal_data=False).category if is_issue else None
             due = due_column.date_input(ctx.t("meetings.field_due_date"), value=_default_due(category),
                                         min_value=today(), key=f"decide_due_{item_id}")
-        note_column = st
         if decision == Decision.REJECT and is_issue:
-            reason_column, note_column = st.columns([1, 2])
-            reason = reason_column.selectbox(ctx.t("meetings.field_reject_reason"), MEETING_REJECT_REASONS,
-                                             index=None, format_func=lambda code: ctx.label("reject_reason", code),
-                                             key=f"decide_reason_{item_id}",
-                                             placeholder=ctx.t("meetings.choose_placeholder"))
+            reason = st.selectbox(ctx.t("meetings.field_reject_reason"), MEETING_REJECT_REASONS,
+                                  index=None, format_func=lambda code: ctx.label("reject_reason", code),
+                                  key=f"decide_reason_{item_id}", placeholder=ctx.t("meetings.choose_placeholder"))
         if decision == Decision.MERGE:
-            merge_column, note_column = st.columns([1, 2])
-            merge_into = merge_column.number_input(ctx.t("meetings.field_merge_into"), min_value=1, step=1,
-                                                   value=None, key=f"decide_merge_{item_id}",
-                                                   help=ctx.t("meetings.merge_help"))
+            merge_into = st.number_input(ctx.t("meetings.field_merge_into"), min_value=1, step=1, value=None,
+                                         key=f"decide_merge_{item_id}", help=ctx.t("meetings.merge_help"))
+        # The note beside the votes: one row, so the whole decision fits the projected screen.
+        note_column, *vote_columns = st.columns([4, 2, 2, 2])
         note = note_column.text_input(ctx.t("meetings.field_decision_note"), max_chars=1000,
                                       key=f"decide_note_{item_id}", help=ctx.t("meetings.note_help"))
-        columns = st.columns(3)
         # Keyed on the number present: recorded attendance changes the default, not a typed count.
         defaults = {"for": present, "against": 0, "abstain": 0}
         votes = [column.number_input(ctx.t(f"meetings.field_votes_{side}"), min_value=0, step=1,
                                      value=defaults[side], key=f"decide_votes_{side}_{item_id}_{present}")
-                 for column, side in zip(columns, ("for", "against", "abstain"), strict=True)]
+                 for column, side in zip(vote_columns, ("for", "against", "abstain"), strict=True)]
         unanimous_column, votes_column = st.columns(2)
         unanimous = unanimous_column.form_submit_button(
             ctx.t("meetings.decide_unanimous", present=present), key=f"decide_unanimous_{item_id}", type="primary",
@@ -418,7 +417,9 @@ def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
     """Who is present and whether quorum held, recorded before the first decision."""
     with st.popover(ctx.t("meetings.attendance_heading"), icon=":material/how_to_reg:"):
         with st.form("meeting_attendance"):
-            attendees = st.text_area(ctx.t("meetings.field_attendees"), value="\n".join(detail.attendees),
+            # Before attendance is first recorded, the list starts from whom the meeting invited.
+            attendees = st.text_area(ctx.t("meetings.field_attendees"),
+                                     value="\n".join(detail.attendees or detail.invited),
                                      key=f"attendance_names_{detail.id}", help=ctx.t("meetings.field_attendees_help"))
             choices = (True, False)
             quorum_met = st.radio(ctx.t("meetings.field_quorum_met"), choices, horizontal=True,

@@ -81,6 +81,45 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stAlert"] * {{ color: #000000 !important; }}
 [data-testid="stAlertContainer"] {{ border: 3px solid #000000 !important; background: #ffffff !important; }}
 [data-testid="stMain"] a, [data-testid="stMain"] a * {{ color: #0b4f8a !important; }}
+/* The chosen option of a segmented control (the meeting's panels and decisions) stands out. */
+[data-testid="stMain"] [data-testid="stButtonGroup"] button[aria-checked="true"],
+[data-testid="stMain"] [data-testid="stButtonGroup"] button[aria-checked="true"] * {{
+  background-color: #0b4f8a !important; color: #ffffff !important;
+}}
+[data-testid="stMain"] [data-testid="stButtonGroup"] button {{ min-height: 3.2rem; }}
+/* Dropdown options, date pickers and tooltips open in layers outside the main area. */
+[data-baseweb="popover"] li, [data-baseweb="popover"] [role="option"], [data-baseweb="popover"] [role="option"] *,
+[data-baseweb="menu"] li, [data-baseweb="calendar"] *, [data-baseweb="tooltip"] * {{
+  font-size: {BODY_FONT_PX}px !important; line-height: 1.35 !important;
+}}
+[data-testid="stPopoverBody"] label, [data-testid="stPopoverBody"] input, [data-testid="stPopoverBody"] textarea,
+[data-testid="stPopoverBody"] button, [data-testid="stPopoverBody"] button * {{
+  font-size: {BODY_FONT_PX}px !important;
+}}
+/* The live meeting's four facts: smaller than a headline figure, so four fit in a row. */
+.st-key-meeting_facts [data-testid="stMetric"] {{ padding: 0.3rem 0.7rem !important; }}
+[data-testid="stMain"] .st-key-meeting_facts [data-testid="stMetricValue"] {{
+  font-size: {round(BODY_FONT_PX * 1.2)}px !important; line-height: 1.2 !important;
+}}
+/* "Press Enter to submit" would sit over the text typed into a field. */
+[data-testid="InputInstructions"] {{ display: none !important; }}
+/* The presenter block: tighter gaps, so the item and its decision fit one 1024×768 screen. */
+.st-key-meeting_item {{ gap: 0.6rem !important; }}
+.st-key-meeting_item h2 {{ padding: 0.3rem 0 0 0 !important; margin: 0 !important; }}
+[data-testid="stMain"] .st-key-meeting_item button {{ min-height: 3.1rem; }}
+</style>
+"""
+
+# Both modes: a figure or its label is never cut short with "…": it wraps, and the card grows.
+BASE_CSS = """
+<style>
+[data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricLabel"] .stMarkdownEllipsis,
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] > div, [data-testid="stMetricValue"] p,
+[data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere;
+}
+[data-testid="stMetricLabel"] { height: auto !important; min-height: 0 !important; }
 </style>
 """
 
@@ -130,7 +169,9 @@ def projector_bar(ctx: PageContext, pages: list[st.Page]) -> None:
 
 
 def apply_theme(ctx: PageContext) -> None:
-    """The one place where the app's own CSS is injected: the projector theme, in projector mode."""
+    """The one place where the app's own CSS is injected: text that wraps instead of being cut
+    short, and the projector theme in projector mode."""
+    st.html(BASE_CSS)
     if ctx.projector:
         st.html(PROJECTOR_CSS)
 
