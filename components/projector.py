@@ -120,6 +120,10 @@ BASE_CSS = """
   overflow-wrap: anywhere;
 }
 [data-testid="stMetricLabel"] { height: auto !important; min-height: 0 !important; }
+/* A chosen option of a multiselect (e.g. a long issue title on the proposed agenda) wraps. */
+[data-testid="stMultiSelectTagsContainer"] [data-tag], [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
+  white-space: normal !important; text-overflow: clip !important; max-width: 100% !important; height: auto !important;
+}
 </style>
 """
 
