@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -88,6 +89,7 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 }}
 [data-testid="stMain"] [data-testid="stButtonGroup"] button {{ min-height: 3.2rem; }}
 /* Dropdown options, date pickers and tooltips open in layers outside the main area. */
+[role="listbox"] [role="option"], [role="listbox"] [role="option"] *,
 [data-baseweb="popover"] li, [data-baseweb="popover"] [role="option"], [data-baseweb="popover"] [role="option"] *,
 [data-baseweb="menu"] li, [data-baseweb="calendar"] *, [data-baseweb="tooltip"] * {{
   font-size: {BODY_FONT_PX}px !important; line-height: 1.35 !important;
@@ -120,6 +122,10 @@ BASE_CSS = """
   overflow-wrap: anywhere;
 }
 [data-testid="stMetricLabel"] { height: auto !important; min-height: 0 !important; }
+/* Any other label Streamlit would end with "…" (checkboxes and buttons in narrow columns) wraps. */
+[data-testid="stMain"] .stMarkdownEllipsis, [data-testid="stMain"] .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 /* A chosen option of a multiselect (e.g. a long issue title on the proposed agenda) wraps. */
 [data-testid="stMultiSelectTagsContainer"] [data-tag], [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
   white-space: normal !important; text-overflow: clip !important; max-width: 100% !important; height: auto !important;
@@ -167,9 +173,16 @@ def projector_bar(ctx: PageContext, pages: list[st.Page]) -> None:
         st.button(ctx.t("projector.exit"), key="projector_exit", type="primary", icon=":material/close_fullscreen:",
                   on_click=_leave_projector, width="stretch")
     with menu:
-        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch"):
+        # Keyed on the page shown: after a choice the next page has a new menu, which starts closed
+        # (the same menu would stay open over the new page).
+        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch", key=_menu_key()):
             for page in pages:
                 st.page_link(page, query_params={MODE_PARAM: PROJECTOR})
+
+
+def _menu_key() -> str:
+    path = urlparse(st.context.url or "").path.strip("/") if hasattr(st, "context") else ""
+    return "projector_pages_" + re.sub(r"[^a-z0-9_]", "_", path.lower())
 
 
 def apply_theme(ctx: PageContext) -> None:
