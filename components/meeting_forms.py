@@ -226,7 +226,7 @@ def proposal_form(ctx: PageContext, detail: MeetingDetail, proposal: pd.DataFram
     with st.form("agenda_proposal"):
         chosen = st.multiselect(ctx.t("meetings.field_proposal"), list(labels), default=list(labels),
                                 format_func=labels.__getitem__, key="agenda_proposal_pick",
-                                help=ctx.t("meetings.proposal_help"))
+                                help=ctx.t("meetings.proposal_help"), placeholder=ctx.t("common.choose_options"))
         accept = st.form_submit_button(ctx.t("meetings.proposal_submit"), key="agenda_proposal_submit",
                                        type="primary")
     if accept:
