@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 
 from components.data import query
 from components.forms import save
-from components.grid_map import FitGrids, MapStyle, label_html, use_local_assets
+from components.grid_map import FitGrids, MapStyle, ProjectorMapStyle, label_html, use_local_assets
 from components.issue_forms import note_text, step_text
 from components.kpi import format_number
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
@@ -245,7 +245,7 @@ def _similar_panel(ctx: PageContext, figures: ItemFigures) -> None:
 def _map_panel(ctx: PageContext, issue) -> None:
     shapes = query(grid_shapes)
     if any(shape.grid_id == issue.grid_id for shape in shapes):
-        st_folium(item_map(shapes, issue.grid_id), key="meeting_item_map", height=MAP_HEIGHT,
+        st_folium(item_map(shapes, issue.grid_id, projector=ctx.projector), key="meeting_item_map", height=MAP_HEIGHT,
                   use_container_width=True, returned_objects=[])
         st.caption(ctx.t("meetings.live_map_caption", grid=issue.grid_name))
     else:
@@ -292,7 +292,7 @@ class ItemLabel(MacroElement):
         self.lat, self.lon, self.html = float(shape.label_lat), float(shape.label_lon), label_html(shape.name)
 
 
-def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
+def item_map(shapes: list[GridShape], grid_id: int, *, projector: bool = False) -> folium.Map:
     """The issue's grid filled among its neighbours, fitted to it; no basemap and no interaction,
     so it reads well on a projector and needs nothing from the internet."""
     target = next(shape for shape in shapes if shape.grid_id == grid_id)
@@ -301,6 +301,8 @@ def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
                    zoom_control=False, scrollWheelZoom=False, dragging=False, zoom_snap=0.25)
     use_local_assets(m)
     MapStyle().add_to(m)
+    if projector:
+        ProjectorMapStyle().add_to(m)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
             {"type": "Feature", "id": shape.grid_id, "properties": {}, "geometry": shape.geometry}
