@@ -20,7 +20,7 @@ from components.issue_forms import note_text, step_text
 from components.kpi import format_number
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
 from components.page_setup import PageContext
-from components.projector import in_projector_mode, paged_table
+from components.projector import paged_table, scroll_to_block
 from gongzhi.clock import today
 from gongzhi.crud.meetings import (
     MEETING_REJECT_REASONS,
@@ -87,30 +87,11 @@ def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
             close_form(ctx, detail)
 
 
-# The item on screen starts at the top of the screen: after every run of the live view (Page Up/Down,
-# a decision recorded, attendance saved, a panel chosen) the browser scrolls to the item's block.
-# Static code; only integers are put in (the item's id and a count of runs, so that the script's
-# text changes, and it runs again, every time).
-SCROLL_SCRIPT = """
-<script>
-(() => {
-  const tries = [0, 150, 400, 900];
-  for (const delay of tries) {
-    setTimeout(() => {
-      const block = document.querySelector(".st-key-@KEY@");
-      if (block) { block.style.scrollMarginTop = "@MARGIN@px"; block.scrollIntoView({block: "start"}); }
-    }, delay);
-  }
-})(/* item @ITEM@, run @RUN@ */);
-</script>
-"""
-
-
 def _scroll_to_item(item_id: int) -> None:
-    margin = 0 if in_projector_mode() else 64  # below Streamlit's header, which projector mode hides
+    """The item on screen starts at the top of the screen: after every run of the live view (Page
+    Up/Down, a decision recorded, attendance saved, a panel chosen) the browser scrolls to the item."""
     run = st.session_state[SCROLL_RUN_KEY] = st.session_state.get(SCROLL_RUN_KEY, 0) + 1
-    st.html(SCROLL_SCRIPT.replace("@KEY@", ITEM_CONTAINER).replace("@MARGIN@", str(margin))
-            .replace("@ITEM@", str(int(item_id))).replace("@RUN@", str(int(run))), unsafe_allow_javascript=True)
+    scroll_to_block(ITEM_CONTAINER, nonce=run * 1_000_000 + int(item_id))
 
 
 def promised_last_time(ctx: PageContext, detail: MeetingDetail) -> None:

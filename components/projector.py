@@ -223,6 +223,33 @@ def clicker_keys(*, previous: str, following: str) -> None:
     st.html(CLICKER_SCRIPT.replace("@PREVIOUS@", previous).replace("@NEXT@", following), unsafe_allow_javascript=True)
 
 
+# A block of the page (a container with a key) at the top of the screen, e.g. the live meeting's
+# item after each run. Static code; only a widget key (checked) and integers are put in — the nonce
+# changes the script's text so that it runs again on every run that asks for it.
+SCROLL_SCRIPT = """
+<script>
+(() => {
+  for (const delay of [0, 150, 400, 900]) {
+    setTimeout(() => {
+      const block = document.querySelector(".st-key-@KEY@");
+      if (block) { block.style.scrollMarginTop = "@MARGIN@px"; block.scrollIntoView({block: "start"}); }
+    }, delay);
+  }
+})(/* @NONCE@ */);
+</script>
+"""
+
+
+def scroll_to_block(container_key: str, *, nonce: int) -> None:
+    """Scroll the page so that the container with this key starts at the top of the screen
+    (below Streamlit's header, which projector mode hides)."""
+    if not WIDGET_KEY.match(container_key):
+        raise ValueError("the block is named by a plain widget key")
+    margin = 0 if in_projector_mode() else 64
+    st.html(SCROLL_SCRIPT.replace("@KEY@", container_key).replace("@MARGIN@", str(margin))
+            .replace("@NONCE@", str(int(nonce))), unsafe_allow_javascript=True)
+
+
 # --- paged tables -------------------------------------------------------------------------------
 
 def page_slice(frame: pd.DataFrame, page: int, rows: int = PROJECTOR_ROWS) -> tuple[pd.DataFrame, int, int]:
