@@ -34,11 +34,14 @@ def list_downloads(ctx: PageContext, kind: str, frame: pd.DataFrame | Callable[[
         return lambda: build(frame if isinstance(frame, pd.DataFrame) else frame(), actor=actor,
                              lang=lang).to_file(fmt)
 
-    columns = st.columns([1, 1, 3])
-    for column, fmt in zip(columns, spreadsheet.FORMATS, strict=False):
-        column.download_button(ctx.t(f"exports.download_{fmt}", what=what), data=maker(fmt),
-                               file_name=exports.file_name(kind, fmt), mime=spreadsheet.MEDIA_TYPES[fmt],
-                               key=f"download_{key or kind}_{fmt}", on_click="ignore", icon=":material/download:")
+    # A row of buttons as wide as their labels (wrapping when the screen is narrow): in fixed
+    # columns the labels were cut short, and CSV and Excel could not be told apart.
+    row = st.container(horizontal=True, gap="small")
+    for fmt in spreadsheet.FORMATS:
+        row.download_button(ctx.t(f"exports.download_{fmt}", what=what), data=maker(fmt),
+                            file_name=exports.file_name(kind, fmt), mime=spreadsheet.MEDIA_TYPES[fmt],
+                            key=f"download_{key or kind}_{fmt}", on_click="ignore", icon=":material/download:",
+                            width="content")
 
 
 def event_downloads(ctx: PageContext, upcoming: pd.DataFrame, past: pd.DataFrame, period, grid_id: int | None) -> None:
@@ -145,13 +148,13 @@ def _open311_maker(database_url: str, lang: str, kind: str, fmt: str) -> Callabl
 def open311_section(ctx: PageContext) -> None:
     st.header(ctx.t("exports.open311_heading"))
     st.caption(ctx.t("exports.open311_intro"))
-    columns = st.columns(4)
+    row = st.container(horizontal=True, gap="small")  # buttons as wide as their labels, never cut short
     buttons = [(kind, fmt) for kind in ("requests", "services") for fmt in open311.FORMATS]
-    for column, (kind, fmt) in zip(columns, buttons, strict=True):
-        column.download_button(ctx.t(f"exports.open311_{kind}", fmt=fmt.upper()),
-                               data=_open311_maker(ctx.database_url, ctx.lang, kind, fmt),
-                               file_name=exports.file_name(f"open311-{kind}", fmt), mime=open311.MEDIA_TYPES[fmt],
-                               key=f"open311_{kind}_{fmt}", on_click="ignore", icon=":material/download:")
+    for kind, fmt in buttons:
+        row.download_button(ctx.t(f"exports.open311_{kind}", fmt=fmt.upper()), width="content",
+                            data=_open311_maker(ctx.database_url, ctx.lang, kind, fmt),
+                            file_name=exports.file_name(f"open311-{kind}", fmt), mime=open311.MEDIA_TYPES[fmt],
+                            key=f"open311_{kind}_{fmt}", on_click="ignore", icon=":material/download:")
     upload = st.file_uploader(ctx.t("exports.open311_upload"), type=list(open311.FORMATS), key="open311_upload")
     if upload is None or not st.button(ctx.t("exports.open311_import_button"), key="open311_import"):
         return

@@ -317,7 +317,7 @@ def attendance_form(ctx: PageContext, past_events: pd.DataFrame) -> None:
     with st.form(prefix, border=True):
         person_ids = st.multiselect(ctx.t("events.field_attendees"), options, default=recorded,
                                     format_func=lambda person_id: labels.get(person_id, f"#{person_id}"),
-                                    key=f"{prefix}_people")
+                                    key=f"{prefix}_people", placeholder=ctx.t("common.choose_options"))
         headcount = st.number_input(ctx.t("events.field_headcount"), min_value=0, value=detail.headcount, step=1,
                                     help=ctx.t("events.headcount_help"), key=f"{prefix}_headcount")
         submitted = st.form_submit_button(ctx.t("events.save_attendance"), type="primary", key=f"{prefix}_submit")

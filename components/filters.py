@@ -1,6 +1,7 @@
-"""The filters shared by pages: period and grid, in the sidebar. Their values persist across
-pages (a grid chosen on the map stays chosen on the issues page) and `?grid=CODE` opens a page
-already filtered."""
+"""The filters shared by pages: period and grid, in the sidebar (in projector mode, where the
+sidebar is hidden, in one expander at the top of the page). Their values persist across pages (a
+grid chosen on the map stays chosen on the issues page) and `?grid=CODE` opens a page already
+filtered."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +18,19 @@ PERIODS = ("period_30d", "period_90d", "period_12m", "period_month", "period_cus
 GRID_KEY = "selected_grid_id"
 PERIOD_KEY = "selected_period"
 ALL_GRIDS = 0
+FILTER_AREA_KEY = "_filter_area"  # (the run's page context, the expander the filters of that run share)
+
+
+def filter_area(ctx: PageContext):
+    """Where this run's filters go: the sidebar; in projector mode, which hides the sidebar, one
+    expander in the page, made by the first filter of the run and shared by the others."""
+    if not ctx.projector:
+        return st.sidebar
+    area = st.session_state.get(FILTER_AREA_KEY)
+    if area is None or area[0] is not ctx:  # a new run has a new context
+        area = (ctx, st.expander(ctx.t("common.filters"), icon=":material/filter_list:"))
+        st.session_state[FILTER_AREA_KEY] = area
+    return area[1]
 
 
 @dataclass(frozen=True)
@@ -44,14 +58,15 @@ def _persist(widget_key: str, state_key: str) -> None:
 def period_filter(ctx: PageContext) -> Period:
     st.session_state.setdefault(PERIOD_KEY, "period_12m")
     st.session_state["_period_widget"] = st.session_state[PERIOD_KEY]
-    choice = st.sidebar.selectbox(ctx.t("common.period"), PERIODS, key="_period_widget",
+    area = filter_area(ctx)
+    choice = area.selectbox(ctx.t("common.period"), PERIODS, key="_period_widget",
                                   format_func=lambda code: ctx.t(f"common.{code}"),
                                   on_change=_persist, args=("_period_widget", PERIOD_KEY))
     on = today()
     custom = None
     if choice == "period_custom":
-        start = st.sidebar.date_input(ctx.t("common.period_from"), value=on - timedelta(days=89), max_value=on)
-        end = st.sidebar.date_input(ctx.t("common.period_to"), value=on, min_value=start)
+        start = area.date_input(ctx.t("common.period_from"), value=on - timedelta(days=89), max_value=on)
+        end = area.date_input(ctx.t("common.period_to"), value=on, min_value=start)
         custom = (start, end)
     return period_bounds(choice, on=on, custom=custom)
 
@@ -72,7 +87,7 @@ def grid_filter(ctx: PageContext) -> int | None:
     selected = st.session_state.get(GRID_KEY)
     # 0 stands for "all grids": a None value would show the widget as unselected.
     st.session_state["_grid_widget"] = selected if selected in options else ALL_GRIDS
-    choice = st.sidebar.selectbox(ctx.t("common.grid"), [ALL_GRIDS, *options], key="_grid_widget",
+    choice = filter_area(ctx).selectbox(ctx.t("common.grid"), [ALL_GRIDS, *options], key="_grid_widget",
                                   format_func=lambda gid: ctx.t("common.all_grids") if gid == ALL_GRIDS else options[gid],
                                   on_change=_persist_grid)
     return None if choice == ALL_GRIDS else choice

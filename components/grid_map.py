@@ -194,6 +194,29 @@ def label_cut(name: str) -> int:
     return 0
 
 
+class ProjectorMapStyle(MacroElement):
+    """On a projector: grid names, legend and tooltips at the projector's type size (the map is in
+    its own frame, which the page's projector theme cannot reach)."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+            .gongzhi-grid-label { font-size: 26px; }
+            .gongzhi-grid-label-sub { font-size: 22px; }
+            .gongzhi-legend { font-size: 24px; max-width: 260px; }
+            .gongzhi-legend .gongzhi-legend-note { font-size: 22px; }
+            .gongzhi-legend .gongzhi-swatch { width: 28px; height: 20px; }
+            .gongzhi-tooltip, .leaflet-control-layers, .leaflet-control-attribution { font-size: 22px; }
+        </style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}{% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self._name = "GongzhiProjectorMapStyle"
+
+
 def label_html(name: str) -> str:
     """A grid's name as GridLayer's labels show it (the same markup, built here for reading)."""
     escaped, cut = escape_text(name), label_cut(name)
@@ -631,6 +654,8 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
         folium.TileLayer(tiles=source.url, attr=escape_text(source.attribution), max_zoom=19, max_native_zoom=18,
                          subdomains=source.subdomains or "abc", overlay=index > 0, control=False).add_to(m)
     MapStyle().add_to(m)
+    if ctx.projector:
+        ProjectorMapStyle().add_to(m)
     if base.note_key:
         MapNote(ctx.t(base.note_key)).add_to(m)
 

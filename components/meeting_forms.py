@@ -186,6 +186,10 @@ def plan_meeting_form(ctx: PageContext) -> None:
         place = st.text_input(ctx.t("meetings.field_place"), key="meeting_new_place", max_chars=120)
         attendees = st.text_area(ctx.t("meetings.field_attendees"), key="meeting_new_attendees",
                                  help=ctx.t("meetings.field_attendees_help"))
+        chair_column, recorder_column = st.columns(2)
+        chair = chair_column.text_input(ctx.t("meetings.field_chair"), key="meeting_new_chair", max_chars=40)
+        recorder = recorder_column.text_input(ctx.t("meetings.field_recorder"), key="meeting_new_recorder",
+                                              max_chars=40)
         quorum = st.number_input(ctx.t("meetings.field_quorum"), min_value=0, step=1, value=0, key="meeting_new_quorum")
         language = st.selectbox(ctx.t("meetings.field_language"), LANGUAGES, index=LANGUAGES.index(ctx.lang),
                                 key="meeting_new_language", format_func=LANGUAGE_NAMES.__getitem__)
@@ -193,7 +197,7 @@ def plan_meeting_form(ctx: PageContext) -> None:
     if submitted:
         data = MeetingCreate(title=title or "", kind=kind or "", place=place or "", attendees=attendees or "",
                              held_at=datetime.combine(day, hour) if day and hour else None, quorum=int(quorum or 0),
-                             language=language or ctx.lang)
+                             language=language or ctx.lang, chair=chair or "", recorder=recorder or "")
 
         def plan(session):
             meeting = plan_meeting(session=session, actor=ctx.actor, data=data)
@@ -220,7 +224,7 @@ def proposal_form(ctx: PageContext, detail: MeetingDetail, proposal: pd.DataFram
     with st.form("agenda_proposal"):
         chosen = st.multiselect(ctx.t("meetings.field_proposal"), list(labels), default=list(labels),
                                 format_func=labels.__getitem__, key="agenda_proposal_pick",
-                                help=ctx.t("meetings.proposal_help"))
+                                help=ctx.t("meetings.proposal_help"), placeholder=ctx.t("common.choose_options"))
         accept = st.form_submit_button(ctx.t("meetings.proposal_submit"), key="agenda_proposal_submit",
                                        type="primary")
     if accept:

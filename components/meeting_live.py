@@ -14,18 +14,20 @@ from streamlit_folium import st_folium
 
 from components.data import query
 from components.forms import save
-from components.grid_map import FitGrids, MapStyle, label_html, use_local_assets
+from components.grid_map import FitGrids, MapStyle, ProjectorMapStyle, label_html, use_local_assets
 from components.issue_forms import note_text, step_text
+from components.kpi import format_number
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
 from components.page_setup import PageContext
-from components.projector import paged_table
+from components.projector import paged_table, scroll_to_block
 from gongzhi.clock import today
 from gongzhi.crud.meetings import (
     MEETING_REJECT_REASONS,
     DecisionInput,
     close_meeting,
-    decide,
+    decide_item,
     decisions_allowed,
+    defer_remaining,
     record_meeting_attendance,
 )
 from gongzhi.domain import Decision, MeetingStatus, resolution_due
@@ -37,6 +39,9 @@ from gongzhi.queries.meetings import ItemFigures, MeetingDetail, follow_up, item
 from gongzhi.queries.organisations import list_organisations
 
 ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
+ITEM_CONTAINER = "meeting_item"  # the presenter block: its CSS class is st-key-meeting_item
+FACTS_CONTAINER = "meeting_facts"
+SCROLL_RUN_KEY = "meeting_live_scroll_run"
 MAP_HEIGHT = 300
 GRID_FILL = "#1d4ed8"
 OTHER_FILL = "#e5e7eb"
@@ -47,27 +52,44 @@ TOPIC_DECISIONS = (Decision.APPROVE.value, Decision.REJECT.value, Decision.DEFER
 
 
 def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
-    """The page's title is the meeting's; below it the attendance figures, the item on screen
-    with its decision, and closing the meeting."""
+    """The page's title is the meeting's; below it the attendance figures, then the item on
+    screen — the presenter block, which the screen scrolls to whenever the item changes — and
+    below that, off the projected screen, deferring the rest and closing the meeting."""
     decided = int(detail.agenda["decision"].notna().sum())
-    st.markdown(ctx.t("meetings.live_status_line", kind=ctx.label("meeting_kind", detail.kind),
-                      held_at=when(detail.held_at), present=len(detail.attendees), quorum=detail.quorum,
-                      quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
     planned = detail.status == MeetingStatus.PLANNED
-    if planned:
-        promised_last_time(ctx, detail)
-    if planned and may_plan(ctx):
+    running = planned and may_plan(ctx)
+    status, attendance = st.columns([3, 1], vertical_alignment="center")
+    status.markdown(ctx.t("meetings.live_status_short", present=len(detail.attendees), quorum=detail.quorum,
+                          quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
+    if running:
+        with attendance:
+            attendance_form(ctx, detail)
         if detail.quorum_met is None:
             st.warning(ctx.t("meetings.error_quorum_unknown"), icon=":material/how_to_reg:")
-        attendance_form(ctx, detail)
+    if planned:
+        promised_last_time(ctx, detail)
     if detail.agenda.empty:
         st.info(ctx.t("meetings.agenda_empty"))
     else:
         index = _current_index(detail)
-        _navigation(ctx, detail, index)
-        show_item(ctx, detail, index)
-    if planned and may_plan(ctx):
-        close_form(ctx, detail)
+        with st.container(key=ITEM_CONTAINER):
+            _navigation(ctx, detail, index)
+            show_item(ctx, detail, index)
+        _scroll_to_item(int(detail.agenda.iloc[index].id))
+    if running:
+        st.divider()
+        defer_rest, close = st.columns(2)
+        with defer_rest:
+            defer_rest_form(ctx, detail)
+        with close:
+            close_form(ctx, detail)
+
+
+def _scroll_to_item(item_id: int) -> None:
+    """The item on screen starts at the top of the screen: after every run of the live view (Page
+    Up/Down, a decision recorded, attendance saved, a panel chosen) the browser scrolls to the item."""
+    run = st.session_state[SCROLL_RUN_KEY] = st.session_state.get(SCROLL_RUN_KEY, 0) + 1
+    scroll_to_block(ITEM_CONTAINER, nonce=run * 1_000_000 + int(item_id))
 
 
 def promised_last_time(ctx: PageContext, detail: MeetingDetail) -> None:
@@ -119,54 +141,95 @@ def _navigation(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
                    shortcut="PageDown")
 
 
+# What is on demand, and why a switch of panels in place: the title and the four facts stay on the
+# screen while the room looks at the timeline or the map (a dialog would cover them, and a clicker
+# cannot close it); only the chosen panel is built, so the map is drawn at its size when it is
+# visible (Leaflet in a hidden tab draws at size zero) and a decision does not rebuild maps nobody
+# looks at; and each item opens on its decision, so the screen always starts with what to decide.
+PANELS = ("decide", "details", "similar", "map")
+
+
 def show_item(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
+    """The presenter block: the item's number and title, four facts, then one panel — the
+    decision (or what was decided), the details and timeline, similar issues, or the map."""
     row = detail.agenda.iloc[index]
-    st.header(markdown_literal(f"{int(row.position)}. {agenda_item_label(ctx, row)}"))
+    st.header(markdown_literal(f"{int(row.position)}. {agenda_item_label(ctx, row)}"), anchor=False)
     issue_id = None if pd.isna(row.issue_id) else int(row.issue_id)
-    state = None
-    if issue_id is not None:
-        state = _issue_section(ctx, issue_id)
-    if isinstance(row.decision, str):
+    issue = query(issue_detail, issue_id=issue_id, may_see_personal_data=False) if issue_id is not None else None
+    figures = query(item_figures, issue_id=issue_id) if issue_id is not None else None
+    if issue_id is not None and (issue is None or figures is None):
+        st.warning(ctx.t("meetings.live_issue_gone"))
+        return
+    _facts(ctx, issue, figures)
+    panels = PANELS if issue is not None else PANELS[:1]
+    panel = "decide"
+    if len(panels) > 1:
+        panel = st.segmented_control(ctx.t("meetings.panel"), panels, default="decide", required=True,
+                                     key=f"meeting_panel_{int(row.id)}", label_visibility="collapsed",
+                                     format_func=lambda code: ctx.t(f"meetings.panel_{code}"), width="stretch")
+    if panel == "details":
+        _details_panel(ctx, issue, figures)
+    elif panel == "similar":
+        _similar_panel(ctx, figures)
+    elif panel == "map":
+        _map_panel(ctx, issue)
+    elif isinstance(row.decision, str):
         st.success(decision_summary(ctx, row), icon=":material/gavel:")
     elif detail.status == MeetingStatus.PLANNED and may_plan(ctx):
-        decision_form(ctx, detail, row, index, state)
+        decision_form(ctx, detail, row, index, issue.state if issue is not None else None)
 
 
-def _issue_section(ctx: PageContext, issue_id: int) -> str | None:
-    """Summary, figures, map and timeline of the issue on the agenda; returns its state."""
-    detail = query(issue_detail, issue_id=issue_id, may_see_personal_data=False)
-    figures = query(item_figures, issue_id=issue_id)
-    if detail is None or figures is None:
-        st.warning(ctx.t("meetings.live_issue_gone"))
-        return None
-    summary = ctx.t("meetings.live_summary", category=ctx.label("category", detail.category),
-                    grid=markdown_literal(detail.grid_name), state=ctx.label("state", detail.state),
-                    reported=when(detail.reported_at))
+def _facts(ctx: PageContext, issue, figures: ItemFigures | None) -> None:
+    """Grid, stage, days waiting (or overdue) and times deferred, side by side as small cards."""
+    if issue is None:
+        facts = [(ctx.t("meetings.fact_kind"), ctx.t("meetings.fact_free_topic"))]
+    else:
+        overdue = bool(figures.days_overdue)
+        facts = [
+            (ctx.t("meetings.fact_grid"), issue.grid_name),
+            (ctx.t("meetings.fact_stage"), ctx.label("state", issue.state)),
+            (ctx.t("meetings.fact_days_overdue" if overdue else "meetings.fact_days_waiting"),
+             format_number(figures.days_overdue if overdue else figures.days_waited)),
+            (ctx.t("meetings.fact_times_deferred"), format_number(figures.times_deferred)),
+        ]
+    with st.container(key=FACTS_CONTAINER):
+        for column, (label, value) in zip(st.columns([3, 2, 2, 2]), facts, strict=False):
+            # st.metric renders its value as Markdown: user text (the grid's name) goes through the helper.
+            column.metric(label, markdown_literal(value, starts_line=False), border=True)
+
+
+def _details_panel(ctx: PageContext, issue, figures: ItemFigures) -> None:
+    summary = ctx.t("meetings.live_summary", category=ctx.label("category", issue.category),
+                    grid=markdown_literal(issue.grid_name), state=ctx.label("state", issue.state),
+                    reported=when(issue.reported_at))
     st.markdown(f"**{summary}**")
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        if detail.description:
-            st.text(detail.description)
-        if detail.lead_org_name:
-            st.text(ctx.plain("meetings.live_lead_now", org=detail.lead_org_name, due=detail.due_date.isoformat()))
-        st.markdown(figures_text(ctx, figures, detail.due_date.isoformat()))
-        if not figures.similar.empty:
-            paged_table(ctx, pd.DataFrame({
-                ctx.t("meetings.live_similar"): [ctx.plain("meetings.issue_ref", id=int(r.id), title=r.title)
-                                                 for r in figures.similar.itertuples()],
-                ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
-            }), key="meeting_live_similar")
-    with right:
-        shapes = query(grid_shapes)
-        if any(shape.grid_id == detail.grid_id for shape in shapes):
-            st_folium(item_map(shapes, detail.grid_id), key="meeting_item_map", height=MAP_HEIGHT,
-                      use_container_width=True, returned_objects=[])
-            st.caption(ctx.t("meetings.live_map_caption", grid=detail.grid_name))
-        else:
-            st.caption(ctx.t("meetings.live_no_boundary", grid=detail.grid_name))
+    if issue.description:
+        st.text(issue.description)
+    if issue.lead_org_name:
+        st.text(ctx.plain("meetings.live_lead_now", org=issue.lead_org_name, due=issue.due_date.isoformat()))
+    st.markdown(figures_text(ctx, figures, issue.due_date.isoformat()))
     st.markdown(f"##### {ctx.t('issues.timeline')}")
-    timeline_table(ctx, query(issue_timeline, issue_id=issue_id))
-    return detail.state
+    timeline_table(ctx, query(issue_timeline, issue_id=issue.id))
+
+
+def _similar_panel(ctx: PageContext, figures: ItemFigures) -> None:
+    st.markdown(ctx.t("meetings.live_fig_similar", open=figures.similar_open, total=figures.similar_total))
+    if not figures.similar.empty:
+        paged_table(ctx, pd.DataFrame({
+            ctx.t("meetings.live_similar"): [ctx.plain("meetings.issue_ref", id=int(r.id), title=r.title)
+                                             for r in figures.similar.itertuples()],
+            ctx.t("meetings.col_issue_state"): [ctx.label("state", s) for s in figures.similar["state"]],
+        }), key="meeting_live_similar")
+
+
+def _map_panel(ctx: PageContext, issue) -> None:
+    shapes = query(grid_shapes)
+    if any(shape.grid_id == issue.grid_id for shape in shapes):
+        st_folium(item_map(shapes, issue.grid_id, projector=ctx.projector), key="meeting_item_map", height=MAP_HEIGHT,
+                  use_container_width=True, returned_objects=[])
+        st.caption(ctx.t("meetings.live_map_caption", grid=issue.grid_name))
+    else:
+        st.caption(ctx.t("meetings.live_no_boundary", grid=issue.grid_name))
 
 
 def figures_text(ctx: PageContext, figures: ItemFigures, due: str) -> str:
@@ -209,7 +272,7 @@ class ItemLabel(MacroElement):
         self.lat, self.lon, self.html = float(shape.label_lat), float(shape.label_lon), label_html(shape.name)
 
 
-def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
+def item_map(shapes: list[GridShape], grid_id: int, *, projector: bool = False) -> folium.Map:
     """The issue's grid filled among its neighbours, fitted to it; no basemap and no interaction,
     so it reads well on a projector and needs nothing from the internet."""
     target = next(shape for shape in shapes if shape.grid_id == grid_id)
@@ -218,6 +281,8 @@ def item_map(shapes: list[GridShape], grid_id: int) -> folium.Map:
                    zoom_control=False, scrollWheelZoom=False, dragging=False, zoom_snap=0.25)
     use_local_assets(m)
     MapStyle().add_to(m)
+    if projector:
+        ProjectorMapStyle().add_to(m)
     folium.GeoJson(
         {"type": "FeatureCollection", "features": [
             {"type": "Feature", "id": shape.grid_id, "properties": {}, "geometry": shape.geometry}
@@ -257,67 +322,85 @@ def _default_due(category: str | None) -> object:
 
 
 def decision_form(ctx: PageContext, detail: MeetingDetail, row, index: int, state: str | None) -> None:
-    """The decisions this item allows, then the fields the chosen one needs and the votes."""
+    """The decisions this item allows as one row of choices, the fields the chosen one needs, the
+    votes (everyone present for, by default), and two ways to record it: unanimous in one click,
+    or with the votes as entered."""
     item_id = int(row.id)
     is_issue = not pd.isna(row.issue_id)
     options = decisions_allowed(state) if is_issue else TOPIC_DECISIONS
     if is_issue and not options:
         st.warning(ctx.t("meetings.live_no_decision", state=ctx.label("state", state) if state else "—"))
         return
-    st.markdown(f"### {ctx.t('meetings.decide_heading')}")
-    decision = st.radio(ctx.t("meetings.field_decision"), options, key=f"decide_kind_{item_id}", horizontal=True,
-                        format_func=lambda code: ctx.label("decision", code))
+    decision = st.segmented_control(ctx.t("meetings.field_decision"), options, default=options[0], required=True,
+                                    key=f"decide_kind_{item_id}", width="stretch", label_visibility="collapsed",
+                                    format_func=lambda code: ctx.label("decision", code))
     organisations = {int(r.id): r.name for r in query(list_organisations).itertuples()}
     lead = due = reason = merge_into = None
-    with st.form(f"decide_{item_id}"):
+    cooperators: list[int] = []
+    present = len(detail.attendees)
+    with st.form(f"decide_{item_id}", border=False):
         if decision == Decision.APPROVE:
-            lead_column, due_column = st.columns(2)
+            lead_column, others_column, due_column = st.columns([3, 3, 2])
             lead = lead_column.selectbox(ctx.t("meetings.field_lead_org"), list(organisations), index=None,
                                          format_func=organisations.__getitem__, key=f"decide_lead_{item_id}",
                                          placeholder=ctx.t("meetings.choose_placeholder"))
+            cooperators = others_column.multiselect(ctx.t("meetings.field_cooperators"), list(organisations),
+                                                    format_func=organisations.__getitem__,
+                                                    key=f"decide_cooperators_{item_id}",
+                                                    placeholder=ctx.t("common.choose_options"))
             category = query(issue_detail, issue_id=int(row.issue_id),
                              may_see_personal_data=False).category if is_issue else None
             due = due_column.date_input(ctx.t("meetings.field_due_date"), value=_default_due(category),
                                         min_value=today(), key=f"decide_due_{item_id}")
         if decision == Decision.REJECT and is_issue:
-            reason = st.selectbox(ctx.t("meetings.field_reject_reason"), MEETING_REJECT_REASONS, index=None,
-                                  format_func=lambda code: ctx.label("reject_reason", code),
+            reason = st.selectbox(ctx.t("meetings.field_reject_reason"), MEETING_REJECT_REASONS,
+                                  index=None, format_func=lambda code: ctx.label("reject_reason", code),
                                   key=f"decide_reason_{item_id}", placeholder=ctx.t("meetings.choose_placeholder"))
         if decision == Decision.MERGE:
             merge_into = st.number_input(ctx.t("meetings.field_merge_into"), min_value=1, step=1, value=None,
                                          key=f"decide_merge_{item_id}", help=ctx.t("meetings.merge_help"))
-        note = st.text_area(ctx.t("meetings.field_decision_note"), max_chars=1000, key=f"decide_note_{item_id}",
-                            help=ctx.t("meetings.note_help"))
-        columns = st.columns(3)
-        votes = [column.number_input(ctx.t(f"meetings.field_votes_{side}"), min_value=0, step=1, value=0,
-                                     key=f"decide_votes_{side}_{item_id}")
-                 for column, side in zip(columns, ("for", "against", "abstain"), strict=True)]
-        submitted = st.form_submit_button(ctx.t("meetings.decide_submit"), key=f"decide_submit_{item_id}",
-                                          type="primary")
-    if submitted:
+        # The note beside the votes: one row, so the whole decision fits the projected screen.
+        note_column, *vote_columns = st.columns([4, 2, 2, 2])
+        note = note_column.text_input(ctx.t("meetings.field_decision_note"), max_chars=1000,
+                                      key=f"decide_note_{item_id}", help=ctx.t("meetings.note_help"))
+        # Keyed on the number present: recorded attendance changes the default, not a typed count.
+        defaults = {"for": present, "against": 0, "abstain": 0}
+        votes = [column.number_input(ctx.t(f"meetings.field_votes_{side}"), min_value=0, step=1,
+                                     value=defaults[side], key=f"decide_votes_{side}_{item_id}_{present}")
+                 for column, side in zip(vote_columns, ("for", "against", "abstain"), strict=True)]
+        unanimous_column, votes_column = st.columns(2)
+        unanimous = unanimous_column.form_submit_button(
+            ctx.t("meetings.decide_unanimous", present=present), key=f"decide_unanimous_{item_id}", type="primary",
+            icon=":material/done_all:", width="stretch")
+        with_votes = votes_column.form_submit_button(ctx.t("meetings.decide_with_votes"),
+                                                     key=f"decide_submit_{item_id}", width="stretch")
+    if unanimous or with_votes:
         data = DecisionInput(decision=decision, note=note or "", lead_org_id=lead, due_date=due, reject_reason=reason,
                              merge_into_id=int(merge_into) if merge_into else None,
                              votes_for=int(votes[0] or 0), votes_against=int(votes[1] or 0),
                              votes_abstain=int(votes[2] or 0))
 
         def record(session):
-            item = decide(session=session, actor=ctx.actor, agenda_item_id=item_id, data=data,
-                          expected_version=int(row.version))
+            item = decide_item(session=session, actor=ctx.actor, agenda_item_id=item_id, data=data,
+                               cooperator_ids=cooperators or [], unanimous=bool(unanimous),
+                               expected_version=int(row.version))
             _go_to(detail.id, min(index + 1, len(detail.agenda) - 1))  # on to the next item
             return item
 
         # form_key: the second run of a double click shows the first one's success instead of
         # "already decided"
         save(ctx, record, success=ctx.t("meetings.decision_saved", decision=ctx.label("decision", decision),
-                                        item=agenda_item_label(ctx, row)),
-             form_key=f"decide_{item_id}", submission=(item_id, data))
+                                        item=markdown_literal(agenda_item_label(ctx, row))),
+             form_key=f"decide_{item_id}", submission=(item_id, data, tuple(cooperators or []), bool(unanimous)))
 
 
 def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
     """Who is present and whether quorum held, recorded before the first decision."""
     with st.popover(ctx.t("meetings.attendance_heading"), icon=":material/how_to_reg:"):
         with st.form("meeting_attendance"):
-            attendees = st.text_area(ctx.t("meetings.field_attendees"), value="\n".join(detail.attendees),
+            # Before attendance is first recorded, the list starts from whom the meeting invited.
+            attendees = st.text_area(ctx.t("meetings.field_attendees"),
+                                     value="\n".join(detail.attendees or detail.invited),
                                      key=f"attendance_names_{detail.id}", help=ctx.t("meetings.field_attendees_help"))
             choices = (True, False)
             quorum_met = st.radio(ctx.t("meetings.field_quorum_met"), choices, horizontal=True,
@@ -332,19 +415,46 @@ def attendance_form(ctx: PageContext, detail: MeetingDetail) -> None:
              success=ctx.t("meetings.attendance_saved"))
 
 
-def close_form(ctx: PageContext, detail: MeetingDetail) -> None:
-    """Close the meeting: it becomes held and its minutes are written; the minutes are shown next."""
-    st.divider()
+def defer_rest_form(ctx: PageContext, detail: MeetingDetail) -> None:
+    """Defer every item not decided yet, after one confirmation (the meeting ran out of time)."""
     undecided = int(detail.agenda["decision"].isna().sum())
-    if undecided:
-        st.caption(ctx.t("meetings.close_blocked", count=undecided))
-    if st.button(ctx.t("meetings.close_submit"), key="meeting_close_submit", icon=":material/task_alt:",
-                 disabled=bool(undecided)):
+    if not undecided:
+        return
+    with st.popover(ctx.t("meetings.defer_rest", count=undecided), icon=":material/schedule:", width="stretch"):
+        confirmed = st.button(ctx.t("meetings.defer_rest_confirm", count=undecided), key="meeting_defer_rest_confirm",
+                              type="primary", width="stretch")
+    if confirmed:
+        def defer(session):
+            items = defer_remaining(session=session, actor=ctx.actor, meeting_id=detail.id,
+                                    expected_version=detail.version)
+            _go_to(detail.id, len(detail.agenda) - 1)
+            return items
+
+        save(ctx, defer, success=ctx.t("meetings.defer_rest_saved", count=undecided), form_key="meeting_defer_rest",
+             submission=detail.id)
+
+
+def close_form(ctx: PageContext, detail: MeetingDetail) -> None:
+    """Close the meeting: its chair and recorder are confirmed, items not decided are deferred
+    (the minutes say so), it becomes held and its minutes are written; the minutes are shown next."""
+    undecided = int(detail.agenda["decision"].isna().sum())
+    with st.popover(ctx.t("meetings.close_heading"), icon=":material/task_alt:", width="stretch"), \
+            st.form("meeting_close", border=False):
+        chair = st.text_input(ctx.t("meetings.field_chair"), value=detail.chair, max_chars=40,
+                              key=f"meeting_close_chair_{detail.id}")
+        recorder = st.text_input(ctx.t("meetings.field_recorder"), value=detail.recorder, max_chars=40,
+                                 key=f"meeting_close_recorder_{detail.id}")
+        if undecided:
+            st.caption(ctx.t("meetings.close_will_defer", count=undecided))
+        submitted = st.form_submit_button(ctx.t("meetings.close_submit"), key="meeting_close_submit",
+                                          type="primary", icon=":material/task_alt:", width="stretch")
+    if submitted:
         def close(session):
             meeting = close_meeting(session=session, actor=ctx.actor, meeting_id=detail.id,
-                                    expected_version=detail.version)
+                                    expected_version=detail.version, defer_undecided=True,
+                                    chair=chair or "", recorder=recorder or "")
             st.session_state[VIEW_NEXT_KEY] = "minutes"
             return meeting
 
-        save(ctx, close, success=ctx.t("meetings.closed_saved", title=detail.title), form_key="meeting_close",
-             submission=detail.id)
+        save(ctx, close, success=ctx.t("meetings.closed_saved", title=markdown_literal(detail.title)),
+             form_key="meeting_close", submission=detail.id)

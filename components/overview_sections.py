@@ -14,6 +14,7 @@ from components.filters import Period, period_bounds
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
 from components.projector import paged_table
+from gongzhi import periods
 from gongzhi.clock import today
 from gongzhi.queries.events import EventHeadline, event_headline, monthly_participation, participation_by_grid
 from gongzhi.queries.issues import (
@@ -43,6 +44,11 @@ def this_month() -> Period:
     return period_bounds("period_month", on=today())
 
 
+def same_days_last_month(month: Period) -> Period:
+    """What the month so far is compared with (gongzhi.periods): the same days of last month."""
+    return Period(*periods.same_days_last_month(month.end))
+
+
 @dataclass(frozen=True)
 class Headlines:
     """The overview's figures for the chosen period and grid (and this month), each with the
@@ -64,7 +70,7 @@ class Headlines:
 
 def load_headlines(period: Period, grid_id: int | None) -> Headlines:
     before, month = previous_period(period), this_month()
-    month_before = previous_period(month)
+    month_before = same_days_last_month(month)
 
     def over(function, span: Period):
         return query(function, start=span.start, end=span.end, grid_id=grid_id)
@@ -85,19 +91,21 @@ def _difference(current: float | None, previous: float | None) -> float | None:
 
 
 def _card(label: str, value: str, difference: float | None, delta_text: str | None, *, help: str,
-          rise_is_bad: bool = False) -> Kpi:
-    """A card whose delta arrow follows the sign of `difference`; no change is shown grey."""
+          rise_is_bad: bool = False, neutral: bool = False) -> Kpi:
+    """A card whose delta arrow follows the sign of `difference`; no change, or a change that
+    cannot be read as a rise or a fall yet (`neutral`), is shown grey."""
     if difference is None:
         return Kpi(label, value, help=help)
-    colour = "off" if round(difference, 6) == 0 else "inverse" if rise_is_bad else "normal"
+    colour = "off" if neutral or round(difference, 6) == 0 else "inverse" if rise_is_bad else "normal"
     return Kpi(label, value, delta=delta_text, help=help, delta_color=colour)
 
 
 def _count_card(label: str, current: float | None, previous: float | None, *, help: str, digits: int = 0,
-                rise_is_bad: bool = False) -> Kpi:
+                rise_is_bad: bool = False, neutral: bool = False) -> Kpi:
     difference = _difference(current, previous)
     return _card(label, format_number(current, digits=digits), difference,
-                 None if difference is None else f"{difference:+,.{digits}f}", help=help, rise_is_bad=rise_is_bad)
+                 None if difference is None else f"{difference:+,.{digits}f}", help=help, rise_is_bad=rise_is_bad,
+                 neutral=neutral)
 
 
 def _share_card(ctx: PageContext, label: str, current: float | None, previous: float | None, *, help: str,
@@ -116,7 +124,8 @@ def headline_cards(ctx: PageContext, figures: Headlines) -> None:
     month's volunteering and events. Snapshot figures (open, overdue, active) have no delta."""
     issues, before = figures.issues, figures.issues_before
     versus = ctx.t("overview.help_versus", span=_span(ctx, figures.before))
-    month_versus = ctx.t("overview.help_versus", span=_span(ctx, figures.month_before))
+    month_versus = ctx.t("overview.help_versus_month", span=_span(ctx, figures.month_before))
+    early = not periods.month_comparable(figures.month.end)  # no rise or fall read into a few days
     now = ctx.t("overview.help_now")
 
     st.subheader(ctx.t("overview.section_issues"))
@@ -142,16 +151,19 @@ def headline_cards(ctx: PageContext, figures: Headlines) -> None:
                     help=ctx.t("overview.help_participation") + " " + versus),
     ])
     st.subheader(ctx.t("overview.section_month", span=_span(ctx, figures.month)))
+    st.caption(ctx.t("overview.month_compared", span=_span(ctx, figures.month_before))
+               + (" " + ctx.t("overview.month_too_early", days=periods.MIN_DAYS_TO_COMPARE) if early else ""))
     volunteers, volunteers_before = figures.month_volunteers, figures.month_volunteers_before
     events, events_before = figures.month_events, figures.month_events_before
     kpi_row([
         Kpi(ctx.t("overview.kpi_active_volunteers"), format_number(volunteers.active_volunteers), help=now),
         _count_card(ctx.t("overview.kpi_service_hours"), volunteers.service_hours,
-                    volunteers_before.service_hours, help=month_versus),
-        _count_card(ctx.t("overview.kpi_events"), events.events, events_before.events, help=month_versus),
+                    volunteers_before.service_hours, help=month_versus, neutral=early),
+        _count_card(ctx.t("overview.kpi_events"), events.events, events_before.events, help=month_versus,
+                    neutral=early),
         _count_card(ctx.t("overview.kpi_attendance"), events.named_attendance + events.headcount,
                     events_before.named_attendance + events_before.headcount,
-                    help=ctx.t("overview.help_attendance") + " " + month_versus),
+                    help=ctx.t("overview.help_attendance") + " " + month_versus, neutral=early),
     ])
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -83,6 +84,54 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecor
 [data-testid="stAlert"] * {{ color: #000000 !important; }}
 [data-testid="stAlertContainer"] {{ border: 3px solid #000000 !important; background: #ffffff !important; }}
 [data-testid="stMain"] a, [data-testid="stMain"] a * {{ color: #0b4f8a !important; }}
+/* The chosen option of a segmented control (the meeting's panels and decisions) stands out. */
+[data-testid="stMain"] [data-testid="stButtonGroup"] button[aria-checked="true"],
+[data-testid="stMain"] [data-testid="stButtonGroup"] button[aria-checked="true"] * {{
+  background-color: #0b4f8a !important; color: #ffffff !important;
+}}
+[data-testid="stMain"] [data-testid="stButtonGroup"] button {{ min-height: 3.2rem; }}
+/* Dropdown options, date pickers and tooltips open in layers outside the main area. */
+[role="listbox"] [role="option"], [role="listbox"] [role="option"] *,
+[data-baseweb="popover"] li, [data-baseweb="popover"] [role="option"], [data-baseweb="popover"] [role="option"] *,
+[data-baseweb="menu"] li, [data-baseweb="calendar"] *, [data-baseweb="tooltip"] * {{
+  font-size: {BODY_FONT_PX}px !important; line-height: 1.35 !important;
+}}
+[data-testid="stPopoverBody"] label, [data-testid="stPopoverBody"] input, [data-testid="stPopoverBody"] textarea,
+[data-testid="stPopoverBody"] button, [data-testid="stPopoverBody"] button * {{
+  font-size: {BODY_FONT_PX}px !important;
+}}
+/* The live meeting's four facts: smaller than a headline figure, so four fit in a row. */
+.st-key-meeting_facts [data-testid="stMetric"] {{ padding: 0.3rem 0.7rem !important; }}
+[data-testid="stMain"] .st-key-meeting_facts [data-testid="stMetricValue"] {{
+  font-size: {round(BODY_FONT_PX * 1.2)}px !important; line-height: 1.2 !important;
+}}
+/* "Press Enter to submit" would sit over the text typed into a field. */
+[data-testid="InputInstructions"] {{ display: none !important; }}
+/* The presenter block: tighter gaps, so the item and its decision fit one 1024×768 screen. */
+.st-key-meeting_item {{ gap: 0.6rem !important; }}
+.st-key-meeting_item h2 {{ padding: 0.3rem 0 0 0 !important; margin: 0 !important; }}
+[data-testid="stMain"] .st-key-meeting_item button {{ min-height: 3.1rem; }}
+</style>
+"""
+
+# Both modes: a figure or its label is never cut short with "…": it wraps, and the card grows.
+BASE_CSS = """
+<style>
+[data-testid="stMetricValue"] .stMarkdownEllipsis, [data-testid="stMetricLabel"] .stMarkdownEllipsis,
+[data-testid="stMetricValue"] > div, [data-testid="stMetricLabel"] > div, [data-testid="stMetricValue"] p,
+[data-testid="stMetricLabel"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere;
+}
+[data-testid="stMetricLabel"] { height: auto !important; min-height: 0 !important; }
+/* Any other label Streamlit would end with "…" (checkboxes and buttons in narrow columns) wraps. */
+[data-testid="stMain"] .stMarkdownEllipsis, [data-testid="stMain"] .stMarkdownEllipsis p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+/* A chosen option of a multiselect (e.g. a long issue title on the proposed agenda) wraps. */
+[data-testid="stMultiSelectTagsContainer"] [data-tag], [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
+  white-space: normal !important; text-overflow: clip !important; max-width: 100% !important; height: auto !important;
+}
 </style>
 """
 
@@ -126,13 +175,22 @@ def projector_bar(ctx: PageContext, pages: list[st.Page]) -> None:
         st.button(ctx.t("projector.exit"), key="projector_exit", type="primary", icon=":material/close_fullscreen:",
                   on_click=_leave_projector, width="stretch")
     with menu:
-        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch"):
+        # Keyed on the page shown: after a choice the next page has a new menu, which starts closed
+        # (the same menu would stay open over the new page).
+        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch", key=_menu_key()):
             for page in pages:
                 st.page_link(page, query_params={MODE_PARAM: PROJECTOR})
 
 
+def _menu_key() -> str:
+    path = urlparse(st.context.url or "").path.strip("/") if hasattr(st, "context") else ""
+    return "projector_pages_" + re.sub(r"[^a-z0-9_]", "_", path.lower())
+
+
 def apply_theme(ctx: PageContext) -> None:
-    """The one place where the app's own CSS is injected: the projector theme, in projector mode."""
+    """The one place where the app's own CSS is injected: text that wraps instead of being cut
+    short, and the projector theme in projector mode."""
+    st.html(BASE_CSS)
     if ctx.projector:
         st.html(PROJECTOR_CSS)
 
@@ -165,6 +223,33 @@ def clicker_keys(*, previous: str, following: str) -> None:
     if not (WIDGET_KEY.match(previous) and WIDGET_KEY.match(following)):
         raise ValueError("clicker keys must be plain widget keys")
     st.html(CLICKER_SCRIPT.replace("@PREVIOUS@", previous).replace("@NEXT@", following), unsafe_allow_javascript=True)
+
+
+# A block of the page (a container with a key) at the top of the screen, e.g. the live meeting's
+# item after each run. Static code; only a widget key (checked) and integers are put in — the nonce
+# changes the script's text so that it runs again on every run that asks for it.
+SCROLL_SCRIPT = """
+<script>
+(() => {
+  for (const delay of [0, 150, 400, 900]) {
+    setTimeout(() => {
+      const block = document.querySelector(".st-key-@KEY@");
+      if (block) { block.style.scrollMarginTop = "@MARGIN@px"; block.scrollIntoView({block: "start"}); }
+    }, delay);
+  }
+})(/* @NONCE@ */);
+</script>
+"""
+
+
+def scroll_to_block(container_key: str, *, nonce: int) -> None:
+    """Scroll the page so that the container with this key starts at the top of the screen
+    (below Streamlit's header, which projector mode hides)."""
+    if not WIDGET_KEY.match(container_key):
+        raise ValueError("the block is named by a plain widget key")
+    margin = 0 if in_projector_mode() else 64
+    st.html(SCROLL_SCRIPT.replace("@KEY@", container_key).replace("@MARGIN@", str(margin))
+            .replace("@NONCE@", str(int(nonce))), unsafe_allow_javascript=True)
 
 
 # --- paged tables -------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ class FontNotFound(GongzhiError):
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the minutes. kind: title | meta | heading | item | field."""
+    """One piece of the minutes. kind: title | meta | heading | item | field | signature."""
 
     kind: str
     text: str  # user text already combined with catalogue text where needed; never markup
@@ -55,42 +55,67 @@ def item_title(lang: str, row) -> str:
     return _text(row.topic)
 
 
+def _item_blocks(lang: str, row) -> list[Block]:
+    """One agenda item in the minutes: its title, the decision (with votes unless deferred at
+    closing), lead and co-operating organisations, due date, merge target and note."""
+
+    def t(key: str, **params) -> str:
+        return translate_plain(lang, f"meetings.{key}", **params)
+
+    at_close = bool(row.deferred_at_close)
+    decided = isinstance(row.decision, str)
+    decision = label(lang, "decision", row.decision) if decided else t("undecided")
+    blocks = [Block("item", item_title(lang, row), f"{int(row.position)}."),
+              Block("field", t("minutes_deferred_at_close") if at_close else decision, t("col_decision"))]
+    if decided and not at_close:
+        blocks.append(Block("field", t("minutes_votes", votes_for=int(row.votes_for),
+                                       votes_against=int(row.votes_against), votes_abstain=int(row.votes_abstain)),
+                            t("minutes_votes_label")))
+    fields = [
+        (_text(row.lead_org_name), "col_lead_org"),
+        (("、" if lang == "zh-CN" else ", ").join(row.cooperator_names or ()), "minutes_cooperators"),
+        (row.due_date.isoformat() if _text(row.due_date) else "", "col_due_date"),
+        (f"#{int(row.merged_into_id)}" if _text(row.merged_into_id) else "", "field_merge_into"),
+        (_text(row.decision_note), "col_decision_note"),
+    ]
+    blocks += [Block("field", value, t(key)) for value, key in fields if value]
+    return blocks
+
+
 def minutes_blocks(detail: MeetingDetail, lang: str | None = None) -> list[Block]:
-    """The minutes as blocks, in `lang` (the meeting's language when not given)."""
+    """The minutes as blocks, in `lang` (the meeting's language when not given): who chaired and
+    recorded, who attended and who was absent, quorum, every item with its decision, votes, lead
+    and co-operating organisations and due date, and lines for the signatures."""
     lang = lang or detail.language
 
     def t(key: str, **params) -> str:
         return translate_plain(lang, f"meetings.{key}", **params)
 
-    yes_no = {True: translate_plain(lang, "common.yes"), False: translate_plain(lang, "common.no"), None: "—"}
+    separator = "、" if lang == "zh-CN" else ", "
+    quorum = {True: t("minutes_quorum_met"), False: t("minutes_quorum_not_met"), None: t("minutes_quorum_unknown")}
     blocks = [
         Block("title", t("minutes_title", title=detail.title)),
         Block("meta", t("minutes_meta", kind=label(lang, "meeting_kind", detail.kind),
                         held_at=detail.held_at.strftime("%Y-%m-%d %H:%M"), place=detail.place or "—")),
+        Block("meta", t("minutes_chair_recorder", chair=detail.chair or "—", recorder=detail.recorder or "—")),
         Block("heading", t("minutes_attendees", count=len(detail.attendees))),
-        Block("meta", ("、" if lang == "zh-CN" else ", ").join(detail.attendees) or t("no_attendees")),
-        Block("field", str(detail.quorum), t("col_quorum")),
-        Block("field", yes_no[detail.quorum_met], t("col_quorum_met")),
+        Block("meta", separator.join(detail.attendees) or t("no_attendees")),
+        Block("heading", t("minutes_absentees", count=len(detail.absentees))),
+        Block("meta", separator.join(detail.absentees) or t("no_absentees")),
+        Block("meta", t("minutes_quorum_line", quorum=detail.quorum, present=len(detail.attendees),
+                        met=quorum[None if detail.quorum_met is None else bool(detail.quorum_met)])),
         Block("heading", t("minutes_items", count=len(detail.agenda))),
     ]
     if detail.agenda.empty:
         blocks.append(Block("meta", t("agenda_empty")))
     for row in detail.agenda.itertuples():
-        blocks.append(Block("item", item_title(lang, row), f"{int(row.position)}."))
-        decision = label(lang, "decision", row.decision) if isinstance(row.decision, str) else t("undecided")
-        blocks.append(Block("field", decision, t("col_decision")))
-        if isinstance(row.decision, str):
-            blocks.append(Block("field", t("minutes_votes", votes_for=int(row.votes_for),
-                                           votes_against=int(row.votes_against),
-                                           votes_abstain=int(row.votes_abstain)), t("minutes_votes_label")))
-        if _text(row.lead_org_name):
-            blocks.append(Block("field", _text(row.lead_org_name), t("col_lead_org")))
-        if _text(row.due_date):
-            blocks.append(Block("field", row.due_date.isoformat(), t("col_due_date")))
-        if _text(row.merged_into_id):
-            blocks.append(Block("field", f"#{int(row.merged_into_id)}", t("field_merge_into")))
-        if _text(row.decision_note):
-            blocks.append(Block("field", _text(row.decision_note), t("col_decision_note")))
+        blocks += _item_blocks(lang, row)
+    not_reached = [str(int(row.position)) for row in detail.agenda.itertuples() if bool(row.deferred_at_close)]
+    if not_reached:
+        blocks.append(Block("meta", t("minutes_auto_deferred_note", positions=", ".join(not_reached))))
+    blocks.append(Block("heading", t("minutes_signatures")))
+    for key in ("minutes_sign_chair", "minutes_sign_recorder", "minutes_sign_date"):
+        blocks.append(Block("signature", "", t(key)))
     return blocks
 
 
@@ -108,6 +133,8 @@ def minutes_markdown(detail: MeetingDetail, lang: str | None = None, *, top_leve
             lines += ["", f"{section} {markdown_literal(block.text, starts_line=False)}", ""]
         elif block.kind == "item":
             lines += ["", f"{item} {block.label} {markdown_literal(block.text, starts_line=False)}", ""]
+        elif block.kind == "signature":
+            lines += [f"{markdown_literal(block.label)} {SIGNATURE_BLANK}", ""]
         else:
             lines.append(f"- **{markdown_literal(block.label, starts_line=False)}**: "
                          f"{markdown_literal(block.text, starts_line=False)}")
@@ -122,8 +149,10 @@ def find_cjk_font() -> tuple[Path, int]:
     raise FontNotFound(paths=", ".join(path for path, _ in FONT_CANDIDATES))
 
 
-SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11}
-SPACE_BEFORE = {"heading": 4, "item": 3}
+SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11, "signature": 12}
+SPACE_BEFORE = {"heading": 4, "item": 3, "signature": 8}
+SIGNATURE_BLANK = "\\_" * 24  # Markdown: a line to sign on (escaped underscores, not emphasis)
+SIGNATURE_LINE_MM = 80
 
 
 def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
@@ -148,6 +177,12 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
             text = translate_plain(lang, "meetings.minutes_field", label=block.label, value=text)
         elif block.kind == "item":
             text = f"{block.label} {text}"
+        if block.kind == "signature":
+            pdf.set_x(pdf.l_margin)
+            pdf.cell(pdf.get_string_width(block.label) + 2, size * 0.55, block.label)
+            pdf.line(pdf.get_x(), pdf.get_y() + size * 0.5, pdf.get_x() + SIGNATURE_LINE_MM, pdf.get_y() + size * 0.5)
+            pdf.ln(size * 0.55)
+            continue
         indent = 6 if block.kind == "field" else 0
         pdf.set_x(pdf.l_margin + indent)
         pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")

@@ -224,6 +224,9 @@ class Meeting(Versioned, SoftDeleted, table=True):
     quorum_met: bool | None = None
     minutes: str = Field(default="", sa_type=Text)  # Markdown, written when the meeting is closed
     language: str = Field(default="zh-CN", max_length=8)  # of its minutes: i18n.LANGUAGES
+    invited: str = Field(default="", sa_type=Text)  # one name per line, as planned; absent = invited - attendees
+    chair: str = Field(default="", max_length=40)  # 主持人
+    recorder: str = Field(default="", max_length=40)  # 记录人
 
 
 class AgendaItem(Versioned, table=True):
@@ -241,6 +244,14 @@ class AgendaItem(Versioned, table=True):
     lead_org_id: int | None = Field(default=None, foreign_key="organisation.id")
     due_date: date | None = None
     merged_into_id: int | None = Field(default=None, foreign_key="issue.id")
+    deferred_at_close: bool = Field(default=False)  # not reached: deferred when the meeting closed
+
+
+class AgendaItemCooperator(SQLModel, table=True):
+    """Organisations a meeting named to co-operate with the lead one on an approved item."""
+
+    agenda_item_id: int = Field(foreign_key="agendaitem.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
 
 
 class User(Versioned, SoftDeleted, table=True):

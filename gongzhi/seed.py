@@ -836,7 +836,8 @@ class _DemoBuilder:
             chosen.sort(key=order.__getitem__)
             meeting = Meeting(title=self._meeting_title(spec["kind"], held_at), kind=spec["kind"], held_at=held_at,
                               place=cfg["places"][spec["kind"]], status=MeetingStatus.HELD.value,
-                              attendees="\n".join(chosen), quorum=quorum, quorum_met=not missed)
+                              attendees="\n".join(chosen), quorum=quorum, quorum_met=not missed,
+                              invited="\n".join(members), chair=staff[0], recorder=staff[1])
             meetings.append(meeting)
             self.held_meetings.append((meeting, missed))
             self.meeting_members[spec["days"]] = len(members)
@@ -846,6 +847,7 @@ class _DemoBuilder:
         self.planned_meeting = Meeting(title=self._meeting_title(spec["kind"], held_at), kind=spec["kind"],
                                        held_at=held_at, place=cfg["places"][spec["kind"]],
                                        status=MeetingStatus.PLANNED.value, attendees="",
+                                       invited="\n".join(members), chair=staff[0], recorder=staff[1],
                                        quorum=_quorum(spec["kind"], len(members)), quorum_met=None)
         self.session.add_all(meetings + [self.planned_meeting])
         self.session.flush()

@@ -79,7 +79,9 @@ elif view == "follow_up":
     title.title(ctx.t("meetings.view_follow_up"))
     follow_up_view(ctx, period)
 else:
-    meeting_id = meeting_picker(ctx, planned, held)
+    # Any held meeting, whatever its date: one closed before its planned date (held_at still in
+    # the future) must be found here too, not only those of the period.
+    meeting_id = meeting_picker(ctx, planned, query(list_meetings, status=MeetingStatus.HELD.value))
     detail = query(meeting_detail, meeting_id=meeting_id) if meeting_id is not None else None
     if detail is None:
         st.info(ctx.t("meetings.none_chosen"))

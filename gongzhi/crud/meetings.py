@@ -8,7 +8,7 @@ admin) plans and runs them."""
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session, SQLModel
 
 from gongzhi import lifecycle, timeline
@@ -19,13 +19,14 @@ from gongzhi.domain import CLOSED_STATES, Decision, IssueState, MeetingKind, Mee
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.i18n import LANGUAGES
 from gongzhi.minutes import minutes_markdown
-from gongzhi.models import AgendaItem, Issue, IssueCooperator, Meeting, Organisation
+from gongzhi.models import AgendaItem, AgendaItemCooperator, Issue, IssueCooperator, Meeting, Organisation
 from gongzhi.permissions import Actor, require_write
 from gongzhi.queries.meetings import attendee_names, meeting_detail
 from gongzhi.validation import (
     ATTENDEES,
     NOTE,
     NOTE_MAX,
+    PERSON_NAME,
     PLACE,
     QUORUM,
     TITLE,
@@ -49,6 +50,8 @@ class MeetingCreate(SQLModel):
     attendees: str = ""  # one name per line
     quorum: int = 0
     language: str = "zh-CN"  # of the minutes
+    chair: str = ""  # 主持人
+    recorder: str = ""  # 记录人
 
 
 def _text_errors(field: str, value: str, spec: TextField, *, required: bool = False) -> list[FieldError]:
@@ -65,6 +68,7 @@ def plan_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> Meet
     title = check_text(errors, "meetings.field_title", data.title, TITLE, required=True)
     place = check_text(errors, "meetings.field_place", data.place, PLACE)
     attendees = check_text(errors, "meetings.field_attendees", data.attendees, ATTENDEES)
+    chair, recorder = check_role_names(errors, data.chair, data.recorder)
     if data.kind not in {kind.value for kind in MeetingKind}:
         errors.append(FieldError("meetings.field_kind", "errors.invalid_choice"))
     check_date(errors, "meetings.field_held_at", data.held_at, required=True)
@@ -73,11 +77,19 @@ def plan_meeting(*, session: Session, actor: Actor, data: MeetingCreate) -> Meet
         errors.append(FieldError("meetings.field_language", "errors.invalid_choice"))
     if errors:
         raise ValidationError(errors)
+    # The attendees as planned are the invitation; attendance later records who came.
     meeting = Meeting(title=title, kind=data.kind, held_at=data.held_at, place=place, attendees=attendees,
-                      quorum=data.quorum, status=MeetingStatus.PLANNED.value, language=data.language)
+                      invited=attendees, quorum=data.quorum, status=MeetingStatus.PLANNED.value,
+                      language=data.language, chair=chair, recorder=recorder)
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def check_role_names(errors: list[FieldError], chair: str | None, recorder: str | None) -> tuple[str, str]:
+    """The chair's and the recorder's names, cleaned (problems added to `errors`)."""
+    return (check_text(errors, "meetings.field_chair", chair, PERSON_NAME),
+            check_text(errors, "meetings.field_recorder", recorder, PERSON_NAME))
 
 
 def _planned_meeting(session: Session, meeting_id: int, expected_version: int | None) -> Meeting:
@@ -381,25 +393,121 @@ def _move_issue(session: Session, actor: Actor, meeting: Meeting, issue: Issue, 
                         to_state=issue.state, note=named, meeting_id=meeting.id)
 
 
-def close_meeting(*, session: Session, actor: Actor, meeting_id: int, expected_version: int | None = None) -> Meeting:
+def close_meeting(*, session: Session, actor: Actor, meeting_id: int, expected_version: int | None = None,
+                  defer_undecided: bool = False, chair: str | None = None,
+                  recorder: str | None = None) -> Meeting:
     """End the meeting: it becomes `held` and its minutes (Markdown, in the meeting's language)
-    are written from its agenda. Every item must be decided (defer what was not reached) and
-    whether quorum held must be recorded."""
+    are written from its agenda. Every item must be decided, unless `defer_undecided`: then the
+    items not reached are deferred now (and the minutes say they were deferred at closing).
+    Whether quorum held must be recorded. `chair` and `recorder`, when given, name who chaired
+    the meeting and who kept its minutes."""
     require_write(actor, grid_id=None)
     meeting = _planned_meeting(session, meeting_id, expected_version)
-    live_issue = select(Issue.id).where(Issue.deleted_at.is_(None))
-    undecided = session.execute(
-        select(AgendaItem.position).where(AgendaItem.meeting_id == meeting.id, AgendaItem.decision.is_(None),
-                                          (AgendaItem.issue_id.is_(None)) | AgendaItem.issue_id.in_(live_issue))
-        .order_by(AgendaItem.position)
-    ).scalars().all()
-    if undecided:
-        raise GongzhiError("meetings.error_undecided", positions=", ".join(map(str, undecided)))
+    if chair is not None or recorder is not None:
+        errors: list[FieldError] = []
+        chair, recorder = check_role_names(errors, meeting.chair if chair is None else chair,
+                                           meeting.recorder if recorder is None else recorder)
+        if errors:
+            raise ValidationError(errors)
+        meeting.chair, meeting.recorder = chair, recorder
     if meeting.quorum_met is None:
         raise GongzhiError("meetings.error_quorum_unknown")
+    if defer_undecided:
+        _defer_items(session, actor, meeting, _undecided_items(session, meeting.id), at_close=True)
+    undecided = [item.position for item in _undecided_items(session, meeting.id)]
+    if undecided:
+        raise GongzhiError("meetings.error_undecided", positions=", ".join(map(str, undecided)))
     session.flush()  # the minutes are read from the database, with every decision of this session
     meeting.minutes = minutes_markdown(meeting_detail(session=session, meeting_id=meeting.id))
     meeting.status = MeetingStatus.HELD.value
     session.add(meeting)
     session.flush()
     return meeting
+
+
+def _undecided_items(session: Session, meeting_id: int) -> list[AgendaItem]:
+    """The meeting's items without a decision, in agenda order (items of deleted issues left out)."""
+    live_issue = select(Issue.id).where(Issue.deleted_at.is_(None))
+    return list(session.execute(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting_id, AgendaItem.decision.is_(None),
+                                 (AgendaItem.issue_id.is_(None)) | AgendaItem.issue_id.in_(live_issue))
+        .order_by(AgendaItem.position, AgendaItem.id)
+    ).scalars().all())
+
+
+def _defer_items(session: Session, actor: Actor, meeting: Meeting, items: list[AgendaItem], *,
+                 at_close: bool) -> list[AgendaItem]:
+    """Defer each item through `decide` (no votes: deferring needs none). An item whose issue has
+    moved on since the agenda was set (a deferral no longer applies to it) is marked deferred on
+    the agenda only; its issue is left as it is."""
+    deferred = []
+    for item in items:
+        issue = session.get(Issue, item.issue_id) if item.issue_id is not None else None
+        if issue is None or Decision.DEFER.value in decisions_allowed(issue.state):
+            item = decide(session=session, actor=actor, agenda_item_id=item.id,
+                          data=DecisionInput(decision=Decision.DEFER.value))
+        else:
+            item.decision = Decision.DEFER.value
+        item.deferred_at_close = at_close
+        session.add(item)
+        deferred.append(item)
+    session.flush()
+    return deferred
+
+
+def defer_remaining(*, session: Session, actor: Actor, meeting_id: int,
+                    expected_version: int | None = None) -> list[AgendaItem]:
+    """Defer every item of a planned meeting not decided yet, in one transaction (the meeting ran
+    out of time): each issue waits for the next meeting, and its timeline names this one."""
+    require_write(actor, grid_id=None)
+    meeting = _planned_meeting(session, meeting_id, expected_version)
+    items = _undecided_items(session, meeting.id)
+    if not items:
+        raise GongzhiError("meetings.error_nothing_to_defer")
+    return _defer_items(session, actor, meeting, items, at_close=False)
+
+
+def unanimous_votes(*, session: Session, meeting_id: int) -> tuple[int, int, int]:
+    """Votes (for, against, abstain) of a unanimous decision: everyone recorded present votes for."""
+    meeting = session.get(Meeting, meeting_id)
+    return (len(attendee_names(meeting.attendees)) if meeting is not None else 0), 0, 0
+
+
+def decide_item(*, session: Session, actor: Actor, agenda_item_id: int, data: DecisionInput,
+                cooperator_ids: Iterable[int] = (), unanimous: bool = False,
+                expected_version: int | None = None) -> AgendaItem:
+    """`decide`, as a meeting takes it: with `unanimous`, everyone recorded present votes for (the
+    count is taken from the attendance in the database, not from the screen); an approval may name
+    co-operating organisations besides the lead one, kept on the item for the minutes and given to
+    the issue (replacing those it had). All in the caller's transaction."""
+    cooperator_ids = sorted({int(i) for i in cooperator_ids})
+    if cooperator_ids:
+        errors = []
+        if data.decision != Decision.APPROVE:
+            errors.append(FieldError("meetings.field_cooperators", "meetings.error_cooperators_need_approval"))
+        elif data.lead_org_id in cooperator_ids:
+            errors.append(FieldError("meetings.field_cooperators", "issues.reason_lead_is_cooperator"))
+        else:
+            live = session.execute(select(Organisation.id).where(Organisation.id.in_(cooperator_ids),
+                                                                 Organisation.deleted_at.is_(None))).scalars().all()
+            if len(live) != len(cooperator_ids):
+                errors.append(FieldError("meetings.field_cooperators", "errors.invalid_choice"))
+        if errors:
+            raise ValidationError(errors)
+    if unanimous:
+        item = session.get(AgendaItem, agenda_item_id)
+        if item is not None:
+            votes_for, votes_against, votes_abstain = unanimous_votes(session=session, meeting_id=item.meeting_id)
+            data = data.model_copy(update={"votes_for": votes_for, "votes_against": votes_against,
+                                           "votes_abstain": votes_abstain})
+    item = decide(session=session, actor=actor, agenda_item_id=agenda_item_id, data=data,
+                  expected_version=expected_version)
+    if cooperator_ids:
+        for organisation_id in cooperator_ids:
+            session.add(AgendaItemCooperator(agenda_item_id=item.id, organisation_id=organisation_id))
+        if item.issue_id is not None:
+            session.execute(delete(IssueCooperator).where(IssueCooperator.issue_id == item.issue_id))
+            for organisation_id in cooperator_ids:
+                session.add(IssueCooperator(issue_id=item.issue_id, organisation_id=organisation_id))
+        session.flush()
+    return item

@@ -13,14 +13,14 @@ from sqlmodel import Session
 
 from gongzhi.clock import today
 from gongzhi.domain import OPEN_STATES, RESOLVED_STATES, Decision, IssueState, MeetingStatus
-from gongzhi.models import AgendaItem, Area, Issue, Meeting, Organisation, TimelineEntry
+from gongzhi.models import AgendaItem, AgendaItemCooperator, Area, Issue, Meeting, Organisation, TimelineEntry
 from gongzhi.queries.common import datetime_range
 
 MEETING_COLUMNS = ["id", "title", "kind", "held_at", "place", "status", "agenda_items", "decided_items",
                    "quorum", "quorum_met"]
 AGENDA_COLUMNS = ["id", "position", "issue_id", "issue_title", "issue_state", "topic", "decision",
                   "decision_note", "votes_for", "votes_against", "votes_abstain", "lead_org_id", "lead_org_name",
-                  "due_date", "merged_into_id", "version"]
+                  "due_date", "merged_into_id", "version", "deferred_at_close", "cooperator_names"]
 DECISION_COLUMNS = ["agenda_item_id", "meeting_id", "meeting_title", "held_at", "position", "issue_id",
                     "issue_title", "topic", "decision", "votes_for", "votes_against", "votes_abstain",
                     "lead_org_name", "due_date", "issue_state", "issue_due_date"]
@@ -45,6 +45,15 @@ class MeetingDetail:
     version: int
     agenda: pd.DataFrame  # AGENDA_COLUMNS, in position order
     language: str = "zh-CN"  # of the minutes
+    invited: tuple[str, ...] = ()  # as planned, one name per line of Meeting.invited
+    chair: str = ""  # 主持人
+    recorder: str = ""  # 记录人
+
+    @property
+    def absentees(self) -> tuple[str, ...]:
+        """Invited but not recorded as present, in the order of the invitation."""
+        present = set(self.attendees)
+        return tuple(name for name in self.invited if name not in present)
 
 
 def attendee_names(text: str | None) -> tuple[str, ...]:
@@ -97,7 +106,7 @@ def meeting_detail(*, session: Session, meeting_id: int) -> MeetingDetail | None
     meeting = session.execute(
         select(Meeting.id, Meeting.title, Meeting.kind, Meeting.held_at, Meeting.place, Meeting.status,
                Meeting.attendees, Meeting.quorum, Meeting.quorum_met, Meeting.minutes, Meeting.version,
-               Meeting.language)
+               Meeting.language, Meeting.invited, Meeting.chair, Meeting.recorder)
         .where(Meeting.id == meeting_id, Meeting.deleted_at.is_(None))
     ).mappings().first()
     if meeting is None:
@@ -107,7 +116,7 @@ def meeting_detail(*, session: Session, meeting_id: int) -> MeetingDetail | None
                Issue.state.label("issue_state"), AgendaItem.topic, AgendaItem.decision, AgendaItem.decision_note,
                AgendaItem.votes_for, AgendaItem.votes_against, AgendaItem.votes_abstain, AgendaItem.lead_org_id,
                Organisation.name.label("lead_org_name"), AgendaItem.due_date, AgendaItem.merged_into_id,
-               AgendaItem.version)
+               AgendaItem.version, AgendaItem.deferred_at_close)
         .outerjoin(Issue, Issue.id == AgendaItem.issue_id)
         .outerjoin(Organisation, Organisation.id == AgendaItem.lead_org_id)
         .where(AgendaItem.meeting_id == meeting_id,
@@ -115,12 +124,30 @@ def meeting_detail(*, session: Session, meeting_id: int) -> MeetingDetail | None
         .order_by(AgendaItem.position, AgendaItem.id)
     ).mappings().all()
     attendees = attendee_names(meeting["attendees"])
+    cooperators = _cooperator_names(session, meeting_id)
+    rows = [{**row, "cooperator_names": cooperators.get(row["id"], ())} for row in rows]
     return MeetingDetail(
         id=meeting["id"], title=meeting["title"], kind=meeting["kind"], held_at=meeting["held_at"],
         place=meeting["place"], status=meeting["status"], attendees=attendees, quorum=meeting["quorum"],
         quorum_met=meeting["quorum_met"], minutes=meeting["minutes"], version=meeting["version"],
         agenda=pd.DataFrame(rows, columns=AGENDA_COLUMNS), language=meeting["language"],
+        invited=attendee_names(meeting["invited"]), chair=meeting["chair"], recorder=meeting["recorder"],
     )
+
+
+def _cooperator_names(session: Session, meeting_id: int) -> dict[int, tuple[str, ...]]:
+    """The co-operating organisations each agenda item of the meeting names, by item id."""
+    rows = session.execute(
+        select(AgendaItemCooperator.agenda_item_id, Organisation.name)
+        .join(AgendaItem, AgendaItem.id == AgendaItemCooperator.agenda_item_id)
+        .join(Organisation, Organisation.id == AgendaItemCooperator.organisation_id)
+        .where(AgendaItem.meeting_id == meeting_id)
+        .order_by(AgendaItemCooperator.agenda_item_id, Organisation.name)
+    ).all()
+    names: dict[int, tuple[str, ...]] = {}
+    for item_id, name in rows:
+        names[item_id] = (*names.get(item_id, ()), name)
+    return names
 
 
 def decisions(*, session: Session, start: date | None = None, end: date | None = None) -> pd.DataFrame:

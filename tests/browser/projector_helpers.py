@@ -28,9 +28,10 @@ def sign_in_at(page, url: str, username: str, *, lang: str = "en") -> None:
     wait_for_app(page)
 
 
-def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3) -> None:
+def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3, press_escape: bool = True) -> None:
     """Go to a page through the projector bar's menu (the sidebar is hidden). A rerun that ends
-    while the menu is open can close it before the click lands, so try again a few times."""
+    while the menu is open can close it before the click lands, so try again a few times.
+    `press_escape=False` leaves the menu as the app leaves it (it closes by itself after a choice)."""
     heading = page.locator("h1").filter(has_text=title)
     for _ in range(tries):
         wait_for_app(page)
@@ -43,7 +44,8 @@ def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3) -> 
             page.keyboard.press("Escape")
     else:
         raise AssertionError(f"could not open {title!r} from the projector menu")
-    page.keyboard.press("Escape")  # the menu may stay open over the new page
+    if press_escape:
+        page.keyboard.press("Escape")
     wait_for_app(page)
 
 

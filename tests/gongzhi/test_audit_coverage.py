@@ -222,6 +222,23 @@ def _close_meeting(s, p):
     return [expect("meeting", p["meeting"], "update", "status", "minutes")]
 
 
+def _decide_item(s, p):
+    item = meetings.add_agenda_item(session=s, actor=SECRETARY, meeting_id=p["meeting"], issue_id=p["awaiting"])
+    meetings.record_meeting_attendance(session=s, actor=SECRETARY, meeting_id=p["meeting"],
+                                       attendees="王主任\n李网格长", quorum_met=True)
+    meetings.decide_item(session=s, actor=SECRETARY, agenda_item_id=item.id, unanimous=True,
+                         cooperator_ids=[p["cooperator"]], data=meetings.DecisionInput(
+                             decision="approve", lead_org_id=p["lead"], due_date=AT.date() + timedelta(days=10)))
+    return [expect("agendaitem", item.id, "update", "decision", "votes_for", "lead_org_id"),
+            expect("agendaitemcooperator", f"{item.id}/{p['cooperator']}", "insert", "organisation_id"),
+            expect("issuecooperator", None, "insert", "organisation_id")]
+
+
+def _defer_remaining(s, p):
+    meetings.defer_remaining(session=s, actor=SECRETARY, meeting_id=p["meeting"])
+    return [expect("agendaitem", p["topic"], "update", "decision")]
+
+
 def _soft_delete(s, p):
     records.soft_delete(session=s, actor=SECRETARY, kind="event", record_id=p["event"])
     return [expect("event", p["event"], "soft_delete", "deleted_at")]
@@ -298,6 +315,7 @@ WRITES = {
     "add_agenda_item": _add_agenda_item, "remove_agenda_item": _remove_agenda_item, "soft_delete": _soft_delete,
     "accept_proposal": _accept_proposal, "move_agenda_item": _move_agenda_item,
     "record_meeting_attendance": _record_meeting_attendance, "decide": _decide, "close_meeting": _close_meeting,
+    "decide_item": _decide_item, "defer_remaining": _defer_remaining,
     "create_facility": _create_facility, "update_facility": _update_facility, "remove_facility": _remove_facility,
     "restore": _restore, "create_user": _create_user, "create_account": _create_account,
     "update_account": _update_account, "reset_password": _reset_password,

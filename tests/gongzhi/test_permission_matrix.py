@@ -24,6 +24,8 @@ from gongzhi.crud.meetings import (
     add_agenda_item,
     close_meeting,
     decide,
+    decide_item,
+    defer_remaining,
     move_agenda_item,
     plan_meeting,
     record_meeting_attendance,
@@ -176,6 +178,9 @@ MEETING_ACTIONS: dict[str, Action] = {
         session=s, actor=a, meeting_id=w.meeting, attendees="王主任\n李网格长", quorum_met=None),
     "meeting: decide": lambda s, a, w, scope: decide(
         session=s, actor=a, agenda_item_id=w.agenda_item, data=DecisionInput(decision="defer")),
+    "meeting: decide unanimously": lambda s, a, w, scope: decide_item(
+        session=s, actor=a, agenda_item_id=w.agenda_item, unanimous=True, data=DecisionInput(decision="defer")),
+    "meeting: defer the rest": lambda s, a, w, scope: defer_remaining(session=s, actor=a, meeting_id=w.meeting),
     "meeting: close": lambda s, a, w, scope: [
         record_meeting_attendance(session=s, actor=a, meeting_id=w.meeting, attendees="王主任", quorum_met=False),
         decide(session=s, actor=a, agenda_item_id=w.agenda_item, data=DecisionInput(decision="defer")),
@@ -287,6 +292,7 @@ def test_the_matrix_covers_every_write_function_of_the_core():
         "gongzhi.crud.meetings.remove_agenda_item", "gongzhi.crud.meetings.accept_proposal",
         "gongzhi.crud.meetings.move_agenda_item", "gongzhi.crud.meetings.record_meeting_attendance",
         "gongzhi.crud.meetings.decide", "gongzhi.crud.meetings.close_meeting",
+        "gongzhi.crud.meetings.decide_item", "gongzhi.crud.meetings.defer_remaining",
         # The 14-day sweep runs as the system, never on a user's behalf.
         "gongzhi.lifecycle.close_expired_reviews", "gongzhi.lifecycle.close_unrated",
     }

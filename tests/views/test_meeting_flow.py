@@ -128,10 +128,18 @@ def test_a_whole_meeting(open_page, flow):
     assert _item_on_screen(app) == f"1. #{ids['停车难']} 停车难"
     # its figures: sent to a meeting 20 days ago; 重复停车 and 车库改造 are parking issues of the same grid, both open
     entered = datetime.combine(today() - timedelta(days=20), time(10)).strftime("%Y-%m-%d %H:%M")
+    # the four facts on screen; the figures behind them in the details panel
+    facts = {m.label: m.value for m in app.metric}
+    assert facts == {i18n.translate("en", "meetings.fact_grid"): "一网格",
+                     i18n.translate("en", "meetings.fact_stage"): i18n.translate("en", "state.meeting"),
+                     i18n.translate("en", "meetings.fact_days_waiting"): "20",
+                     i18n.translate("en", "meetings.fact_times_deferred"): "0"}
+    app.button_group(key=f"meeting_panel_{item[ids['停车难']]}").set_value("details").run()
     shown = " ".join(m.value for m in app.markdown)
     assert i18n.translate("en", "meetings.live_fig_waited", days=20, since=entered) in shown
     assert i18n.translate("en", "meetings.live_fig_similar", open=2, total=2) in shown
     assert i18n.translate("en", "meetings.live_fig_deferred", count=0) in shown
+    app.button_group(key=f"meeting_panel_{item[ids['停车难']]}").set_value("decide").run()
     app.radio(key=f"attendance_quorum_{meeting_id}").set_value(True)
     app.button(key="meeting_attendance_submit").click().run()
     _ok(app)
@@ -140,12 +148,12 @@ def test_a_whole_meeting(open_page, flow):
 
     # 1. approve 停车难, assigned to the property manager
     due = today() + timedelta(days=30)
-    app.radio(key=f"decide_kind_{item[ids['停车难']]}").set_value("approve").run()
+    app.button_group(key=f"decide_kind_{item[ids['停车难']]}").set_value("approve").run()
     app.selectbox(key=f"decide_lead_{item[ids['停车难']]}").set_value(ids["org"])
     app.date_input(key=f"decide_due_{item[ids['停车难']]}").set_value(due)
-    app.text_area(key=f"decide_note_{item[ids['停车难']]}").input("先划线")
-    app.number_input(key=f"decide_votes_for_{item[ids['停车难']]}").set_value(4)
-    app.number_input(key=f"decide_votes_abstain_{item[ids['停车难']]}").set_value(1)
+    app.text_input(key=f"decide_note_{item[ids['停车难']]}").input("先划线")
+    app.number_input(key=f"decide_votes_for_{item[ids['停车难']]}_5").set_value(4)
+    app.number_input(key=f"decide_votes_abstain_{item[ids['停车难']]}_5").set_value(1)
     app.button(key=f"decide_submit_{item[ids['停车难']]}").click().run()
     _ok(app)
     assert _issue(url, ids["停车难"]) == ("in_action", ids["org"], None, meeting_id, "七月议事会 · 先划线")
@@ -153,16 +161,16 @@ def test_a_whole_meeting(open_page, flow):
     # 2. reject 充电桩: without a reason it is refused and nothing changes; with one it is rejected
     assert _item_on_screen(app) == f"2. #{ids['充电桩']} 充电桩"
     key = item[ids["充电桩"]]
-    app.radio(key=f"decide_kind_{key}").set_value("reject").run()
+    app.button_group(key=f"decide_kind_{key}").set_value("reject").run()
     app.selectbox(key=f"decide_reason_{key}").set_value("not_responsible")
-    app.number_input(key=f"decide_votes_for_{key}").set_value(5)
+    app.number_input(key=f"decide_votes_for_{key}_5").set_value(5)
     app.button(key=f"decide_submit_{key}").click().run()
     assert not app.exception
     errors = " ".join(e.value for e in app.error)
     assert i18n.translate("en", "meetings.field_decision_note") in errors
     assert i18n.translate("en", "errors.required") in errors
     assert _issue(url, ids["充电桩"])[0] == "meeting"
-    app.text_area(key=f"decide_note_{key}").input("属供电公司职责")
+    app.text_input(key=f"decide_note_{key}").input("属供电公司职责")
     app.button(key=f"decide_submit_{key}").click().run()
     _ok(app)
     state, _, _, named, note = _issue(url, ids["充电桩"])
@@ -170,9 +178,9 @@ def test_a_whole_meeting(open_page, flow):
 
     # 3. merge 重复停车 into itself: refused; into 车库改造: merged
     key = item[ids["重复停车"]]
-    app.radio(key=f"decide_kind_{key}").set_value("merge").run()
+    app.button_group(key=f"decide_kind_{key}").set_value("merge").run()
     app.number_input(key=f"decide_merge_{key}").set_value(ids["重复停车"])
-    app.number_input(key=f"decide_votes_for_{key}").set_value(5)
+    app.number_input(key=f"decide_votes_for_{key}_5").set_value(5)
     app.button(key=f"decide_submit_{key}").click().run()
     assert i18n.translate("en", "meetings.error_merge_into_itself") in " ".join(e.value for e in app.error)
     app.number_input(key=f"decide_merge_{key}").set_value(ids["车库改造"])
@@ -182,23 +190,23 @@ def test_a_whole_meeting(open_page, flow):
 
     # 4. the overdue issue in action may only be assigned anew or deferred: defer it
     key = item[ids["楼道灯"]]
-    assert app.radio(key=f"decide_kind_{key}").options == [i18n.translate("en", f"decision.{d}")
-                                                         for d in ("approve", "defer")]
-    app.radio(key=f"decide_kind_{key}").set_value("defer").run()
-    app.text_area(key=f"decide_note_{key}").input("等待供电局")
+    assert app.button_group(key=f"decide_kind_{key}").options == [
+        i18n.translate("en", f"decision.{d}") for d in ("approve", "defer")]
+    app.button_group(key=f"decide_kind_{key}").set_value("defer").run()
+    app.text_input(key=f"decide_note_{key}").input("等待供电局")
     app.button(key=f"decide_submit_{key}").click().run()
     _ok(app)
     assert _issue(url, ids["楼道灯"])[0::3] == ("in_action", meeting_id)
 
     # 5. the free topic: approved with a lead and a due date; votes may not exceed the five present
     key = item["修订居民公约"]
-    app.radio(key=f"decide_kind_{key}").set_value("approve").run()
+    app.button_group(key=f"decide_kind_{key}").set_value("approve").run()
     app.selectbox(key=f"decide_lead_{key}").set_value(ids["agency"])
-    app.number_input(key=f"decide_votes_for_{key}").set_value(6)
+    app.number_input(key=f"decide_votes_for_{key}_5").set_value(6)
     app.button(key=f"decide_submit_{key}").click().run()
     assert i18n.translate("en", "meetings.error_votes_exceed_attendees", votes=6, present=5) in " ".join(
         e.value for e in app.error)
-    app.number_input(key=f"decide_votes_for_{key}").set_value(5)
+    app.number_input(key=f"decide_votes_for_{key}_5").set_value(5)
     app.button(key=f"decide_submit_{key}").click().run()
     _ok(app)
 

@@ -90,7 +90,11 @@ def _expected(url: str, lang: str) -> tuple[dict[str, str], dict[str, str | None
     """(label -> value, label -> delta) straight from the core's headline queries."""
     period = period_bounds("period_12m", on=today())
     month = period_bounds("period_month", on=today())
-    before, month_before = _previous(period), _previous(month)
+    before = _previous(period)
+    # the month so far against the same days of last month (at most to that month's last day)
+    last_month_end = month.start - timedelta(days=1)
+    month_before = Period(last_month_end.replace(day=1), last_month_end.replace(day=min(month.end.day,
+                                                                                         last_month_end.day)))
     with Session(get_engine(url)) as session:
         issues = issue_headline(session=session, start=period.start, end=period.end)
         issues_before = issue_headline(session=session, start=before.start, end=before.end)
@@ -259,3 +263,31 @@ def test_first_response_per_category_on_the_page_matches_an_independent_count(op
     assert cards[t("kpi_first_response_on_time")] == format_percent(on_time / (responded + late))
     assert (cards[t("kpi_first_responses")], cards[t("kpi_waiting_late")]) == (str(responded), str(late))
     assert (responded, on_time, late) == (6, 3, 3)  # the fixture's issues, over the last 12 months
+
+
+@pytest.mark.parametrize(("day", "colour"), [(6, "off"), (20, "normal")])
+def test_this_month_against_the_same_days_of_last_month(open_page, db_url, day, colour):
+    """On 6 December the month's events are compared with 1–6 November, shown grey (too early to
+    read as a fall); on 20 December with 1–20 November, as a fall. The heading says so."""
+    from gongzhi.clock import frozen
+
+    with write_session(get_engine(db_url)) as session:
+        grid = Area(code="G1", name="一网格", level="grid", population=100)
+        session.add(grid)
+        session.flush()
+        for when in (date(2026, 11, 3), date(2026, 11, 5), date(2026, 11, 18), date(2026, 11, 28),
+                     date(2026, 12, 2)):
+            session.add(Event(title="活动", kind="festival", grid_id=grid.id, starts_at=_at(when, 9),
+                              ends_at=_at(when, 11), headcount=5))
+    with frozen(datetime(2026, 12, day, 12)):
+        app = open_page(db_url, "views/overview.py", lang="en")
+        assert not app.exception, [e.value for e in app.exception]
+        card = next(m for m in app.metric if m.label == i18n.translate("en", "overview.kpi_events"))
+    before = {6: 2, 20: 3}[day]  # 3 and 5 November; then 18 November too (28 November is after the 20th)
+    assert (card.value, card.delta) == ("1", f"{1 - before:+,}")
+    # Metric colours: 0 red (a fall, read as bad news), 2 grey
+    assert card.proto.color == (2 if colour == "off" else 0)
+    span = i18n.translate("en", "overview.span", start="2026-11-01", end=f"2026-11-{day:02d}")
+    shown = " ".join(c.value for c in app.caption)
+    assert i18n.translate("en", "overview.month_compared", span=span) in shown
+    assert (i18n.translate("en", "overview.month_too_early", days=7) in shown) is (colour == "off")
