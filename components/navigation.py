@@ -41,8 +41,23 @@ DEFAULT_PAGE = "overview"
 LOGIN_PAGE = "login"
 
 
-def pages_for(actor: Actor | None) -> list[PageEntry]:
-    """The menu of this actor; someone not signed in sees only the login page."""
+DISPLAY_PAGES = ("slideshow",)  # what a screen with a display link shows
+
+
+def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
+    """The menu of this actor. Someone not signed in gets the sign-in page at every page's
+    address, so a bookmark (or a session ended meanwhile) shows the sign-in form at that URL,
+    never "Page not found"; signing in then returns to it. A display screen gets the slideshow."""
     if actor is None:
-        return [entry for entry in PAGES if entry.url_path == LOGIN_PAGE]
+        login = next(entry for entry in PAGES if entry.url_path == LOGIN_PAGE)
+        return [login] + [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT)
+                          for entry in PAGES if entry is not login]
+    if display:
+        return [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
     return [entry for entry in PAGES if actor.role in entry.roles]
+
+
+def default_page(actor: Actor | None, *, display: bool = False) -> str:
+    if actor is None:
+        return LOGIN_PAGE
+    return DISPLAY_PAGES[0] if display else DEFAULT_PAGE
