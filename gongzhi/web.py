@@ -31,6 +31,7 @@ GONGZHI_TRUSTED_PROXIES (default: this machine), walking the header from the rig
 first address that is not itself a trusted proxy; otherwise the peer of the connection counts."""
 
 import base64
+import functools
 import hashlib
 import importlib.util
 import ipaddress
@@ -51,7 +52,7 @@ from starlette.routing import Route
 from gongzhi import i18n
 from gongzhi.accounts import LoginThrottled, actor_for, authenticate, listed_demo_accounts
 from gongzhi.clock import now
-from gongzhi.config import database_url, public_access, trusted_proxies
+from gongzhi.config import basemap, database_url, public_access, trusted_proxies
 from gongzhi.db import get_engine, prepare_database, read_session, write_session
 from gongzhi.errors import GongzhiError
 from gongzhi.escape import escape_text
@@ -95,29 +96,54 @@ def _inline_script_hashes() -> str:
                     for body in scripts)
 
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    f"script-src 'self' {_inline_script_hashes()}".strip(),
-    # Streamlit's components style themselves at run time (emotion inserts <style> elements);
-    # 'unsafe-inline' lets no other origin in.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "media-src 'self' blob:",
-    "worker-src 'self' blob:",
-    "frame-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-])
-SECURITY_HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"SAMEORIGIN"),
-]
+def tile_origins() -> tuple[str, ...]:
+    """The origins of the configured basemap's tiles (gongzhi.config.basemap), the only outside
+    images a page may load; none without a basemap (the default)."""
+    origins = []
+    for source in basemap().tiles:
+        hosts = [source.url.replace("{s}", sub) for sub in source.subdomains] or [source.url]
+        for url in hosts:
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origins.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(dict.fromkeys(origins))
+
+
+def content_security_policy(*, component: bool = False) -> str:
+    """Only this server's own origin for scripts, styles, images and connections (images also from
+    the configured basemap). A component's frame (the map) may also run inline scripts and eval:
+    streamlit-folium writes and evaluates the map's script, which it receives from this server
+    (every user text in it escaped, components.grid_map); still no script from anywhere else."""
+    scripts = ("'self' 'unsafe-inline' 'unsafe-eval'" if component
+               else f"'self' {_inline_script_hashes()}".strip())
+    images = " ".join(("'self'", "data:", "blob:", *tile_origins()))
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src {scripts}",
+        # Streamlit's components style themselves at run time (emotion inserts <style> elements);
+        # 'unsafe-inline' lets no other origin in.
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src {images}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "media-src 'self' blob:",
+        "worker-src 'self' blob:",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ])
+
+
+@functools.cache
+def security_headers(component: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"content-security-policy", content_security_policy(component=component).encode()),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"SAMEORIGIN"),
+    )
 
 
 # --- Who is asking --------------------------------------------------------------------------
@@ -220,8 +246,9 @@ class GongzhiMiddleware:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
+                headers = security_headers(scope["path"].startswith("/component/"))
                 message["headers"] = [*message.get("headers", []),
-                                      *((name, value) for name, value in SECURITY_HEADERS if name not in names)]
+                                      *((name, value) for name, value in headers if name not in names)]
             await send(message)
 
         if _is_page_request(scope) and scope["path"] != LOGIN_PAGE_PATH:
