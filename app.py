@@ -29,7 +29,8 @@ def main() -> None:
     st.session_state[CURRENT_PAGE_KEY] = navigation.url_path  # "" for the default page
     apply_theme(ctx)
     if ctx.projector:
-        projector_bar(ctx, pages)
+        projector_bar(ctx, [page for page, entry in zip(pages, entries, strict=True)
+                            if not (display and entry.url_path == default)])
     account_box(ctx)
     projector_toggle(ctx)
     language_switch(ctx)

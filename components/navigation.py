@@ -35,6 +35,7 @@ PAGES = [
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("views/imports.py", "imports.title", ":material/upload_file:", "imports",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
+    PageEntry("views/my_account.py", "nav.my_account", ":material/account_circle:", "my_account", MEMBERS),
     PageEntry("views/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"
@@ -42,6 +43,7 @@ LOGIN_PAGE = "login"
 
 
 DISPLAY_PAGES = ("slideshow",)  # what a screen with a display link shows
+DISPLAY_HOME = "display"  # the slideshow again, as a display screen's default page ("/")
 
 
 def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
@@ -53,11 +55,14 @@ def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
         return [login] + [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT)
                           for entry in PAGES if entry is not login]
     if display:
-        return [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
+        shown = [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
+        home = shown[0]
+        return [PageEntry(home.path, home.title_key, home.icon, DISPLAY_HOME, home.roles), *shown]
     return [entry for entry in PAGES if actor.role in entry.roles]
 
 
 def default_page(actor: Actor | None, *, display: bool = False) -> str:
+    """The url_path of the page at "/" (Streamlit gives the default page no other address)."""
     if actor is None:
         return LOGIN_PAGE
-    return DISPLAY_PAGES[0] if display else DEFAULT_PAGE
+    return DISPLAY_HOME if display else DEFAULT_PAGE

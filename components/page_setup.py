@@ -80,7 +80,7 @@ def _language() -> str:
 USER_KEY = "user_id"
 SESSION_ID_KEY = "login_session_id"  # the database id of this browser's session (not its token)
 ENDED_KEY = "login_ended"  # why this browser's session ended, shown on the sign-in page
-DISPLAY_KEY = "display_link"  # (id, include_live) of the display link this screen uses
+DISPLAY_KEY = "display_link"  # the id of the display link this screen uses
 
 
 def _cookie(name: str) -> str | None:
@@ -124,7 +124,7 @@ def _display_actor() -> Actor | None:
         if link is None:
             st.session_state.pop(DISPLAY_KEY, None)
             return None
-        st.session_state[DISPLAY_KEY] = (link.id, bool(link.include_live))
+        st.session_state[DISPLAY_KEY] = link.id
         return display_actor(link)
 
 
@@ -153,8 +153,8 @@ def _actor(lang: str) -> Actor | None:
     return None
 
 
-def display_screen() -> tuple[int, bool] | None:
-    """(link id, whether the live meeting is included) when this screen uses a display link."""
+def display_screen() -> int | None:
+    """The id of the display link this screen uses, if it uses one."""
     return st.session_state.get(DISPLAY_KEY)
 
 

@@ -14,7 +14,7 @@ session is an ORM write, so the audit trail records who ended which session and 
 `last_seen_at` is refreshed with a plain UPDATE at most once a minute and is not audited.
 
 A display link is a token of the same strength for a screen in the meeting room: it opens the
-slideshow (and, if chosen, the live meeting) read-only as the public role, for a limited time
+slideshow read-only in projector mode as the public role, for a limited time
 (default 24 hours), until an admin or committee member revokes it. Creating, using and revoking
 one is audited; only its hash is stored."""
 
@@ -180,19 +180,19 @@ def _require_display_manager(actor: Actor) -> None:
         raise PermissionDenied(role=actor.role.value)
 
 
-def create_display_link(*, session: Session, actor: Actor, label: str, include_live: bool = False,
+def create_display_link(*, session: Session, actor: Actor, label: str,
                         hours: float | None = None) -> tuple[DisplayLink, str]:
     """A new display link (admin or committee); returns it and its token, shown once."""
     _require_display_manager(actor)
     label = " ".join((label or "").split())
     if len(label) > LABEL_MAX:
-        raise ValidationError([FieldError("display.field_label", "errors.too_long", {"max": LABEL_MAX})])
+        raise ValidationError([FieldError("sessions.field_label", "errors.too_long", {"max": LABEL_MAX})])
     hours = display_link_hours() if hours is None else hours
     if not 0 < hours <= 24 * 31:
-        raise ValidationError([FieldError("display.field_hours", "errors.invalid_choice")])
+        raise ValidationError([FieldError("sessions.field_hours", "errors.invalid_choice")])
     token = new_token()
     moment = now()
-    link = DisplayLink(token_hash=token_hash(token), label=label, include_live=include_live, created_by=actor.user_id,
+    link = DisplayLink(token_hash=token_hash(token), label=label, created_by=actor.user_id,
                        created_at=moment, expires_at=moment + timedelta(hours=hours))
     session.add(link)
     session.flush()
@@ -223,7 +223,7 @@ def display_actor(link: DisplayLink) -> Actor:
     return Actor(name=f"display:{link.id}", role=Role.PUBLIC)
 
 
-DISPLAY_COLUMNS = ["id", "label", "include_live", "created_at", "expires_at", "last_used_at"]
+DISPLAY_COLUMNS = ["id", "label", "created_at", "expires_at", "last_used_at"]
 
 
 def list_display_links(*, session: Session, actor: Actor) -> pd.DataFrame:

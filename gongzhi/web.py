@@ -75,7 +75,9 @@ SIGN_IN_PATH = "/signin"
 SIGN_OUT_PATH = "/signout"
 DISPLAY_PATH = "/display"
 HEALTH_PATH = "/healthz"
-DISPLAY_LANDING = "/slideshow?mode=projector"
+DISPLAY_LANDING = "/?mode=projector"  # a display screen's "/" is the slideshow (components.navigation)
+# The default page has no address of its own in Streamlit ("/"): a bookmark of its name goes there.
+PAGE_ALIASES = {"/overview": "/"}
 # Streamlit's own prefixes and files, and ours: never a page, never gated.
 NOT_PAGES = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/", "/auth/", "/oauth2callback",
              "/favicon.png", "/manifest.json", SIGN_IN_PATH, SIGN_OUT_PATH, DISPLAY_PATH + "/", HEALTH_PATH)
@@ -251,6 +253,11 @@ class GongzhiMiddleware:
                                       *((name, value) for name, value in headers if name not in names)]
             await send(message)
 
+        if _is_page_request(scope) and scope["path"] in PAGE_ALIASES:
+            query = scope.get("query_string", b"").decode("latin-1")
+            response = RedirectResponse(PAGE_ALIASES[scope["path"]] + (f"?{query}" if query else ""), status_code=308)
+            await response(scope, receive, send_with_headers)
+            return
         if _is_page_request(scope) and scope["path"] != LOGIN_PAGE_PATH:
             allowed, ended = await run_in_threadpool(_gate, _cookies(scope))
             if not allowed:
