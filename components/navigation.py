@@ -52,8 +52,7 @@ def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
     never "Page not found"; signing in then returns to it. A display screen gets the slideshow."""
     if actor is None:
         login = next(entry for entry in PAGES if entry.url_path == LOGIN_PAGE)
-        return [login] + [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT)
-                          for entry in PAGES if entry is not login]
+        return [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT) for entry in PAGES]
     if display:
         shown = [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
         home = shown[0]
@@ -63,6 +62,4 @@ def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
 
 def default_page(actor: Actor | None, *, display: bool = False) -> str:
     """The url_path of the page at "/" (Streamlit gives the default page no other address)."""
-    if actor is None:
-        return LOGIN_PAGE
-    return DISPLAY_HOME if display else DEFAULT_PAGE
+    return DISPLAY_HOME if display and actor is not None else DEFAULT_PAGE

@@ -153,6 +153,13 @@ def _actor(lang: str) -> Actor | None:
     return None
 
 
+def recheck_sign_in(ctx: PageContext) -> None:
+    """For a fragment that reruns alone (the slideshow on its timer): the whole app reruns as soon
+    as who is acting changed, so an ended session or a revoked display link stops it too."""
+    if _actor(ctx.lang) != ctx.actor:
+        st.rerun(scope="app")
+
+
 def display_screen() -> int | None:
     """The id of the display link this screen uses, if it uses one."""
     return st.session_state.get(DISPLAY_KEY)

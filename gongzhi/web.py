@@ -211,7 +211,9 @@ def _is_page_request(scope) -> bool:
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return False
     path = scope["path"]
-    return not any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in NOT_PAGES)
+    # Streamlit's frontend probes `<page>/_stcore/health` to find its base path: never a page.
+    return "/_stcore/" not in path and not any(path == prefix.rstrip("/") or path.startswith(prefix)
+                                               for prefix in NOT_PAGES)
 
 
 def _cookies(scope) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -90,3 +92,22 @@ def _bare_spot_now(path) -> dict | None:
         }
         return null;
     }""")
+
+
+def choose(page, within, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` inside `within`, typing to filter as a
+    person would (the option list opens in a layer of its own on the page). A click that lands
+    while the app is still rerunning can leave the list closed, so try again a few times."""
+    combobox = within.locator("[data-testid='stSelectbox']").filter(has_text=label).first.get_by_role("combobox")
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(4):
+        wait_for_app(page)
+        combobox.click()
+        combobox.fill(option)
+        try:
+            choice.wait_for(timeout=5_000)
+            choice.click()
+            return
+        except PlaywrightTimeout:
+            combobox.press("Escape")
+    raise AssertionError(f"option {option!r} never appeared in {label!r}")
