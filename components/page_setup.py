@@ -85,9 +85,10 @@ DISPLAY_KEY = "display_link"  # the id of the display link this screen uses
 
 def _cookie(name: str) -> str | None:
     try:
-        return st.context.cookies.get(name)
+        value = st.context.cookies.get(name)
     except (AttributeError, RuntimeError):  # no browser (AppTest)
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def _session_actor() -> Actor | None:
@@ -219,13 +220,15 @@ def account_box(ctx: PageContext) -> None:
     st.sidebar.caption(ctx.t("common.acting_as", name=ctx.actor.name, role=ctx.label("role", ctx.actor.role)))
     if ctx.actor.role == Role.PUBLIC:
         if display_screen() is None:
-            st.sidebar.html(sign_in_link_html(ctx.lang, current_path()))
+            with st.sidebar:
+                st.html(sign_in_link_html(ctx.lang, current_path()))
         return
     if oidc_configured() and st.user.is_logged_in and _cookie(SESSION_COOKIE) is None:
         if st.sidebar.button(ctx.t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
             st.logout()
         return
-    st.sidebar.html(sign_out_form_html(ctx.lang))
+    with st.sidebar:
+        st.html(sign_out_form_html(ctx.lang))
 
 
 def current_path() -> str:
