@@ -37,6 +37,7 @@ import importlib.util
 import ipaddress
 import logging
 import re
+import tomllib
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -52,7 +53,7 @@ from starlette.routing import Route
 from gongzhi import i18n
 from gongzhi.accounts import LoginThrottled, actor_for, authenticate, listed_demo_accounts
 from gongzhi.clock import now
-from gongzhi.config import basemap, database_url, public_access, trusted_proxies
+from gongzhi.config import PROJECT_ROOT, basemap, database_url, public_access, trusted_proxies
 from gongzhi.db import get_engine, prepare_database, read_session, write_session
 from gongzhi.errors import GongzhiError
 from gongzhi.escape import escape_text
@@ -334,6 +335,27 @@ def _demo_note(lang: str) -> str:
             f'<code>{escape_text(DEMO_PASSWORD)}</code></p><ul>{items}</ul></div>')
 
 
+def oidc_offered() -> bool:
+    """Whether an [auth] section in a secrets.toml Streamlit reads (the project's or the user's)
+    turns on sign-in with the organisation's identity provider (components.page_setup.oidc_configured
+    asks Streamlit itself; this page is served without it)."""
+    for path in (PROJECT_ROOT / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+        try:
+            if "auth" in tomllib.loads(path.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
+
+
+def _oidc_link(lang: str) -> str:
+    """The organisation's sign-in starts on the app's sign-in page, whose button calls st.login."""
+    if not oidc_offered():
+        return ""
+    label = escape_text(i18n.translate(lang, "auth.sign_in_oidc"))
+    return f'<p><a href="{LOGIN_PAGE_PATH}?lang={escape_text(quote(lang))}">{label}</a></p>'
+
+
 def sign_in_page(lang: str, next_path: str, *, username: str = "", message: str | None = None,
                  status_code: int = 200) -> HTMLResponse:
     title = escape_text(i18n.translate(lang, "nav.login"))
@@ -343,7 +365,7 @@ def sign_in_page(lang: str, next_path: str, *, username: str = "", message: str 
 <title>{title} · Gongzhi 共治</title><link rel="icon" href="/favicon.png"><style>{PAGE_STYLE}</style></head>
 <body><main><h1>{title}</h1><p class="gz-note">{escape_text(i18n.translate(lang, "auth.intro"))}</p>
 {sign_in_form_html(lang, next_path, username=username, message=message)}
-{_demo_note(lang)}</main></body></html>"""
+{_oidc_link(lang)}{_demo_note(lang)}</main></body></html>"""
     return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
@@ -393,6 +415,8 @@ async def sign_in(request: Request) -> Response:
     if token is None:
         return sign_in_page(lang, next_path, username=username, message=error.message(lang),
                             status_code=429 if isinstance(error, LoginThrottled) else 401)
+    # A session this browser held before (another account, say) ends: one browser, one sign-in.
+    await run_in_threadpool(_sign_out, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(next_path, status_code=303)
     _set_cookie(response, request, SESSION_COOKIE, token, int(absolute_lifetime().total_seconds()))
     return response

@@ -147,3 +147,11 @@ def test_the_sign_in_limit_counts_the_real_client_behind_the_proxy(app_server):
     assert sql.scalar("SELECT count(*) FROM loginattempt WHERE address = :a AND succeeded = :no",
                       a=UNTRUSTED_PEER, no=False) == 1
     assert sql.scalar("SELECT count(*) FROM loginattempt WHERE address = '198.51.100.9'") == 0
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(app_server):
+    first, _ = session_cookie(sign_in(app_server))
+    second, _ = session_cookie(sign_in(app_server, username="admin", headers={"Cookie": f"gongzhi_session={first}"}))
+    assert second != first
+    assert request(app_server, "GET", "/issues", headers={"Cookie": f"gongzhi_session={first}"}).status == 303
+    assert request(app_server, "GET", "/issues", headers={"Cookie": f"gongzhi_session={second}"}).status == 200
