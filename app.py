@@ -24,8 +24,10 @@ def main() -> None:
                 default=entry.url_path == default)
         for entry in entries
     ]
-    # In projector mode the menu moves from the (hidden) sidebar into the projector bar.
-    navigation = st.navigation(pages, position="sidebar" if ctx.actor and not ctx.projector else "hidden")
+    # In projector mode the menu moves from the (hidden) sidebar into the projector bar. Always the
+    # whole menu (an admin has 13 pages; Streamlit folds a menu of more than 12 by default).
+    navigation = st.navigation(pages, position="sidebar" if ctx.actor and not ctx.projector else "hidden",
+                               expanded=True)
     st.session_state[CURRENT_PAGE_KEY] = navigation.url_path  # "" for the default page
     apply_theme(ctx)
     if ctx.projector:
