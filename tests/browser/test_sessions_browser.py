@@ -253,3 +253,12 @@ def test_an_outside_image_in_an_issue_title_is_never_fetched(app_server, context
     # injected one), but the browser refused to send it: the recorder got nothing.
     assert _Recorder.hits == ["/pixel.gif?control"]
     assert [text for text in recorded.console if "Content Security Policy" in text and "img-src" in text]
+
+
+def test_the_sign_in_page_has_no_serious_accessibility_violation(app_server, contexts):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = contexts().page
+    page.goto(f"{app_server.url}/signin?next=%2Fissues&lang=en")
+    violations = Axe().run(page).response["violations"]
+    assert not [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
