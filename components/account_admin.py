@@ -1,7 +1,8 @@
 """The accounts page's pieces, for admins: the accounts table, a form to create an account, and
 for the chosen account a form to edit it (role, display name, grids, active) and one to set a new
-password. The core (gongzhi.accounts) checks the admin role and every value again; a change takes
-effect at the account's next rerun, as components.page_setup re-reads it every time."""
+password, and its sign-ins (ended all at once). The core (gongzhi.accounts) checks the admin role
+and every value again; a new password, role or grids, or disabling ends the account's sessions,
+which takes effect at its next rerun, as components.page_setup checks the session every time."""
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 from components.data import query
 from components.forms import save
 from components.page_setup import PageContext
+from components.session_panel import account_sessions
 from gongzhi.accounts import (
     DISPLAY_NAME_MAX,
     MIN_PASSWORD_LENGTH,
@@ -72,11 +74,14 @@ def choose_account(ctx: PageContext, accounts: pd.DataFrame) -> pd.Series | None
 
 
 def account_panel(ctx: PageContext, account: pd.Series) -> None:
-    edit_tab, password_tab = st.tabs([ctx.t("accounts.edit_title"), ctx.t("accounts.password_title")])
+    edit_tab, password_tab, sessions_tab = st.tabs([ctx.t("accounts.edit_title"), ctx.t("accounts.password_title"),
+                                                    ctx.t("sessions.sessions_tab")])
     with edit_tab:
         edit_account_form(ctx, account)
     with password_tab:
         reset_password_form(ctx, account)
+    with sessions_tab:
+        account_sessions(ctx, int(account["id"]), str(account["username"]))
 
 
 def _passwords_match(ctx: PageContext, password: str, repeated: str) -> bool:

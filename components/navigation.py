@@ -35,14 +35,31 @@ PAGES = [
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("views/imports.py", "imports.title", ":material/upload_file:", "imports",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
+    PageEntry("views/my_account.py", "nav.my_account", ":material/account_circle:", "my_account", MEMBERS),
     PageEntry("views/login.py", "nav.login", ":material/login:", "login", SIGNED_OUT),
 ]
 DEFAULT_PAGE = "overview"
 LOGIN_PAGE = "login"
 
 
-def pages_for(actor: Actor | None) -> list[PageEntry]:
-    """The menu of this actor; someone not signed in sees only the login page."""
+DISPLAY_PAGES = ("slideshow",)  # what a screen with a display link shows
+DISPLAY_HOME = "display"  # the slideshow again, as a display screen's default page ("/")
+
+
+def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
+    """The menu of this actor. Someone not signed in gets the sign-in page at every page's
+    address, so a bookmark (or a session ended meanwhile) shows the sign-in form at that URL,
+    never "Page not found"; signing in then returns to it. A display screen gets the slideshow."""
     if actor is None:
-        return [entry for entry in PAGES if entry.url_path == LOGIN_PAGE]
+        login = next(entry for entry in PAGES if entry.url_path == LOGIN_PAGE)
+        return [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT) for entry in PAGES]
+    if display:
+        shown = [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
+        home = shown[0]
+        return [PageEntry(home.path, home.title_key, home.icon, DISPLAY_HOME, home.roles), *shown]
     return [entry for entry in PAGES if actor.role in entry.roles]
+
+
+def default_page(actor: Actor | None, *, display: bool = False) -> str:
+    """The url_path of the page at "/" (Streamlit gives the default page no other address)."""
+    return DISPLAY_HOME if display and actor is not None else DEFAULT_PAGE

@@ -1,17 +1,28 @@
 """Shared set-up that runs on every rerun before the page: database, language, actor, and the
 context object that pages use to translate and to query through the cache."""
 
-import os
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from components.projector import projector_mode
 from gongzhi import i18n, logs, sweeper
 from gongzhi.accounts import actor_for, user_for_identity
-from gongzhi.config import DEFAULT_DATABASE_URL, database_url
-from gongzhi.db import current_revision, get_engine, init_db, is_empty, read_session
+from gongzhi.config import database_url, public_access
+from gongzhi.db import current_revision, is_empty, prepare_database, read_session, write_session
 from gongzhi.permissions import Actor, Role
+from gongzhi.sessions import (
+    DISPLAY_COOKIE,
+    SESSION_COOKIE,
+    EndReason,
+    check_session,
+    display_actor,
+    display_link_for,
+    end_session,
+    touch,
+)
+from gongzhi.web import sign_in_link_html, sign_out_form_html
 
 LANGUAGE_KEY = "lang"
 
@@ -39,24 +50,14 @@ class PageContext:
 
 
 # Runs before the language is known, hence both languages; seeding the demo takes a few seconds.
+# A server started by `streamlit run app.py` did this already at start (gongzhi.web.lifespan);
+# AppTest runs the script alone and gets it here.
 @st.cache_resource(show_spinner="正在准备数据库… Preparing the database…")
 def _prepare_database(url: str) -> None:
     """Once per process and database: create the schema, and seed the demo into a new default DB."""
-    engine = get_engine(url)
-    init_db(engine)
-    if _wants_demo(url):
-        from gongzhi.seed import ensure_demo
-
-        ensure_demo(engine)
+    prepare_database(url)
 
 
-def _wants_demo(url: str) -> bool:
-    """The embedded default is seeded with the demo community on first start; a database named
-    in DATABASE_URL stays as it is unless GONGZHI_DEMO=1 asks for the demo."""
-    setting = os.environ.get("GONGZHI_DEMO")
-    if setting is not None:
-        return setting == "1"
-    return url == DEFAULT_DATABASE_URL
 
 
 def _language() -> str:
@@ -68,36 +69,96 @@ def _language() -> str:
     return st.session_state[LANGUAGE_KEY]
 
 
+# The test seam: AppTest sets session_state["user_id"] to sign a test in (it cannot carry
+# cookies). A browser can never set session state (no widget has this key), and nothing in the
+# app writes it: in a browser only the session cookie signs anyone in.
 USER_KEY = "user_id"
-SHOW_LOGIN_KEY = "show_login"
+SESSION_ID_KEY = "login_session_id"  # the database id of this browser's session (not its token)
+ENDED_KEY = "login_ended"  # why this browser's session ended, shown on the sign-in page
+DISPLAY_KEY = "display_link"  # the id of the display link this screen uses
 
 
-def public_access() -> bool:
-    """Off by default: with GONGZHI_PUBLIC_ACCESS=1 visitors who do not sign in see the public
-    role (aggregates and the map only)."""
-    return os.environ.get("GONGZHI_PUBLIC_ACCESS") == "1"
+def _cookie(name: str) -> str | None:
+    try:
+        value = st.context.cookies.get(name)
+    except (AttributeError, RuntimeError):  # no browser (AppTest)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _session_actor() -> Actor | None:
+    """The actor of this browser's session cookie, as the database says now. An ended session
+    (signed out elsewhere, new password, role change, idle, expired) signs out, and says why."""
+    token = _cookie(SESSION_COOKIE)
+    if not token:
+        return None
+    with read_session() as session:
+        check = check_session(session=session, token=token)
+    if check.actor is not None:
+        if check.touch:
+            with write_session() as session:
+                touch(session=session, session_id=check.session_id)
+        st.session_state[SESSION_ID_KEY] = check.session_id
+        return check.actor
+    st.session_state.pop(SESSION_ID_KEY, None)
+    if check.ended in (EndReason.IDLE, EndReason.EXPIRED):
+        with write_session() as session:  # recorded once, by the system
+            end_session(session=session, session_id=check.session_id, reason=check.ended)
+    if check.ended is not None:
+        st.session_state[ENDED_KEY] = check.ended.value
+    return None
+
+
+def _display_actor() -> Actor | None:
+    """A screen in the meeting room opened with a display link: the public role, for as long as
+    the link works (revoking it stops the screen at its next rerun)."""
+    token = _cookie(DISPLAY_COOKIE)
+    if not token:
+        return None
+    with read_session() as session:
+        link = display_link_for(session=session, token=token)
+        if link is None:
+            st.session_state.pop(DISPLAY_KEY, None)
+            return None
+        st.session_state[DISPLAY_KEY] = link.id
+        return display_actor(link)
 
 
 def _actor(lang: str) -> Actor | None:
-    """Who is acting, as the database says now: a role change or a removed account takes
-    effect at the next rerun. Nothing in the URL or session state but the account id counts."""
+    """Who is acting, as the database says now: a role change, a removed account or an ended
+    session takes effect at the next rerun. Only the session cookie (or, in AppTest, USER_KEY)
+    counts; nothing in the URL does."""
     user_id = st.session_state.get(USER_KEY)
     if user_id is not None:
         with read_session() as session:
             actor = actor_for(session=session, user_id=user_id)
-        if actor is None:
-            del st.session_state[USER_KEY]
-        else:
+        if actor is not None:
             return actor
+        del st.session_state[USER_KEY]
+    actor = _session_actor() or _display_actor()
+    if actor is not None:
+        return actor
     if oidc_configured() and st.user.is_logged_in:
         with read_session() as session:
             user_id = user_for_identity(session=session, subject=st.user.get("sub"), email=st.user.get("email"))
         if user_id is not None:
-            st.session_state[USER_KEY] = user_id
-            return _actor(lang)
-    if public_access() and not st.session_state.get(SHOW_LOGIN_KEY):
+            with read_session() as session:
+                return actor_for(session=session, user_id=user_id)
+    if public_access():
         return Actor(name=i18n.translate(lang, "role.public"), role=Role.PUBLIC)
     return None
+
+
+def recheck_sign_in(ctx: PageContext) -> None:
+    """For a fragment that reruns alone (the slideshow on its timer): the whole app reruns as soon
+    as who is acting changed, so an ended session or a revoked display link stops it too."""
+    if _actor(ctx.lang) != ctx.actor:
+        st.rerun(scope="app")
+
+
+def display_screen() -> int | None:
+    """The id of the display link this screen uses, if it uses one."""
+    return st.session_state.get(DISPLAY_KEY)
 
 
 def oidc_configured() -> bool:
@@ -148,21 +209,30 @@ def admins_only(ctx: PageContext) -> None:
         st.stop()
 
 
-def sign_out() -> None:
-    st.session_state.pop(USER_KEY, None)
-    if oidc_configured() and st.user.is_logged_in:
-        st.logout()
-
-
 def account_box(ctx: PageContext) -> None:
-    """Who is signed in, and the way out (or in, for a public visitor)."""
+    """Who is signed in, and the way out (or in, for a public visitor). Signing out is a POST to
+    gongzhi.web's /signout, which ends the session and clears the cookie."""
     if ctx.actor is None:
         return
     st.sidebar.caption(ctx.t("common.acting_as", name=ctx.actor.name, role=ctx.label("role", ctx.actor.role)))
     if ctx.actor.role == Role.PUBLIC:
-        if st.sidebar.button(ctx.t("auth.sign_in"), key="sign_in"):
-            st.session_state[SHOW_LOGIN_KEY] = True
-            st.rerun()
-    elif st.sidebar.button(ctx.t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
-        sign_out()
-        st.rerun()
+        if display_screen() is None:
+            with st.sidebar:
+                st.html(sign_in_link_html(ctx.lang, current_path()))
+        return
+    if oidc_configured() and st.user.is_logged_in and _cookie(SESSION_COOKIE) is None:
+        if st.sidebar.button(ctx.t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
+            st.logout()
+        return
+    with st.sidebar:
+        st.html(sign_out_form_html(ctx.lang))
+
+
+def current_path() -> str:
+    """This page's path with its query (e.g. /issues?grid=3), to come back to after signing in."""
+    page = st.session_state.get(CURRENT_PAGE_KEY, "")
+    query = urlencode([(key, value) for key in st.query_params for value in st.query_params.get_all(key)])
+    return f"/{page}" + (f"?{query}" if query else "")
+
+
+CURRENT_PAGE_KEY = "current_page_path"

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import streamlit as st
 
+from gongzhi.config import static_url_prefix
 from gongzhi.escape import markdown_literal
 
 if TYPE_CHECKING:
@@ -196,25 +197,11 @@ def apply_theme(ctx: PageContext) -> None:
 
 
 # Presentation clickers send Page Up / Page Down (some send the arrows, which st.button's own
-# `shortcut` takes). A few static lines, served with the page (nothing is fetched), installed once
-# per browser tab; they press the page's own buttons, so a key does exactly what a click does,
-# and they leave keys typed into a field alone.
-CLICKER_SCRIPT = """
-<script>
-(() => {
-  if (window.gongzhiClicker) { return; }
-  window.gongzhiClicker = true;
-  document.addEventListener("keydown", (event) => {
-    const key = window.gongzhiClickerKeys && window.gongzhiClickerKeys[event.key];
-    const typing = event.target.closest && event.target.closest("input, textarea, [contenteditable]");
-    if (!key || typing) { return; }
-    const button = document.querySelector(".st-key-" + key + " button");
-    if (button && !button.disabled) { event.preventDefault(); button.click(); }
-  });
-})();
-window.gongzhiClickerKeys = {PageUp: "@PREVIOUS@", PageDown: "@NEXT@"};
-</script>
-"""
+# `shortcut` takes). static/gongzhi-clicker.js, served by this server (the Content-Security-Policy
+# runs no inline script), presses the buttons a marker on the page names, so a key does exactly
+# what a click does, and leaves keys typed into a field alone.
+CLICKER_HTML = ('<div data-gongzhi-clicker data-previous="@PREVIOUS@" data-next="@NEXT@"></div>'
+                '<script src="@STATIC@/gongzhi-clicker.js"></script>')
 WIDGET_KEY = re.compile(r"^[a-z_]+$")
 
 
@@ -222,7 +209,8 @@ def clicker_keys(*, previous: str, following: str) -> None:
     """Page Up / Page Down press the buttons with these widget keys (code constants, never user text)."""
     if not (WIDGET_KEY.match(previous) and WIDGET_KEY.match(following)):
         raise ValueError("clicker keys must be plain widget keys")
-    st.html(CLICKER_SCRIPT.replace("@PREVIOUS@", previous).replace("@NEXT@", following), unsafe_allow_javascript=True)
+    st.html(CLICKER_HTML.replace("@PREVIOUS@", previous).replace("@NEXT@", following)
+            .replace("@STATIC@", static_url_prefix()), unsafe_allow_javascript=True)
 
 
 # A block of the page (a container with a key) at the top of the screen, e.g. the live meeting's

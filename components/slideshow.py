@@ -16,7 +16,7 @@ from components.filters import Period
 from components.grid_map import build_grid_map, map_summary
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.overview_sections import load_headlines
-from components.page_setup import PageContext
+from components.page_setup import PageContext, recheck_sign_in
 from components.projector import clicker_keys
 from gongzhi.queries.grid_metrics import grid_metrics, grid_shapes
 
@@ -79,6 +79,7 @@ def slideshow(ctx: PageContext, period: Period, interval: int) -> None:
 
     @st.fragment(run_every=interval or None)
     def show() -> None:
+        recheck_sign_in(ctx)
         now = time.monotonic()
         index = st.session_state.get(INDEX_KEY, 0) % len(slides)
         changed_at = st.session_state.setdefault(CHANGED_KEY, now)

@@ -17,6 +17,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.errors import FieldError, GongzhiError, ValidationError
 from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
 from gongzhi.permissions import Actor, Role, require_admin
+from gongzhi.sessions import EndReason, end_sessions
 from gongzhi.validation import (
     DISPLAY_NAME,
     DISPLAY_NAME_MAX,  # noqa: F401 (the account form's max_chars)
@@ -194,7 +195,8 @@ def _account_for_update(session: Session, user_id: int, expected_version: int | 
 def update_account(*, session: Session, actor: Actor, user_id: int, role: str, display_name: str,
                    grid_ids: tuple[int, ...], active: bool, expected_version: int | None) -> User:
     """Change an account's role, display name, grids and whether it may sign in, on the copy the
-    admin saw (`expected_version`). It takes effect at the account's next rerun (actor_for).
+    admin saw (`expected_version`). A new role or grids, or disabling, ends all the account's
+    sessions (it signs in again under the new terms); it takes effect at the next rerun.
     An admin cannot demote or deactivate their own account, so there is always an admin left."""
     require_admin(actor)
     user = _account_for_update(session, user_id, expected_version)
@@ -212,6 +214,8 @@ def update_account(*, session: Session, actor: Actor, user_id: int, role: str, d
     # Read before any change, so no autoflush splits this edit into two entries of the trail.
     current = {link.grid_id: link for link in session.execute(
         select(UserGrid).where(UserGrid.user_id == user.id)).scalars()}
+    ended = (EndReason.DISABLED if user.active and not active
+             else EndReason.ROLE if user.role != role or set(current) != set(grid_ids) else None)
     user.role, user.display_name, user.active = role, display_name, active
     if set(current) != set(grid_ids):
         # A change of grids alone must still bump the account's version (and name its author in
@@ -221,12 +225,15 @@ def update_account(*, session: Session, actor: Actor, user_id: int, role: str, d
             session.delete(current[grid_id])  # through the ORM, so the trail records it
         session.add_all(UserGrid(user_id=user.id, grid_id=grid_id) for grid_id in set(grid_ids) - set(current))
     session.flush()
+    if ended is not None:
+        end_sessions(session=session, user_id=user.id, reason=ended)
     return user
 
 
 def reset_password(*, session: Session, actor: Actor, user_id: int, new_password: str) -> User:
     """Set a new password for an account whose owner forgot theirs; the failed sign-ins counted
-    against it are forgotten, so the owner can sign in at once."""
+    against it are forgotten, so the owner can sign in at once, and every session of the account
+    ends (whoever knew the old password is signed out at their next action)."""
     require_admin(actor)
     user = _account_for_update(session, user_id, expected_version=None)
     errors = _password_errors(new_password)
@@ -236,6 +243,7 @@ def reset_password(*, session: Session, actor: Actor, user_id: int, new_password
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == user.username,
                                                LoginAttempt.succeeded.is_(False)))
     session.flush()
+    end_sessions(session=session, user_id=user.id, reason=EndReason.PASSWORD)
     return user
 
 

@@ -14,7 +14,7 @@ from gongzhi.models import AuditEntry, LoginAttempt, Revision
 from gongzhi.queries.audit import last_change
 
 NOT_AUDITED = {AuditEntry.__tablename__, Revision.__tablename__, LoginAttempt.__tablename__}
-SECRET_COLUMNS = {"password_hash"}  # recorded as changed, never with its value
+SECRET_COLUMNS = {"password_hash", "token_hash"}  # recorded as changed, never with its value
 AUDIT_KEY = "audit_actor"  # session.info key holding the Actor of a write session
 # session.info key: (class, primary key, version) of every versioned row a write session's flushes
 # update or delete, so that a StaleDataError can be explained afterwards (see stale_conflict).

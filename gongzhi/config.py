@@ -13,6 +13,21 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def public_access() -> bool:
+    """GONGZHI_PUBLIC_ACCESS=1 lets visitors who do not sign in see the public role (aggregates
+    and the map only); off by default."""
+    return os.environ.get("GONGZHI_PUBLIC_ACCESS") == "1"
+
+
+def wants_demo(url: str) -> bool:
+    """The embedded default is seeded with the demo community on first start; a database named
+    in DATABASE_URL stays as it is unless GONGZHI_DEMO=1 asks for the demo (0: never)."""
+    setting = os.environ.get("GONGZHI_DEMO")
+    if setting is not None:
+        return setting == "1"
+    return url == DEFAULT_DATABASE_URL
+
+
 def backup_dir() -> Path:
     """Where `python -m gongzhi backup` and the backups page put their files (GONGZHI_BACKUP_DIR)."""
     configured = os.environ.get("GONGZHI_BACKUP_DIR")
@@ -101,3 +116,41 @@ def import_max_bytes() -> int:
     if not megabytes > 0:
         megabytes = DEFAULT_IMPORT_MAX_MB
     return int(megabytes * 1024 * 1024)
+
+
+def _positive_float(name: str, default: float) -> float:
+    """A positive number from the environment; anything else (unset, not a number, ≤ 0) is `default`."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def session_idle_hours() -> float:
+    """GONGZHI_SESSION_IDLE_HOURS: a sign-in unused this long ends (default 12 hours)."""
+    return _positive_float("GONGZHI_SESSION_IDLE_HOURS", 12)
+
+
+def session_max_days() -> float:
+    """GONGZHI_SESSION_MAX_DAYS: a sign-in ends this long after it began, used or not (default 30 days)."""
+    return _positive_float("GONGZHI_SESSION_MAX_DAYS", 30)
+
+
+def display_link_hours() -> float:
+    """GONGZHI_DISPLAY_LINK_HOURS: how long a new display link for the meeting room works (default 24)."""
+    return _positive_float("GONGZHI_DISPLAY_LINK_HOURS", 24)
+
+
+DEFAULT_TRUSTED_PROXIES = "127.0.0.1, ::1"
+
+
+def trusted_proxies() -> tuple[str, ...]:
+    """GONGZHI_TRUSTED_PROXIES: addresses or networks (CIDR) of the reverse proxies whose
+    X-Forwarded-For and X-Forwarded-Proto are believed, separated by commas or spaces; `none`
+    believes no one. Default: this machine (a proxy on the same host, as deploy/nginx.conf)."""
+    value = os.environ.get("GONGZHI_TRUSTED_PROXIES")
+    value = DEFAULT_TRUSTED_PROXIES if value is None else value
+    if value.strip().lower() == "none":
+        return ()
+    return tuple(part for part in value.replace(",", " ").split() if part)

@@ -144,6 +144,19 @@ def init_db(engine: Engine | None = None) -> None:
     upgrade(engine)
 
 
+def prepare_database(url: str) -> None:
+    """What a starting app does to its database: the schema brought to the newest revision and,
+    for a new default database (config.wants_demo), the demo community seeded."""
+    from gongzhi.config import wants_demo
+
+    engine = get_engine(url)
+    init_db(engine)
+    if wants_demo(url):
+        from gongzhi.seed import ensure_demo
+
+        ensure_demo(engine)
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     with migration_connection(engine) as connection:
         if not schema_revisions(connection) and _table_columns(connection):

@@ -285,6 +285,35 @@ class LoginAttempt(SQLModel, table=True):
     at: LocalDateTime = Field(default_factory=now)
 
 
+class LoginSession(SQLModel, table=True):
+    """A sign-in: the browser holds a random token in an HttpOnly cookie, the database only its
+    SHA-256 hash (gongzhi.sessions). `ended_at`/`end_reason` say when and why it stopped counting."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: LocalDateTime = Field(default_factory=now)
+    last_seen_at: LocalDateTime = Field(default_factory=now)
+    address: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=200)
+    ended_at: LocalDateTime | None = Field(default=None)
+    end_reason: str | None = Field(default=None, max_length=24)  # sessions.EndReason
+
+
+class DisplayLink(SQLModel, table=True):
+    """A link for a screen in the meeting room: opens the slideshow read-only as the public role.
+    Only the SHA-256 hash of its token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=80)
+    created_by: int = Field(foreign_key="user.id")
+    created_at: LocalDateTime = Field(default_factory=now)
+    expires_at: LocalDateTime
+    revoked_at: LocalDateTime | None = Field(default=None)
+    last_used_at: LocalDateTime | None = Field(default=None)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed which record when, with the values before and after (JSON)."""
 

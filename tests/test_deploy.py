@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
-HEALTH = "/_stcore/health"
+HEALTH = "/healthz"  # gongzhi.web: answers only when the database does
 
 
 def _readme_command() -> list[str]:
@@ -55,6 +55,7 @@ def test_the_compose_file_runs_the_app_on_postgresql_with_data_in_a_volume():
     assert app["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
     assert "STREAMLIT_SERVER_COOKIE_SECRET" in app["environment"]
     assert "STREAMLIT_SERVER_ALLOWED_HOSTS" in app["environment"]
+    assert "GONGZHI_TRUSTED_PROXIES" in app["environment"]  # nginx on the host, seen through the bridge
 
 
 def test_nginx_passes_websockets_and_names_the_host():
@@ -69,6 +70,11 @@ def test_nginx_passes_websockets_and_names_the_host():
     assert "proxy_set_header Host $host;" in stream
     assert re.search(r"map \$http_upgrade \$connection_upgrade \{\s*default upgrade;", conf)
     assert "allowedHosts" in conf  # says where the name must go as well
+    for location in (conf[conf.index("location / {"):], stream):
+        block = location.split("}")[0]
+        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in block
+        assert "proxy_set_header X-Forwarded-Proto $scheme;" in block
+    assert "GONGZHI_TRUSTED_PROXIES" in conf
 
 
 def test_the_systemd_unit_is_well_formed_and_runs_the_app():

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -24,17 +26,25 @@ def save_screenshot(page, name: str) -> Path:
     return path
 
 
-def sign_in(page, base_url: str, username: str = "committee", *, lang: str = "en") -> None:
-    """Open the app and sign in with a demo account (password `gongzhi-demo`). Streamlit keeps
-    the sign-in for this browser session: move on with `open_from_menu`, not a new page load."""
+def fill_sign_in(page, username: str, *, lang: str = "en") -> None:
+    """On the sign-in form (the /signin page, or the app's sign-in page), sign in with a demo
+    account (password `gongzhi-demo`)."""
     from gongzhi.accounts import DEMO_PASSWORD
     from gongzhi.i18n import translate
 
-    page.goto(f"{base_url}/?lang={lang}")
-    wait_for_app(page)
     page.get_by_role("textbox", name=translate(lang, "auth.field_username"), exact=True).fill(username)
     page.get_by_role("textbox", name=translate(lang, "auth.field_password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=translate(lang, "auth.sign_in")).click()
+    page.get_by_role("button", name=translate(lang, "auth.sign_in"), exact=True).click()
+
+
+def sign_in(page, base_url: str, username: str = "committee", *, lang: str = "en") -> None:
+    """Open the app (which sends a browser that is not signed in to the sign-in page) and sign in
+    with a demo account. The session cookie keeps the sign-in for this browser context: reloads,
+    new tabs and bookmarks stay signed in."""
+    from gongzhi.i18n import translate
+
+    page.goto(f"{base_url}/?lang={lang}")
+    fill_sign_in(page, username, lang=lang)
     page.locator("h1").filter(has_text=translate(lang, "nav.overview")).wait_for(timeout=30_000)
     wait_for_app(page)
 
@@ -82,3 +92,22 @@ def _bare_spot_now(path) -> dict | None:
         }
         return null;
     }""")
+
+
+def choose(page, within, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label` inside `within`, typing to filter as a
+    person would (the option list opens in a layer of its own on the page). A click that lands
+    while the app is still rerunning can leave the list closed, so try again a few times."""
+    combobox = within.locator("[data-testid='stSelectbox']").filter(has_text=label).first.get_by_role("combobox")
+    choice = page.get_by_role("option", name=option, exact=True).first
+    for _ in range(4):
+        wait_for_app(page)
+        combobox.click()
+        combobox.fill(option)
+        try:
+            choice.wait_for(timeout=5_000)
+            choice.click()
+            return
+        except PlaywrightTimeout:
+            combobox.press("Escape")
+    raise AssertionError(f"option {option!r} never appeared in {label!r}")

@@ -4,10 +4,9 @@ through the projector menu, and reading computed sizes and contrasts off the pag
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from gongzhi.accounts import DEMO_PASSWORD
 from gongzhi.i18n import translate
 from tests.browser.conftest import RecordedPage
-from tests.browser.helpers import wait_for_app
+from tests.browser.helpers import fill_sign_in, wait_for_app
 
 PROJECTOR_VIEWPORT = {"width": 1024, "height": 768}
 
@@ -18,12 +17,10 @@ def new_page(browser, viewport=PROJECTOR_VIEWPORT) -> RecordedPage:
 
 
 def sign_in_at(page, url: str, username: str, *, lang: str = "en") -> None:
-    """Open `url` (e.g. a bookmark with ?mode=projector) and sign in on the login form there."""
+    """Open `url` (e.g. a bookmark with ?mode=projector), which leads to the sign-in page, and sign
+    in there: the browser comes back to `url`."""
     page.goto(url)
-    wait_for_app(page)
-    page.get_by_role("textbox", name=translate(lang, "auth.field_username"), exact=True).fill(username)
-    page.get_by_role("textbox", name=translate(lang, "auth.field_password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=translate(lang, "auth.sign_in")).click()
+    fill_sign_in(page, username, lang=lang)
     page.locator("h1").filter(has_text=translate(lang, "nav.overview")).wait_for(timeout=30_000)
     wait_for_app(page)
 

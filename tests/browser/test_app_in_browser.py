@@ -3,7 +3,6 @@ drawn from local assets only (one polygon per grid), and an issue created throug
 
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from components.kpi import format_number, format_percent
@@ -14,7 +13,7 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import issue_headline
-from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import choose, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -69,25 +68,6 @@ def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
     assert page.external_requests() == [], page.external_requests()
 
 
-def _choose(page, within, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label` inside `within`, typing to filter as a
-    person would (the option list opens in a layer of its own on the page). A click that lands
-    while the app is still rerunning can leave the list closed, so try again a few times."""
-    combobox = within.locator("[data-testid='stSelectbox']").filter(has_text=label).first.get_by_role("combobox")
-    choice = page.get_by_role("option", name=option, exact=True).first
-    for _ in range(4):
-        wait_for_app(page)
-        combobox.click()
-        combobox.fill(option)
-        try:
-            choice.wait_for(timeout=5_000)
-            choice.click()
-            return
-        except PlaywrightTimeout:
-            combobox.press("Escape")
-    raise AssertionError(f"option {option!r} never appeared in {label!r}")
-
-
 def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page):
     title = "浏览器测试：5栋门禁损坏"
     sign_in(page.page, app_server.url, "committee")
@@ -95,10 +75,10 @@ def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page)
     page.page.get_by_text(translate("en", "issues.new_issue")).first.click()
     form = page.page.locator("[data-testid='stForm']").first
     form.get_by_label(translate("en", "issues.field_title")).fill(title)
-    _choose(page.page, form, translate("en", "issues.field_category"), translate("en", "category.security"))
+    choose(page.page, form, translate("en", "issues.field_category"), translate("en", "category.security"))
     with _server_session(app_server) as session:
         grid_name = session.execute(select(Area.name).where(Area.level == AreaLevel.GRID).order_by(Area.code)).first()[0]
-    _choose(page.page, form, translate("en", "issues.field_grid"), grid_name)
+    choose(page.page, form, translate("en", "issues.field_grid"), grid_name)
     form.get_by_role("button", name=translate("en", "issues.report_submit")).click()
     page.page.get_by_text(translate("en", "issues.reported_ok")).wait_for(timeout=30_000)
     wait_for_app(page.page)

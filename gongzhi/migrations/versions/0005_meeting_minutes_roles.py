@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_meeting_minutes_roles"
-down_revision = "0003_unindex_deleted_at"
+down_revision = "0004_sessions"
 branch_labels = None
 depends_on = None
 
