@@ -214,20 +214,11 @@ def clicker_keys(*, previous: str, following: str) -> None:
 
 
 # A block of the page (a container with a key) at the top of the screen, e.g. the live meeting's
-# item after each run. Static code; only a widget key (checked) and integers are put in — the nonce
-# changes the script's text so that it runs again on every run that asks for it.
-SCROLL_SCRIPT = """
-<script>
-(() => {
-  for (const delay of [0, 150, 400, 900]) {
-    setTimeout(() => {
-      const block = document.querySelector(".st-key-@KEY@");
-      if (block) { block.style.scrollMarginTop = "@MARGIN@px"; block.scrollIntoView({block: "start"}); }
-    }, delay);
-  }
-})(/* @NONCE@ */);
-</script>
-"""
+# item after each run. static/gongzhi-scroll.js does it (the Content-Security-Policy runs no inline
+# script); only a widget key (checked) and integers are put in, and the nonce in the script's
+# address makes it run again on every run that asks for it.
+SCROLL_HTML = ('<div data-gongzhi-scroll="@KEY@" data-margin="@MARGIN@"></div>'
+               '<script src="@STATIC@/gongzhi-scroll.js?n=@NONCE@"></script>')
 
 
 def scroll_to_block(container_key: str, *, nonce: int) -> None:
@@ -236,8 +227,9 @@ def scroll_to_block(container_key: str, *, nonce: int) -> None:
     if not WIDGET_KEY.match(container_key):
         raise ValueError("the block is named by a plain widget key")
     margin = 0 if in_projector_mode() else 64
-    st.html(SCROLL_SCRIPT.replace("@KEY@", container_key).replace("@MARGIN@", str(margin))
-            .replace("@NONCE@", str(int(nonce))), unsafe_allow_javascript=True)
+    st.html(SCROLL_HTML.replace("@KEY@", container_key).replace("@MARGIN@", str(margin))
+            .replace("@NONCE@", str(int(nonce))).replace("@STATIC@", static_url_prefix()),
+            unsafe_allow_javascript=True)
 
 
 # --- paged tables -------------------------------------------------------------------------------

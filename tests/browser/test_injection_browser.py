@@ -21,7 +21,7 @@ from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
-from tests.browser.test_app_in_browser import _choose
+from tests.browser.helpers import choose as _choose
 from tests.markdown_payloads import LOOPBACK
 from tests.markdown_payloads import PAYLOADS as MARKDOWN_PAYLOADS
 from tests.views.test_injection import PAYLOAD
