@@ -60,13 +60,17 @@ def require_write(actor: Actor, *, grid_id: int | None) -> None:
         raise PermissionDenied(role=actor.role.value)
 
 
+def may_write_somewhere(actor: Actor) -> bool:
+    """Admin and committee, or a grid leader who leads at least one grid."""
+    return actor.role in (Role.ADMIN, Role.COMMITTEE) or (actor.role == Role.LEADER and bool(actor.grid_ids))
+
+
 def require_some_write(actor: Actor) -> None:
     """For a new record: refuse a role that may write nowhere before its input is even checked,
     so that validation messages (e.g. "phone already on the roster") tell it nothing. The grid
     check (require_write) follows once the input is known to be valid."""
-    if actor.role in (Role.ADMIN, Role.COMMITTEE) or (actor.role == Role.LEADER and actor.grid_ids):
-        return
-    raise PermissionDenied(role=actor.role.value)
+    if not may_write_somewhere(actor):
+        raise PermissionDenied(role=actor.role.value)
 
 
 def may_rate(actor: Actor, grid_id: int | None) -> bool:

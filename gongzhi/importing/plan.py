@@ -19,7 +19,7 @@ from gongzhi.importing import values as parse
 from gongzhi.importing.reader import Sheet
 from gongzhi.importing.schema import SCHEMAS, is_never_read, missing_required
 from gongzhi.models import Area, Attendance, Event, Issue, Organisation, Person, Volunteer
-from gongzhi.permissions import Actor, Role
+from gongzhi.permissions import Actor, may_write, may_write_somewhere
 from gongzhi.validation import (
     CAPACITY,
     DESCRIPTION,
@@ -97,7 +97,7 @@ def _file_problem(kind: str, mapping: dict[str, str | None], actor: Actor) -> Im
     missing = missing_required(kind, mapping)
     if missing:
         return ImportProblem(0, "", "imports.problem_missing_columns", {"fields": tuple(missing)})
-    if actor.role not in (Role.ADMIN, Role.COMMITTEE, Role.LEADER) or (actor.role == Role.LEADER and not actor.grid_ids):
+    if not may_write_somewhere(actor):
         return ImportProblem(0, "", "imports.problem_not_allowed")
     return None
 
@@ -200,7 +200,7 @@ class _Checker:
     def grid(self, raw: str, *, required: bool) -> int | None:
         text = _key_text(raw)
         if not text:
-            if required or self.actor.role == Role.LEADER:
+            if required or not may_write(self.actor, None):
                 # A grid leader writes only in their grids; a record of no grid is not theirs.
                 raise parse.CellProblem("errors.required")
             return None
@@ -212,7 +212,7 @@ class _Checker:
             grid_id = named[0] if named else None
         if grid_id is None:
             raise parse.CellProblem("imports.reason_unknown_grid", value=raw)
-        if self.actor.role == Role.LEADER and grid_id not in self.actor.grid_ids:
+        if not may_write(self.actor, grid_id):
             raise parse.CellProblem("imports.reason_not_your_grid", value=raw)
         return grid_id
 
@@ -421,7 +421,7 @@ class _AttendanceChecker(_PeopleChecker):
         if len(candidates) > 1:
             raise parse.CellProblem("imports.reason_event_ambiguous", value=title)
         event_id, starts_at, grid_id, _capacity, _headcount = candidates[0]
-        if self.actor.role == Role.LEADER and grid_id not in self.actor.grid_ids:
+        if not may_write(self.actor, grid_id):
             raise parse.CellProblem("imports.reason_not_your_grid", value=title)
         return event_id
 
