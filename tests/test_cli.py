@@ -19,7 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGZHI_")}
+    # The CLI's own settings are the test's, except the clock: it runs at the suite's moment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGZHI_") or k == "GONGZHI_NOW"}
     env["DATABASE_URL"] = url
     return subprocess.run([sys.executable, "-m", "gongzhi", *args], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=300, input=stdin)
