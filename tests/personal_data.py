@@ -16,6 +16,15 @@ FULL_MOBILE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)")
 SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[ \-\u00a0](?=\d)")
 
 
+# The names folium and branca give the map's elements (`geo_json_` + 32 random hex digits): code,
+# never shown, and their random digits can form an 11-digit run that looks like a mobile number.
+GENERATED_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def without_generated_ids(text: str) -> str:
+    return GENERATED_ELEMENT_ID.sub("id", text)
+
+
 def cell_texts(data: bytes, fmt: str) -> list[str]:
     """Every cell of a CSV (UTF-8, BOM allowed) or of every sheet of an XLSX, as text; headers included."""
     if fmt == "csv":

@@ -44,7 +44,7 @@ from gongzhi.models import (
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import OPEN_STATE_CODES
 from tests.conftest import account_for_role
-from tests.personal_data import FULL_MOBILE, SEPARATOR_BETWEEN_DIGITS
+from tests.personal_data import FULL_MOBILE, SEPARATOR_BETWEEN_DIGITS, without_generated_ids
 
 ATTENDANCE_EVENT_KEY = "event_attendance_event"  # components.event_forms: the attendance form's event choice
 # Any full Shenzhen landline, once separators between digits (138 0013 8000, 0755-2765 4321) are
@@ -76,12 +76,13 @@ def _table_strings(frame: pd.DataFrame) -> Iterator[str]:
 
 
 def rendered_strings(app) -> list[str]:
-    """Everything the app sent for this run, sidebar and main area."""
+    """Everything the app sent for this run, sidebar and main area (the map's generated element
+    names left out: code, not text, and random)."""
     found: list[str] = []
     for root in (app.sidebar, app.main):
         for node in root:
             if getattr(node, "proto", None) is not None:
-                found.extend(_strings(node.proto))
+                found.extend(without_generated_ids(text) for text in _strings(node.proto))
             if node.type in ("dataframe", "table", "arrow_data_frame", "arrow_table"):
                 found.extend(_table_strings(node.value))
     return found
