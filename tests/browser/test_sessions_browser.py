@@ -195,6 +195,8 @@ def test_no_page_not_found_on_any_menu_page_signed_in_or_out(app_server, context
         visitor.page.get_by_role("button", name=t("auth.sign_in"), exact=True).wait_for()
     visitor.page.goto(f"{app_server.url}/{LOGIN_PAGE}?lang=en")
     heading(visitor.page, "nav.login")
+    # A check that something did NOT happen (no console error): there is no condition to wait on, so
+    # a short grace period lets a late error arrive; the pages above were waited for by condition.
     admin.page.wait_for_timeout(1_000)
     for recorded in (admin, visitor):
         assert not [text for text in recorded.console if NOT_FOUND in text], recorded.console
@@ -248,6 +250,8 @@ def test_an_outside_image_in_an_issue_title_is_never_fetched(app_server, context
     # Whatever the page makes of the title, an image from elsewhere may not load.
     recorded.page.evaluate(f"""() => {{ const img = document.createElement("img"); img.src = "{image}?injected";
                                         document.body.appendChild(img); }}""")
+    # No request may reach the recorder: nothing to wait on for an absence, so a grace period (the
+    # control request above proved the recorder is reachable and fast).
     recorded.page.wait_for_timeout(1_500)
     # Chromium reports what the page asked for (the title's image, if the Markdown drew it, and the
     # injected one), but the browser refused to send it: the recorder got nothing.
