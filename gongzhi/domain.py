@@ -41,6 +41,16 @@ class RejectReason(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class IssueSource(StrEnum):
+    """Who brought an issue in. Reports from residents themselves (the resident page, Open311) wait
+    for a grid leader's screening (Issue.awaiting_screening) before anyone but staff sees them."""
+
+    STAFF = "staff"
+    RESIDENT = "resident"
+    OPEN311 = "open311"
+    IMPORT = "import"
+
+
 class FixStatus(StrEnum):
     FIXED = "fixed"
     PARTLY_FIXED = "partly_fixed"

@@ -156,6 +156,8 @@ class Issue(Versioned, SoftDeleted, table=True):
     reopen_count: int = Field(default=0)
     lat: float | None = None
     lon: float | None = None
+    source: str = Field(default="staff", max_length=12)  # domain.IssueSource
+    awaiting_screening: bool = Field(default=False, index=True)  # a resident's report not yet screened
 
 
 class IssueCooperator(SQLModel, table=True):
