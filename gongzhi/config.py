@@ -154,3 +154,9 @@ def trusted_proxies() -> tuple[str, ...]:
     if value.strip().lower() == "none":
         return ()
     return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+def resident_reports() -> bool:
+    """GONGZHI_RESIDENT_REPORTS: residents' own reports from the grid's QR code (/report/…, /track/…)
+    are on unless this is `0` (a deployment that does not want them switches them off)."""
+    return os.environ.get("GONGZHI_RESIDENT_REPORTS", "1").strip() != "0"

@@ -28,6 +28,7 @@ from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Issue, Organisation, TimelineEntry
 from gongzhi.permissions import Actor
+from gongzhi.queries.issues import visible_issue_condition
 from gongzhi.validation import TITLE_MAX, InvalidValue, clean_date
 
 FORMATS = ("json", "xml")
@@ -97,7 +98,7 @@ def service_requests(*, session: Session, lang: str = "zh-CN", start: date | Non
         .outerjoin(building, building.c.id == Issue.building_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
         .outerjoin(updated, updated.c.issue_id == Issue.id)
-        .where(Issue.deleted_at.is_(None))
+        .where(visible_issue_condition(staff=False))  # never an unscreened resident report
         .order_by(Issue.reported_at, Issue.id)
     )
     if start is not None:

@@ -17,9 +17,10 @@ from gongzhi.domain import (
     OPEN_STATES,
     RESOLVED_STATES,
     SATISFIED_MIN_RATING,
+    SCREENED_OUT,
     AreaLevel,
 )
-from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, TimelineEntry
+from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, ResidentReport, TimelineEntry
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 
 OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
@@ -30,8 +31,23 @@ RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED
 AWAITING_ACTION_CODES = tuple(code for code in OPEN_STATE_CODES if code not in RESOLVED_STATE_CODES)
 
 
+def visible_issue_condition(*, staff: bool):
+    """The one rule of which issues a viewer sees. Staff (who may see personal data: admins, the
+    committee, grid leaders) see every live issue, residents' reports waiting for screening
+    included. Everyone else (representatives, the public, display screens, Open311 and the
+    resident pages) sees only the loop's issues: never a resident's report before it is screened,
+    nor one screened out (spam, not community business, merged into another issue). The figures
+    count the same issues as the latter (`_live`)."""
+    live = Issue.deleted_at.is_(None)
+    if staff:
+        return live
+    screened_out = select(ResidentReport.issue_id).where(ResidentReport.outcome.in_([o.value for o in SCREENED_OUT]))
+    return and_(live, Issue.awaiting_screening.is_(False), Issue.id.not_in(screened_out))
+
+
 def _live():
-    return Issue.deleted_at.is_(None)
+    """The issues every figure counts: those anyone may see (visible_issue_condition)."""
+    return visible_issue_condition(staff=False)
 
 
 def _in_grid(grid_id: int | None):
@@ -224,7 +240,7 @@ def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str
                Organisation.name.label("lead_org"), Issue.rating, reporter.label("reporter"))
         .join(Area, Area.id == Issue.grid_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
-        .where(_live(), _in_grid(grid_id))
+        .where(visible_issue_condition(staff=may_see_personal_data), _in_grid(grid_id))
     )
     if may_see_personal_data:
         query = query.outerjoin(Person, Person.id == Issue.reporter_id)
@@ -303,7 +319,7 @@ def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool
         .outerjoin(building, building.id == Issue.building_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
         .outerjoin(Person, Person.id == Issue.reporter_id)
-        .where(Issue.id == issue_id, _live())
+        .where(Issue.id == issue_id, visible_issue_condition(staff=may_see_personal_data))
     ).first()
     if row is None:
         return None
@@ -370,7 +386,8 @@ def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: 
 POINT_COLUMNS = ["id", "title", "state", "category", "grid_id", "lon", "lat"]
 
 
-def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False) -> pd.DataFrame:
+def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False,
+                 staff: bool = False) -> pd.DataFrame:
     """The issues the map draws as points, chosen as the issues page chooses them (list_issues with
     include_open: the open ones, and the finished ones reported between start and end), the
     finished ones (closed, closed unrated, rejected) only with include_closed. lon/lat may be
@@ -378,7 +395,8 @@ def issue_points(*, session: Session, start: date, end: date, include_closed: bo
     low, high = datetime_range(start, end)
     query = (select(Issue.id, Issue.title, Issue.state, Issue.category, Issue.grid_id, Issue.lon, Issue.lat)
              .join(Area, Area.id == Issue.grid_id)
-             .where(_live(), or_(Issue.reported_at >= low, _is_open()), Issue.reported_at < high))
+             .where(visible_issue_condition(staff=staff), or_(Issue.reported_at >= low, _is_open()),
+                    Issue.reported_at < high))
     if not include_closed:
         query = query.where(_is_open())
     rows = session.execute(query.order_by(Issue.id)).all()
