@@ -56,6 +56,7 @@ class GridChoice:
     name: str
     buildings: tuple[tuple[int, str], ...]
     centroid: tuple[float, float] | None  # (lat, lon)
+    boundary: str | None  # GeoJSON geometry, WGS-84
 
 
 def grid_for_report(session: Session, grid_id: int) -> GridChoice | None:
@@ -67,7 +68,8 @@ def grid_for_report(session: Session, grid_id: int) -> GridChoice | None:
         select(Area.id, Area.name).where(Area.parent_id == grid.id, Area.level == AreaLevel.BUILDING,
                                          Area.deleted_at.is_(None)).order_by(Area.code, Area.id)).all()
     centroid = (grid.centroid_lat, grid.centroid_lon) if grid.centroid_lat is not None else None
-    return GridChoice(id=grid.id, name=grid.name, buildings=tuple((b.id, b.name) for b in buildings), centroid=centroid)
+    return GridChoice(id=grid.id, name=grid.name, buildings=tuple((b.id, b.name) for b in buildings), centroid=centroid,
+                      boundary=grid.boundary)
 
 
 @dataclass(frozen=True)
