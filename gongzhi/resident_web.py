@@ -135,8 +135,9 @@ def _page(lang: str, title: str, body: str, *, switch_to: str, status_code: int 
 <body><main><div class="gz-top"><span>共治 Gongzhi</span>
 <a href="{escape_text(switch_to)}" lang="{escape_text(other)}">{_t(lang, "residents.lang_switch")}</a></div>
 {body}<footer>{_t(lang, "residents.privacy_footer")}</footer></main>{script_tags}</body></html>"""
-    return HTMLResponse(html, status_code=status_code,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    # The site-wide Referrer-Policy (same-origin) keeps the private link from other sites; a
+    # stricter no-referrer would make browsers send `Origin: null` with the forms, refused as foreign.
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _message_page(lang: str, key: str, *, status_code: int, switch_to: str) -> HTMLResponse:
