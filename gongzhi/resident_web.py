@@ -88,7 +88,7 @@ height:1.7rem;border-radius:50%;background:#d5d8de;color:#1f2430;text-align:cent
 .gz-steps li.gz-done::before{background:#0d5323;color:#fff}.gz-steps li.gz-now::before{background:#b3261e;color:#fff}
 .gz-steps .gz-when{display:block;color:#4a4f59;font-size:.9rem}dl{margin:0}dt{font-weight:600;margin-top:.6rem}
 dd{margin:0}fieldset{border:0;padding:0;margin:1rem 0}legend{font-weight:600;margin-bottom:.3rem}
-.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
+.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-scores label{flex:1 1 0;justify-content:center;padding:.5rem .3rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
 border-radius:.4rem;padding:.5rem .8rem;display:flex;gap:.4rem;align-items:center;min-height:2.8rem}
 #gz-map{height:14rem;border:1px solid #8a8f98;border-radius:.4rem;margin:.4rem 0}.gz-js-only{display:none}
 footer{margin-top:2rem;color:#4a4f59;font-size:.85rem}"""
@@ -176,10 +176,10 @@ def _similar_html(lang: str, grid: GridChoice, category: str, similar) -> str:
         return f'<h2>{_t(lang, "residents.similar_title")}</h2><p class="gz-hint">{_t(lang, "residents.similar_none")}</p>'
     items = []
     for issue in similar:
+        affected = f' · {_t(lang, "residents.me_too_count", n=issue.residents_affected)}' if issue.residents_affected else ""
         items.append(
             f'<li><strong>{escape_text(issue.title)}</strong><br>'
-            f'<span class="gz-hint">{_label(lang, "state", issue.state)} · '
-            f'{_t(lang, "residents.me_too_count", n=issue.residents_affected)}</span>'
+            f'<span class="gz-hint">{_label(lang, "state", issue.state)}{affected}</span>'
             f'<form method="post" action="{REPORT_PATH}/{grid.id}/metoo">'
             f'<input type="hidden" name="issue_id" value="{issue.id}">'
             f'<input type="hidden" name="category" value="{escape_text(category)}">'
@@ -255,6 +255,7 @@ def report_page(lang: str, grid: GridChoice, category: str | None, *, values: di
     switch = _with_lang(f"{REPORT_PATH}/{grid.id}", other, **({"category": category} if category else {}))
     body = [f"<h1>{title}</h1>", f'<p>{_t(lang, "residents.intro")}</p>', notice,
             f'<h2>{_t(lang, "residents.choose_category")}</h2>', _categories_html(lang, grid, category)]
+    track = f'<p><a href="{escape_text(_with_lang(TRACK_PATH, lang))}">{_t(lang, "residents.check_progress")}</a></p>'
     head, scripts = "", ()
     if category:
         body.append(_similar_html(lang, grid, category, _similar(grid.id, category)))
@@ -262,6 +263,7 @@ def report_page(lang: str, grid: GridChoice, category: str | None, *, values: di
         static = static_url_prefix()
         head = f'<link rel="stylesheet" href="{static}/leaflet/leaflet.css">'
         scripts = (f"{static}/leaflet/leaflet.js", f"{static}/gongzhi-report-map.js")
+    body.append(track)
     return _page(lang, title, "\n".join(body), switch_to=switch, status_code=status_code, head=head, scripts=scripts)
 
 
@@ -415,15 +417,18 @@ def _status_html(lang: str, view) -> str:
 
 def _steps_html(lang: str, view) -> str:
     current = view.state if view.state in {s.value for s in STEPS} else None
+    last_reached = max((i for i, step in enumerate(view.steps) if step.reached_at is not None), default=-1)
     items = []
-    for step in view.steps:
+    for position, step in enumerate(view.steps):
         css = "gz-now" if step.state == current else "gz-done" if step.reached_at is not None else ""
-        when = _when(step.reached_at) if step.reached_at else _t(lang, "residents.step_pending")
+        pending = "residents.step_skipped" if position < last_reached else "residents.step_pending"
+        when = _when(step.reached_at) if step.reached_at else _t(lang, pending)
         items.append(f'<li class="{css}" data-step="{escape_text(step.state)}">{_label(lang, "state", step.state)}'
                      f'<span class="gz-when">{escape_text(when)}</span></li>')
     closing = ""
     if view.closed_at is not None and view.state in ("closed", "closed_unrated"):
-        closing = f'<p class="gz-hint">{_label(lang, "state", view.state)} · {_t(lang, "residents.closed_on", date=_when(view.closed_at))}</p>'
+        state = i18n.translate_plain(lang, f"state.{view.state}")
+        closing = f'<p class="gz-hint">{_t(lang, "residents.closed_on", date=_when(view.closed_at), state=state)}</p>'
     return f'<h2>{_t(lang, "residents.steps_title")}</h2><ol class="gz-steps">{"".join(items)}</ol>{closing}'
 
 
@@ -464,7 +469,7 @@ def _rating_html(lang: str, token: str, errors: list[str], values: dict[str, str
     return f"""<h2>{_t(lang, "residents.rate_title")}</h2><p class="gz-hint">{_t(lang, "residents.rate_intro")}</p>
 <form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate">{notice}
 <input type="hidden" name="lang" value="{escape_text(lang)}">
-<fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices">{scores}</div></fieldset>
+<fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices gz-scores">{scores}</div></fieldset>
 <fieldset><legend>{_t(lang, "residents.rate_fixed")}</legend><div class="gz-choices">{fixes}</div></fieldset>
 <div class="gz-field"><label for="gz-comment">{_t(lang, "residents.rate_comment")}</label>
 <textarea id="gz-comment" name="comment" maxlength="{COMMENT.max_length}">{escape_text(values.get("comment", ""))}</textarea></div>
