@@ -226,3 +226,15 @@ def test_me_too_is_counted_once_per_address_on_a_screened_open_issue(demo_engine
     unscreened = send(demo_engine, grid[0])
     with pytest.raises(GongzhiError), write_session(demo_engine) as session:
         add_me_too(session, issue_id=unscreened.issue_id, client_address="203.0.113.3")
+
+
+def test_a_report_moved_on_before_screening_can_still_be_screened(demo_engine, grid):
+    receipt = send(demo_engine, grid[0])
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        move(session=session, issue_id=receipt.issue_id, to_state="grid_review", actor=COMMITTEE)
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        issue = accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯")
+        assert (issue.state, issue.awaiting_screening) == ("grid_review", False)
+    with pytest.raises(GongzhiError) as refused, write_session(demo_engine, actor=COMMITTEE) as session:
+        accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯")
+    assert refused.value.key == "residents.already_screened"
