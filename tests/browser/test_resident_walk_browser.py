@@ -11,6 +11,7 @@ import re
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -21,6 +22,8 @@ from gongzhi.privacy import mask_personal_data
 from gongzhi.resident_reports import MAX_REPORTS_PER_ADDRESS
 from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
 from tests.conftest import COMMITTEE, Sql
+
+pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
          "locale": "zh-CN",
@@ -215,3 +218,21 @@ def test_a_bot_filling_the_hidden_field_is_refused(app_server, honeypot):
     response = post(app_server, f"/report/{grid_id}", {"category": "noise", "description": "x", "website": honeypot},
                     source="127.0.0.4")
     assert response.status == 400 and zh("residents.refused") in response.body
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_the_resident_pages_have_no_serious_or_critical_accessibility_violation(app_server, browser, lang):
+    grid_id, _ = leader_grid(Sql(app_server.database_url))
+    sent = post(app_server, f"/report/{grid_id}", {"category": "noise", "description": "夜里装修噪音", "lang": lang},
+                source="127.0.0.5")
+    assert sent.status == 303
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    for path in (f"/report/{grid_id}?lang={lang}", f"/report/{grid_id}?category=noise&lang={lang}",
+                 sent.getheader("location"), f"/track?lang={lang}"):
+        page.goto(app_server.url + path)
+        expect(page.locator("h1")).to_be_visible()
+        blocking = [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                    for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not blocking, (path, blocking)
+    context.close()
