@@ -13,7 +13,7 @@ from gongzhi.db import read_session, write_session
 from gongzhi.domain import AreaLevel, IssueState
 from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.lifecycle import move
-from gongzhi.models import Area, Issue, Organisation, ResidentPhoto, ResidentReport
+from gongzhi.models import Area, AuditEntry, Issue, Organisation, ResidentPhoto, ResidentReport
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import issue_detail, issue_points, list_issues
 from gongzhi.queries.residents import open_issues_like, screening_queue, status_by_code, tracking_by_token
@@ -238,3 +238,12 @@ def test_a_report_moved_on_before_screening_can_still_be_screened(demo_engine, g
     with pytest.raises(GongzhiError) as refused, write_session(demo_engine, actor=COMMITTEE) as session:
         accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯")
     assert refused.value.key == "residents.already_screened"
+
+
+def test_the_audit_trail_keeps_a_photo_s_size_not_a_copy(demo_engine, grid):
+    receipt = send(demo_engine, grid[0], photos=[jpeg_with_gps()])
+    with read_session(demo_engine) as session:
+        size = len(session.execute(select(ResidentPhoto.content)
+                                   .where(ResidentPhoto.issue_id == receipt.issue_id)).scalar_one())
+        after = session.execute(select(AuditEntry.after).where(AuditEntry.table_name == "residentphoto")).scalar_one()
+    assert f'"content": "{size} bytes"' in after and len(after) < 1000
