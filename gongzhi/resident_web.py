@@ -190,7 +190,7 @@ def _similar_html(lang: str, grid: GridChoice, category: str, similar) -> str:
 
 
 def _map_html(lang: str, grid: GridChoice, values: dict[str, str]) -> str:
-    """A point on the map, set by static/gongzhi-report-map.js (hidden without JavaScript)."""
+    """A point on the map, set by static/gongzhi-report.js (hidden without JavaScript)."""
     config = basemap()
     tiles = config.tiles[0] if config.tiles and not config.gcj02 else None
     centre = grid.centroid or (None, None)
@@ -222,7 +222,7 @@ def _form_html(lang: str, grid: GridChoice, category: str, values: dict[str, str
         f'<div class="gz-field"><label for="gz-building">{_t(lang, "residents.field_building")}</label>'
         f'<select id="gz-building" name="building_id">{"".join(options)}</select></div>')
     consent = " checked" if values.get("consent") else ""
-    return f"""<form method="post" action="{REPORT_PATH}/{grid.id}" enctype="multipart/form-data" id="gz-report">
+    return f"""<form method="post" action="{REPORT_PATH}/{grid.id}" enctype="multipart/form-data" id="gz-report" data-once>
 {notice}<input type="hidden" name="category" value="{escape_text(category)}">
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <h2>{_t(lang, "residents.describe")}</h2>
@@ -262,7 +262,7 @@ def report_page(lang: str, grid: GridChoice, category: str | None, *, values: di
         body.append(_form_html(lang, grid, category, values or {}, errors or []))
         static = static_url_prefix()
         head = f'<link rel="stylesheet" href="{static}/leaflet/leaflet.css">'
-        scripts = (f"{static}/leaflet/leaflet.js", f"{static}/gongzhi-report-map.js")
+        scripts = (f"{static}/leaflet/leaflet.js", f"{static}/gongzhi-report.js")
     body.append(track)
     return _page(lang, title, "\n".join(body), switch_to=switch, status_code=status_code, head=head, scripts=scripts)
 
@@ -326,7 +326,8 @@ async def _post_report(request: Request, grid_id: int | None) -> Response:
         return _disabled(lang, request.url.path)
     if _foreign_origin(request):
         return Response(status_code=403)
-    if int(request.headers.get("content-length") or 0) > MAX_REQUEST_BYTES:
+    length = request.headers.get("content-length") or "0"
+    if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
         return _too_large(lang, request)
     grid = None if grid_id is None else await run_in_threadpool(_grid, grid_id)
     if grid is None:
@@ -467,7 +468,7 @@ def _rating_html(lang: str, token: str, errors: list[str], values: dict[str, str
         f'{" checked" if values.get("fix_status") == f.value else ""}>{_label(lang, "fix_status", f.value)}</label>'
         for f in FixStatus)
     return f"""<h2>{_t(lang, "residents.rate_title")}</h2><p class="gz-hint">{_t(lang, "residents.rate_intro")}</p>
-<form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate">{notice}
+<form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate" data-once>{notice}
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices gz-scores">{scores}</div></fieldset>
 <fieldset><legend>{_t(lang, "residents.rate_fixed")}</legend><div class="gz-choices">{fixes}</div></fieldset>
@@ -494,10 +495,12 @@ def tracking_page(request: Request, lang: str, token: str, view, *, errors: list
     if request.query_params.get("new"):
         body.append(_received_html(lang, request, view, token))
     body += [notice, _status_html(lang, view), _steps_html(lang, view), _facts_html(lang, view)]
+    scripts: tuple[str, ...] = ()
     if view.may_rate:
         body.append(_rating_html(lang, token, errors or [], values or {}))
+        scripts = (f"{static_url_prefix()}/gongzhi-report.js",)
     return _page(lang, title, "\n".join(body), switch_to=_with_lang(f"{TRACK_PATH}/{quote(token)}", other),
-                 status_code=status_code)
+                 status_code=status_code, scripts=scripts)
 
 
 def _rate(token: str, rating: int | None, fix_status: str, comment: str) -> str:

@@ -8,6 +8,7 @@ and the typed text kept."""
 import http.client
 import io
 import re
+from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -15,6 +16,15 @@ from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import expect
 
+from gongzhi import clock
+from gongzhi.crud.meetings import (
+    DecisionInput,
+    MeetingCreate,
+    add_agenda_item,
+    decide,
+    plan_meeting,
+    record_meeting_attendance,
+)
 from gongzhi.db import get_engine, write_session
 from gongzhi.i18n import translate_plain
 from gongzhi.lifecycle import move
@@ -55,6 +65,19 @@ def leader_grid(sql: Sql) -> tuple[int, str]:
 def staff_move(url: str, issue_id: int, target: str, **fields) -> None:
     with write_session(get_engine(url), actor=COMMITTEE) as session:
         move(session=session, issue_id=issue_id, to_state=target, actor=COMMITTEE, **fields)
+
+
+def meeting_decides(url: str, issue_id: int, organisation_id: int) -> None:
+    """The deliberation meeting approves the issue: a lead organisation and a due date."""
+    with write_session(get_engine(url), actor=COMMITTEE) as session:
+        meeting = plan_meeting(session=session, actor=COMMITTEE, data=MeetingCreate(
+            title="居民议事会", kind="deliberation", held_at=clock.now(), attendees="王敏\n李强\n陈静", quorum=2))
+        record_meeting_attendance(session=session, actor=COMMITTEE, meeting_id=meeting.id,
+                                  attendees="王敏\n李强\n陈静", quorum_met=True)
+        item = add_agenda_item(session=session, actor=COMMITTEE, meeting_id=meeting.id, issue_id=issue_id)
+        decide(session=session, actor=COMMITTEE, agenda_item_id=item.id, data=DecisionInput(
+            decision="approve", note="同意更换楼道灯", lead_org_id=organisation_id,
+            due_date=clock.today() + timedelta(days=10), votes_for=3))
 
 
 def step_classes(page) -> dict[str, str]:
@@ -136,12 +159,21 @@ def test_a_resident_reports_follows_and_rates_from_a_phone(app_server, browser, 
     expect(resident.locator("#gz-status")).to_have_text(zh("residents.status_now", state=zh("state.grid_review")))
     assert step_classes(resident) == {"reported": "gz-done", "grid_review": "gz-now", "meeting": "",
                                       "in_action": "", "resident_review": ""}
-    organisation = sql.execute("SELECT id, name FROM organisation WHERE deleted_at IS NULL ORDER BY id").fetchone()
-    staff_move(app_server.database_url, issue_id, "in_action", lead_org_id=int(organisation.id))
+    staff_move(app_server.database_url, issue_id, "meeting")
     resident.reload()
-    expect(resident.locator("dl")).to_contain_text(organisation.name)
-    expect(resident.locator("dl")).to_contain_text(zh("residents.due_title"))
-    assert step_classes(resident)["in_action"] == "gz-now"
+    assert step_classes(resident)["meeting"] == "gz-now"
+    organisation = sql.execute("SELECT id, name FROM organisation WHERE deleted_at IS NULL ORDER BY id").fetchone()
+    meeting_decides(app_server.database_url, issue_id, int(organisation.id))
+    resident.reload()
+    facts = resident.locator("dl")
+    expect(facts).to_contain_text(zh("decision.approve"))
+    expect(facts).to_contain_text("同意更换楼道灯")
+    expect(facts).to_contain_text(organisation.name)
+    expect(facts).to_contain_text((clock.today() + timedelta(days=10)).isoformat())
+    assert step_classes(resident) == {"reported": "gz-done", "grid_review": "gz-done", "meeting": "gz-done",
+                                      "in_action": "gz-now", "resident_review": ""}
+    save_screenshot(resident, "resident-tracking-in-action-zh")
+    assert_no_personal_data(resident, "王敏", "李强", "陈静")
     staff_move(app_server.database_url, issue_id, "resident_review")
     resident.reload()
     assert step_classes(resident)["resident_review"] == "gz-now"
