@@ -247,3 +247,18 @@ def test_the_audit_trail_keeps_a_photo_s_size_not_a_copy(demo_engine, grid):
                                    .where(ResidentPhoto.issue_id == receipt.issue_id)).scalar_one())
         after = session.execute(select(AuditEntry.after).where(AuditEntry.table_name == "residentphoto")).scalar_one()
     assert f'"content": "{size} bytes"' in after and len(after) < 1000
+
+
+def test_open311_lists_a_resident_report_only_once_it_is_accepted(demo_engine, grid):
+    from gongzhi.open311 import service_requests
+
+    receipt = send(demo_engine, grid[0], phone="13800138000", consent=True)
+    with read_session(demo_engine) as session:
+        listed = {int(r["service_request_id"]) for r in service_requests(session=session)}
+    assert receipt.issue_id not in listed
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯故障")
+    with read_session(demo_engine) as session:
+        requests = service_requests(session=session)
+    mine = [r for r in requests if int(r["service_request_id"]) == receipt.issue_id]
+    assert len(mine) == 1 and "13800138000" not in repr(mine) and "8000" not in repr(mine)
