@@ -9,7 +9,7 @@ idle lifetime and began within the absolute lifetime (settings, gongzhi.config),
 is still active: every rerun asks `check_session`, so an end takes effect at the next action.
 
 Whatever changes what an account may do ends all its sessions in the same transaction: a new
-password, a role or grid change, disabling it (gongzhi.accounts calls `end_sessions`). Ending a
+password, a role or grid change, disabling or deleting it (gongzhi.accounts calls `end_sessions`). Ending a
 session is an ORM write, so the audit trail records who ended which session and why; a session's
 `last_seen_at` is refreshed with a plain UPDATE at most once a minute and is not audited.
 
@@ -49,6 +49,7 @@ class EndReason(StrEnum):
     PASSWORD = "password_changed"
     ROLE = "role_changed"
     DISABLED = "account_disabled"
+    DELETED = "account_deleted"
     IDLE = "idle"
     EXPIRED = "expired"
 
