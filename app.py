@@ -10,13 +10,14 @@ import streamlit as st
 
 def main() -> None:
     from components.navigation import default_page, pages_for
-    from components.page_setup import CURRENT_PAGE_KEY, account_box, display_screen, language_switch, page_setup
+    from components.page_setup import CURRENT_PAGE_KEY, account_box, display_view, language_switch, page_setup
     from components.projector import apply_theme, projector_bar, projector_toggle
 
     st.set_page_config(page_title="Gongzhi 共治", page_icon="🏘️", layout="wide")
 
     ctx = page_setup()
-    display = display_screen() is not None and ctx.actor is not None and ctx.actor.user_id is None
+    # A screen holding a display link: the page of the link's view only (None for anyone else).
+    display = display_view() if ctx.actor is not None and ctx.actor.user_id is None else None
     entries = pages_for(ctx.actor, display=display)
     default = default_page(ctx.actor, display=display)
     pages = [
