@@ -33,7 +33,7 @@ def main() -> None:
     apply_theme(ctx)
     if ctx.projector:
         projector_bar(ctx, [page for page, entry in zip(pages, entries, strict=True)
-                            if not (display and entry.url_path == default)])
+                            if not (display and entry.url_path == default)], navigation.url_path)
     account_box(ctx)
     projector_toggle(ctx)
     language_switch(ctx)
