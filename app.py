@@ -43,8 +43,14 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:  # imported by the server that `streamlit run app.py` starts
+    import os
+
     from starlette.middleware import Middleware
 
-    from gongzhi.web import ROUTES, GongzhiMiddleware, lifespan
+    from gongzhi.config import BASE_URL_PATH_ENV
+    from gongzhi.web import GongzhiMiddleware, lifespan, routes
 
-    app = st.App(__file__, routes=ROUTES, middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)
+    # Streamlit's server.baseUrlPath, for the core (which never imports Streamlit) and this
+    # process's reruns: every route, redirect, link and cookie path is built under it.
+    os.environ[BASE_URL_PATH_ENV] = st.get_option("server.baseUrlPath") or ""
+    app = st.App(__file__, routes=routes(), middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.forms import save
 from components.page_setup import SESSION_ID_KEY, PageContext
+from gongzhi.config import site_path
 from gongzhi.db import read_session
 from gongzhi.escape import markdown_literal
 from gongzhi.sessions import (
@@ -112,7 +113,7 @@ def display_links(ctx: PageContext) -> None:
         def action(session):
             _, token = create_display_link(session=session, actor=ctx.actor, label=label, hours=float(hours),
                                            view=view)
-            st.session_state[NEW_LINK_KEY] = (label.strip(), f"{origin}{DISPLAY_PATH}/{token}")
+            st.session_state[NEW_LINK_KEY] = (label.strip(), f"{origin}{site_path(f'{DISPLAY_PATH}/{token}')}")
 
         save(ctx, action, success=ctx.t("common.saved"))
     with read_session() as session:
