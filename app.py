@@ -12,6 +12,7 @@ def main() -> None:
     from components.navigation import default_page, pages_for
     from components.page_setup import CURRENT_PAGE_KEY, account_box, display_view, language_switch, page_setup
     from components.projector import apply_theme, projector_bar, projector_toggle
+    from components.streamlit_strings import streamlit_strings
 
     st.set_page_config(page_title="Gongzhi 共治", page_icon="🏘️", layout="wide")
 
@@ -31,6 +32,7 @@ def main() -> None:
                                expanded=True)
     st.session_state[CURRENT_PAGE_KEY] = navigation.url_path  # "" for the default page
     apply_theme(ctx)
+    streamlit_strings(ctx)
     if ctx.projector:
         projector_bar(ctx, [page for page, entry in zip(pages, entries, strict=True)
                             if not (display and entry.url_path == default)], navigation.url_path)
