@@ -9,7 +9,9 @@ plain HTML form POSTed to `/signin`: the route checks it (gongzhi.accounts.authe
 rate limits on the real client address), starts a session (gongzhi.sessions: the database keeps
 only the token's hash) and answers with `Set-Cookie: gongzhi_session=…; HttpOnly; SameSite=Lax;
 Path=/` (and `Secure` when the request came over HTTPS, directly or through a trusted proxy) and
-a redirect to the page asked for, with its query. The browser then loads that page; its WebSocket
+a redirect to the page asked for, with its query. Under Streamlit's server.baseUrlPath every
+route, redirect, link and the cookies' Path are under that base (gongzhi.config.site_path);
+`next` is always a path from the site's root. The browser then loads that page; its WebSocket
 handshake carries the cookie, which the script reads on every rerun (`st.context.cookies`) and
 checks against the database (components.page_setup), so an ended session signs out at the next
 action. No one-time code, no token in a URL, no JavaScript: the password never passes through the
