@@ -10,13 +10,15 @@ import streamlit as st
 
 def main() -> None:
     from components.navigation import default_page, pages_for
-    from components.page_setup import CURRENT_PAGE_KEY, account_box, display_screen, language_switch, page_setup
+    from components.page_setup import CURRENT_PAGE_KEY, account_box, display_view, language_switch, page_setup
     from components.projector import apply_theme, projector_bar, projector_toggle
+    from components.streamlit_strings import streamlit_strings
 
     st.set_page_config(page_title="Gongzhi 共治", page_icon="🏘️", layout="wide")
 
     ctx = page_setup()
-    display = display_screen() is not None and ctx.actor is not None and ctx.actor.user_id is None
+    # A screen holding a display link: the page of the link's view only (None for anyone else).
+    display = display_view() if ctx.actor is not None and ctx.actor.user_id is None else None
     entries = pages_for(ctx.actor, display=display)
     default = default_page(ctx.actor, display=display)
     pages = [
@@ -30,9 +32,10 @@ def main() -> None:
                                expanded=True)
     st.session_state[CURRENT_PAGE_KEY] = navigation.url_path  # "" for the default page
     apply_theme(ctx)
+    streamlit_strings(ctx)
     if ctx.projector:
         projector_bar(ctx, [page for page, entry in zip(pages, entries, strict=True)
-                            if not (display and entry.url_path == default)])
+                            if not (display and entry.url_path == default)], navigation.url_path)
     account_box(ctx)
     projector_toggle(ctx)
     language_switch(ctx)
@@ -42,9 +45,15 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:  # imported by the server that `streamlit run app.py` starts
+    import os
+
     from starlette.middleware import Middleware
 
-    from gongzhi.resident_web import ROUTES as RESIDENT_ROUTES
-    from gongzhi.web import ROUTES, GongzhiMiddleware, lifespan
+    from gongzhi.config import BASE_URL_PATH_ENV
+    from gongzhi.resident_web import routes as resident_routes
+    from gongzhi.web import GongzhiMiddleware, lifespan, routes
 
-    app = st.App(__file__, routes=ROUTES + RESIDENT_ROUTES, middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)
+    # Streamlit's server.baseUrlPath, for the core (which never imports Streamlit) and this
+    # process's reruns: every route, redirect, link and cookie path is built under it.
+    os.environ[BASE_URL_PATH_ENV] = st.get_option("server.baseUrlPath") or ""
+    app = st.App(__file__, routes=routes() + resident_routes(), middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)

@@ -1,6 +1,6 @@
 """The accounts page's pieces, for admins: the accounts table, a form to create an account, and
 for the chosen account a form to edit it (role, display name, grids, active) and one to set a new
-password, and its sign-ins (ended all at once). The core (gongzhi.accounts) checks the admin role
+password, its sign-ins (ended all at once), and deleting it. The core (gongzhi.accounts) checks the admin role
 and every value again; a new password, role or grids, or disabling ends the account's sessions,
 which takes effect at its next rerun, as components.page_setup checks the session every time."""
 
@@ -15,6 +15,7 @@ from gongzhi.accounts import (
     DISPLAY_NAME_MAX,
     MIN_PASSWORD_LENGTH,
     create_account,
+    delete_account,
     list_accounts,
     reset_password,
     update_account,
@@ -74,18 +75,21 @@ def choose_account(ctx: PageContext, accounts: pd.DataFrame) -> pd.Series | None
 
 
 def account_panel(ctx: PageContext, account: pd.Series) -> None:
-    edit_tab, password_tab, sessions_tab = st.tabs([ctx.t("accounts.edit_title"), ctx.t("accounts.password_title"),
-                                                    ctx.t("sessions.sessions_tab")])
+    edit_tab, password_tab, sessions_tab, delete_tab = st.tabs([
+        ctx.t("accounts.edit_title"), ctx.t("accounts.password_title"), ctx.t("sessions.sessions_tab"),
+        ctx.t("accounts.delete_title")])
     with edit_tab:
         edit_account_form(ctx, account)
     with password_tab:
         reset_password_form(ctx, account)
     with sessions_tab:
         account_sessions(ctx, int(account["id"]), str(account["username"]))
+    with delete_tab:
+        delete_account_form(ctx, account)
 
 
-def _passwords_match(ctx: PageContext, password: str, repeated: str) -> bool:
-    """Typed twice, so a typo does not lock the owner out; said here, the core never sees the second copy."""
+def passwords_match(ctx: PageContext, password: str, repeated: str) -> bool:
+    """(Also the own password form's.) Typed twice, so a typo does not lock the owner out; said here, the core never sees the second copy."""
     if password != repeated:
         st.error(ctx.t("accounts.passwords_differ"))
         return False
@@ -110,7 +114,7 @@ def create_account_form(ctx: PageContext) -> None:
         repeated = right.text_input(ctx.t("accounts.field_password_repeat"), type="password",
                                     key=NEW_PREFIX + "password_repeat")
         submitted = st.form_submit_button(ctx.t("accounts.create_button"), key=NEW_PREFIX + "submit", type="primary")
-    if submitted and _passwords_match(ctx, password, repeated):
+    if submitted and passwords_match(ctx, password, repeated):
         def action(session):
             user = create_account(session=session, actor=ctx.actor, username=username, password=password, role=role,
                                   display_name=display_name, grid_ids=tuple(grid_ids))
@@ -172,7 +176,7 @@ def reset_password_form(ctx: PageContext, account: pd.Series) -> None:
                                     key=prefix + "password_repeat")
         submitted = st.form_submit_button(ctx.t("accounts.password_button"), key="account_password_submit",
                                           type="primary")
-    if submitted and _passwords_match(ctx, password, repeated):
+    if submitted and passwords_match(ctx, password, repeated):
         def action(session):
             user = reset_password(session=session, actor=ctx.actor, user_id=account_id, new_password=password)
             _forget(prefix)
@@ -181,3 +185,23 @@ def reset_password_form(ctx: PageContext, account: pd.Series) -> None:
             return user
 
         save(ctx, action, success=ctx.t("accounts.password_reset", username=account["username"]))
+
+
+def delete_account_form(ctx: PageContext, account: pd.Series) -> None:
+    """Delete the chosen account (soft), after ticking a confirmation; on the copy the admin saw."""
+    account_id = int(account["id"])
+    username = str(account["username"])
+    st.caption(ctx.t("accounts.delete_intro", username=username))
+    with st.form(f"account_delete_{account_id}"):
+        confirmed = st.checkbox(ctx.t("accounts.delete_confirm", username=username),
+                                key=f"account_delete_{account_id}_confirm")
+        submitted = st.form_submit_button(ctx.t("accounts.delete_button"), key="account_delete_submit",
+                                          icon=":material/delete:")
+    if submitted and confirmed:
+        def action(session):
+            user = delete_account(session=session, actor=ctx.actor, user_id=account_id,
+                                  expected_version=int(account["version"]))
+            st.session_state.pop(SELECTED_KEY, None)
+            return user
+
+        save(ctx, action, success=ctx.t("accounts.deleted", username=username))

@@ -18,7 +18,7 @@ from components.grid_map import FitGrids, MapStyle, ProjectorMapStyle, label_htm
 from components.issue_forms import note_text, step_text
 from components.kpi import format_number
 from components.meeting_forms import VIEW_NEXT_KEY, agenda_item_label, may_plan, when
-from components.page_setup import PageContext
+from components.page_setup import PageContext, recheck_sign_in
 from components.projector import paged_table, scroll_to_block
 from gongzhi.clock import today
 from gongzhi.crud.meetings import (
@@ -30,12 +30,14 @@ from gongzhi.crud.meetings import (
     defer_remaining,
     record_meeting_attendance,
 )
+from gongzhi.db import current_revision, read_session
 from gongzhi.domain import Decision, MeetingStatus, resolution_due
 from gongzhi.escape import markdown_literal
 from gongzhi.geo import combined_bounds
+from gongzhi.privacy import mask_personal_data
 from gongzhi.queries.grid_metrics import GridShape, grid_shapes
 from gongzhi.queries.issues import issue_detail, issue_timeline
-from gongzhi.queries.meetings import ItemFigures, MeetingDetail, follow_up, item_figures
+from gongzhi.queries.meetings import ItemFigures, MeetingDetail, follow_up, item_figures, list_meetings, meeting_detail
 from gongzhi.queries.organisations import list_organisations
 
 ITEM_KEY = "meeting_live_item"  # (meeting id, index of the agenda item on screen)
@@ -49,15 +51,43 @@ OUTLINE = "#374151"
 MAP_GRID_CLASS = "gongzhi-meeting-grid"  # on every grid's <path>; the issue's grid also has ITEM_GRID_CLASS
 ITEM_GRID_CLASS = "gongzhi-meeting-grid-item"
 TOPIC_DECISIONS = (Decision.APPROVE.value, Decision.REJECT.value, Decision.DEFER.value)
+SCREEN_CHECK_SECONDS = 5  # how often a meeting-room screen looks for a new decision (or a revoked link)
 
 
-def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
+def meeting_screen(ctx: PageContext) -> None:
+    """For a screen in the meeting room holding a display link for the live meeting (as the
+    public role): the meeting being held — the soonest planned one — read-only, on the item under
+    discussion (its first undecided one). Every few seconds the screen checks for a change of the
+    data (a decision recorded, attendance saved) and redraws, so it follows the secretary; a
+    revoked or expired link stops it at that check."""
+    _follow_the_meeting(ctx)
+    planned = query(list_meetings, status=MeetingStatus.PLANNED.value)  # latest first
+    detail = query(meeting_detail, meeting_id=int(planned.iloc[-1].id)) if not planned.empty else None
+    if detail is None:
+        st.title(ctx.t("meetings.screen_title"))
+        st.info(ctx.t("meetings.screen_no_meeting"))
+        return
+    st.title(markdown_literal(mask_personal_data(detail.title)))
+    live_meeting(ctx, detail, screen=True)
+
+
+@st.fragment(run_every=SCREEN_CHECK_SECONDS)
+def _follow_the_meeting(ctx: PageContext) -> None:
+    recheck_sign_in(ctx)
+    with read_session() as session:
+        if current_revision(session) != ctx.revision:
+            st.rerun(scope="app")
+
+
+def live_meeting(ctx: PageContext, detail: MeetingDetail, *, screen: bool = False) -> None:
     """The page's title is the meeting's; below it the attendance figures, then the item on
     screen — the presenter block, which the screen scrolls to whenever the item changes — and
-    below that, off the projected screen, deferring the rest and closing the meeting."""
+    below that, off the projected screen, deferring the rest and closing the meeting. On a
+    meeting-room screen (`screen`) the item is always the one under discussion, the only panel is
+    the decision, and mobile or ID numbers in user text are masked."""
     decided = int(detail.agenda["decision"].notna().sum())
     planned = detail.status == MeetingStatus.PLANNED
-    running = planned and may_plan(ctx)
+    running = planned and may_plan(ctx) and not screen
     status, attendance = st.columns([3, 1], vertical_alignment="center")
     status.markdown(ctx.t("meetings.live_status_short", present=len(detail.attendees), quorum=detail.quorum,
                           quorum_met=_yes_no(ctx, detail.quorum_met), decided=decided, total=len(detail.agenda)))
@@ -71,10 +101,12 @@ def live_meeting(ctx: PageContext, detail: MeetingDetail) -> None:
     if detail.agenda.empty:
         st.info(ctx.t("meetings.agenda_empty"))
     else:
+        if screen:
+            st.session_state.pop(ITEM_KEY, None)  # the item under discussion, not one chosen here
         index = _current_index(detail)
         with st.container(key=ITEM_CONTAINER):
-            _navigation(ctx, detail, index)
-            show_item(ctx, detail, index)
+            _navigation(ctx, detail, index, screen=screen)
+            show_item(ctx, detail, index, screen=screen)
         _scroll_to_item(int(detail.agenda.iloc[index].id))
     if running:
         st.divider()
@@ -129,13 +161,17 @@ def _go_to(meeting_id: int, index: int) -> None:
     st.session_state[ITEM_KEY] = (meeting_id, index)
 
 
-def _navigation(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
+def _navigation(ctx: PageContext, detail: MeetingDetail, index: int, *, screen: bool = False) -> None:
     total = len(detail.agenda)
+    position = f"**{ctx.t('meetings.live_position', n=index + 1, total=total)}**"
+    if screen:  # the screen follows the meeting: no way to move away from the item under discussion
+        st.markdown(position, text_alignment="center")
+        return
     back, where, forward = st.columns([1, 1, 1], vertical_alignment="center")
     back.button(ctx.t("meetings.live_previous"), key="meeting_live_previous", icon=":material/arrow_back:",
                 on_click=_go_to, args=(detail.id, index - 1), disabled=index == 0, width="stretch",
                 shortcut="PageUp")
-    where.markdown(f"**{ctx.t('meetings.live_position', n=index + 1, total=total)}**", text_alignment="center")
+    where.markdown(position, text_alignment="center")
     forward.button(ctx.t("meetings.live_next"), key="meeting_live_next", icon=":material/arrow_forward:",
                    on_click=_go_to, args=(detail.id, index + 1), disabled=index == total - 1, width="stretch",
                    shortcut="PageDown")
@@ -149,11 +185,13 @@ def _navigation(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
 PANELS = ("decide", "details", "similar", "map")
 
 
-def show_item(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
+def show_item(ctx: PageContext, detail: MeetingDetail, index: int, *, screen: bool = False) -> None:
     """The presenter block: the item's number and title, four facts, then one panel — the
-    decision (or what was decided), the details and timeline, similar issues, or the map."""
+    decision (or what was decided), the details and timeline, similar issues, or the map (on a
+    meeting-room screen only the decision, with mobile and ID numbers in user text masked)."""
     row = detail.agenda.iloc[index]
-    st.header(markdown_literal(f"{int(row.position)}. {agenda_item_label(ctx, row)}"), anchor=False)
+    masked = mask_personal_data if screen else str
+    st.header(markdown_literal(masked(f"{int(row.position)}. {agenda_item_label(ctx, row)}")), anchor=False)
     issue_id = None if pd.isna(row.issue_id) else int(row.issue_id)
     issue = query(issue_detail, issue_id=issue_id, may_see_personal_data=False) if issue_id is not None else None
     figures = query(item_figures, issue_id=issue_id) if issue_id is not None else None
@@ -161,7 +199,7 @@ def show_item(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
         st.warning(ctx.t("meetings.live_issue_gone"))
         return
     _facts(ctx, issue, figures)
-    panels = PANELS if issue is not None else PANELS[:1]
+    panels = PANELS if issue is not None and not screen else PANELS[:1]
     panel = "decide"
     if len(panels) > 1:
         panel = st.segmented_control(ctx.t("meetings.panel"), panels, default="decide", required=True,
@@ -174,7 +212,7 @@ def show_item(ctx: PageContext, detail: MeetingDetail, index: int) -> None:
     elif panel == "map":
         _map_panel(ctx, issue)
     elif isinstance(row.decision, str):
-        st.success(decision_summary(ctx, row), icon=":material/gavel:")
+        st.success(masked(decision_summary(ctx, row)), icon=":material/gavel:")
     elif detail.status == MeetingStatus.PLANNED and may_plan(ctx):
         decision_form(ctx, detail, row, index, issue.state if issue is not None else None)
 

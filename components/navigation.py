@@ -44,24 +44,27 @@ DEFAULT_PAGE = "overview"
 LOGIN_PAGE = "login"
 
 
-DISPLAY_PAGES = ("slideshow",)  # what a screen with a display link shows
-DISPLAY_HOME = "display"  # the slideshow again, as a display screen's default page ("/")
+# What a screen with a display link shows, by the link's view (gongzhi.sessions.DisplayView): the
+# slideshow, or the meetings page, which on such a screen is the live meeting alone, read-only.
+DISPLAY_PAGES = {"slideshow": "slideshow", "live_meeting": "meetings"}
+DISPLAY_HOME = "display"  # that page again, as a display screen's default page ("/")
 
 
-def pages_for(actor: Actor | None, *, display: bool = False) -> list[PageEntry]:
+def pages_for(actor: Actor | None, *, display: str | None = None) -> list[PageEntry]:
     """The menu of this actor. Someone not signed in gets the sign-in page at every page's
     address, so a bookmark (or a session ended meanwhile) shows the sign-in form at that URL,
-    never "Page not found"; signing in then returns to it. A display screen gets the slideshow."""
+    never "Page not found"; signing in then returns to it. A display screen gets the page of its
+    link's view (`display`) only."""
     if actor is None:
         login = next(entry for entry in PAGES if entry.url_path == LOGIN_PAGE)
         return [PageEntry(login.path, login.title_key, login.icon, entry.url_path, SIGNED_OUT) for entry in PAGES]
     if display:
-        shown = [entry for entry in PAGES if entry.url_path in DISPLAY_PAGES]
+        shown = [entry for entry in PAGES if entry.url_path == DISPLAY_PAGES.get(display, "slideshow")]
         home = shown[0]
         return [PageEntry(home.path, home.title_key, home.icon, DISPLAY_HOME, home.roles), *shown]
     return [entry for entry in PAGES if actor.role in entry.roles]
 
 
-def default_page(actor: Actor | None, *, display: bool = False) -> str:
+def default_page(actor: Actor | None, *, display: str | None = None) -> str:
     """The url_path of the page at "/" (Streamlit gives the default page no other address)."""
     return DISPLAY_HOME if display and actor is not None else DEFAULT_PAGE

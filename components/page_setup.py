@@ -76,6 +76,7 @@ USER_KEY = "user_id"
 SESSION_ID_KEY = "login_session_id"  # the database id of this browser's session (not its token)
 ENDED_KEY = "login_ended"  # why this browser's session ended, shown on the sign-in page
 DISPLAY_KEY = "display_link"  # the id of the display link this screen uses
+DISPLAY_VIEW_KEY = "display_view"  # what that link shows (gongzhi.sessions.DisplayView)
 
 
 def _cookie(name: str) -> str | None:
@@ -119,8 +120,10 @@ def _display_actor() -> Actor | None:
         link = display_link_for(session=session, token=token)
         if link is None:
             st.session_state.pop(DISPLAY_KEY, None)
+            st.session_state.pop(DISPLAY_VIEW_KEY, None)
             return None
         st.session_state[DISPLAY_KEY] = link.id
+        st.session_state[DISPLAY_VIEW_KEY] = link.view
         return display_actor(link)
 
 
@@ -159,6 +162,11 @@ def recheck_sign_in(ctx: PageContext) -> None:
 def display_screen() -> int | None:
     """The id of the display link this screen uses, if it uses one."""
     return st.session_state.get(DISPLAY_KEY)
+
+
+def display_view() -> str | None:
+    """What this screen's display link shows (a DisplayView value), if it uses one."""
+    return st.session_state.get(DISPLAY_VIEW_KEY) if display_screen() is not None else None
 
 
 def oidc_configured() -> bool:

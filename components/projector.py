@@ -168,19 +168,31 @@ def _leave_projector() -> None:
     st.session_state[PROJECTOR_KEY] = False
 
 
-def projector_bar(ctx: PageContext, pages: list[st.Page]) -> None:
+def projector_bar(ctx: PageContext, pages: list[st.Page], current: str) -> None:
     """At the top of every page in projector mode: a large way back out, and the menu (the
-    sidebar that holds it is hidden)."""
+    sidebar that holds it is hidden). `current` is the url_path of the page shown."""
     leave, menu = st.columns([1, 1])
     with leave:
         st.button(ctx.t("projector.exit"), key="projector_exit", type="primary", icon=":material/close_fullscreen:",
                   on_click=_leave_projector, width="stretch")
     with menu:
         # Keyed on the page shown: after a choice the next page has a new menu, which starts closed
-        # (the same menu would stay open over the new page).
-        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch", key=_menu_key()):
+        # (the same menu would stay open over the new page). Choosing the page already shown
+        # changes no page, so its entry is a button that closes the menu (whose open state the
+        # app tracks for that: on_change="rerun").
+        key = _menu_key()
+        with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch", key=key,
+                        on_change="rerun"):
             for page in pages:
-                st.page_link(page, query_params={MODE_PARAM: PROJECTOR})
+                if page.url_path == current:
+                    st.button(page.title, icon=page.icon, key=f"{key}_current", type="tertiary",
+                              on_click=_close_menu, args=(key,))
+                else:
+                    st.page_link(page, query_params={MODE_PARAM: PROJECTOR})
+
+
+def _close_menu(key: str) -> None:
+    st.session_state[key] = False
 
 
 def _menu_key() -> str:

@@ -9,9 +9,11 @@ import streamlit as st
 
 from components.forms import save
 from components.page_setup import SESSION_ID_KEY, PageContext
+from gongzhi.config import site_path
 from gongzhi.db import read_session
 from gongzhi.escape import markdown_literal
 from gongzhi.sessions import (
+    DisplayView,
     create_display_link,
     end_account_sessions,
     end_other_sessions,
@@ -102,13 +104,16 @@ def display_links(ctx: PageContext) -> None:
         label = left.text_input(ctx.t("sessions.field_label"), key="display_link_label", max_chars=80)
         hours = right.number_input(ctx.t("sessions.field_hours"), min_value=1, max_value=24 * 31, value=24, step=1,
                                    key="display_link_hours")
+        view = st.radio(ctx.t("sessions.field_view"), [v.value for v in DisplayView], horizontal=True,
+                        key="display_link_view", format_func=lambda code: ctx.t(f"sessions.view_{code}"))
         submitted = st.form_submit_button(ctx.t("sessions.display_create"), key="display_link_create", type="primary")
     if submitted:
         origin = _origin()
 
         def action(session):
-            _, token = create_display_link(session=session, actor=ctx.actor, label=label, hours=float(hours))
-            st.session_state[NEW_LINK_KEY] = (label.strip(), f"{origin}{DISPLAY_PATH}/{token}")
+            _, token = create_display_link(session=session, actor=ctx.actor, label=label, hours=float(hours),
+                                           view=view)
+            st.session_state[NEW_LINK_KEY] = (label.strip(), f"{origin}{site_path(f'{DISPLAY_PATH}/{token}')}")
 
         save(ctx, action, success=ctx.t("common.saved"))
     with read_session() as session:
@@ -118,7 +123,7 @@ def display_links(ctx: PageContext) -> None:
         return
     for row in links.itertuples():
         cols = st.columns([3, 2, 2, 1])
-        cols[0].markdown(markdown_literal(row.label) or "—")
+        cols[0].markdown(f"{markdown_literal(row.label) or '—'} · {ctx.t(f'sessions.view_{row.view}')}")
         cols[1].caption(ctx.t("sessions.display_expires", at=row.expires_at.strftime("%Y-%m-%d %H:%M")))
         cols[2].caption(ctx.t("sessions.display_last_used", at=row.last_used_at.strftime("%Y-%m-%d %H:%M"))
                         if pd.notna(row.last_used_at) else ctx.t("sessions.display_unused"))

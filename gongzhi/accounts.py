@@ -14,8 +14,8 @@ from sqlmodel import Session
 from gongzhi.audit import get_for_update
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
-from gongzhi.errors import FieldError, GongzhiError, ValidationError
-from gongzhi.models import AppSetting, Area, LoginAttempt, User, UserGrid
+from gongzhi.errors import FieldError, GongzhiError, NotFound, PermissionDenied, ValidationError
+from gongzhi.models import AppSetting, Area, LoginAttempt, LoginSession, User, UserGrid
 from gongzhi.permissions import Actor, Role, require_admin
 from gongzhi.sessions import EndReason, end_sessions
 from gongzhi.validation import (
@@ -244,6 +244,89 @@ def reset_password(*, session: Session, actor: Actor, user_id: int, new_password
                                                LoginAttempt.succeeded.is_(False)))
     session.flush()
     end_sessions(session=session, user_id=user.id, reason=EndReason.PASSWORD)
+    return user
+
+
+# --- One's own password, deleting an account -------------------------------------------------------
+
+def _own_account(session: Session, actor: Actor) -> User:
+    """The account the actor signed in with (a display screen or a public visitor has none)."""
+    user = None if actor.user_id is None else session.get(User, actor.user_id)
+    if user is None or not user.active or user.deleted_at is not None:
+        raise PermissionDenied(role=actor.role.value)
+    return user
+
+
+def _password_is(user: User, password: str) -> bool:
+    if not _encodable(password):
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_own_password(*, session: Session, actor: Actor, password: str, session_id: int | None) -> bool:
+    """Whether `password` is the actor's current password, asked before a change of it. A wrong
+    one counts as a failed sign-in of the account (from the address its session signed in from),
+    in this transaction, which the caller commits: the form cannot be used to guess the password
+    faster than the sign-in page, and too many failures raise LoginThrottled, as there."""
+    user = _own_account(session, actor)
+    if _recent_failures(session, LoginAttempt.username, user.username) >= MAX_FAILURES_PER_ACCOUNT:
+        raise LoginThrottled(minutes=int(LOCKOUT_WINDOW.total_seconds() // 60))
+    if _password_is(user, password):
+        return True
+    address = session.execute(select(LoginSession.address).where(LoginSession.id == (session_id or -1))).scalar()
+    session.add(LoginAttempt(username=user.username, address=address or "unknown", succeeded=False, at=now()))
+    session.flush()
+    return False
+
+
+def change_own_password(*, session: Session, actor: Actor, current_password: str, new_password: str) -> User:
+    """A signed-in user sets a new password, proving the current one; the new one follows the
+    same rules as every password (`_password_errors`) and must differ from the current one.
+
+    Every session of the account ends, the one the change was made from included (EndReason
+    PASSWORD), so the owner signs in again with the new password. Not re-issued: the change runs
+    in a Streamlit rerun, which cannot set the HttpOnly cookie a new session would need (only
+    gongzhi.web's routes can); signing in again also proves the new password was typed as meant,
+    and a thief holding this very session's cookie is shut out as well."""
+    user = _own_account(session, actor)
+    if not _password_is(user, current_password):
+        raise ValidationError([FieldError("accounts.field_current_password", "accounts.current_password_wrong")])
+    errors = _password_errors(new_password)
+    if not errors and new_password == current_password:
+        errors = [FieldError("accounts.field_new_password", "accounts.password_unchanged")]
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    end_sessions(session=session, user_id=user.id, reason=EndReason.PASSWORD)
+    return user
+
+
+def _live_admins(session: Session) -> list[int]:
+    return list(session.execute(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True),
+                                                      User.deleted_at.is_(None))).scalars())
+
+
+def delete_account(*, session: Session, actor: Actor, user_id: int, expected_version: int | None) -> User:
+    """An admin deletes an account: soft, as every delete (the row stays with `deleted_at`, so the
+    audit trail keeps naming it; it can no longer sign in, is left out of the accounts list and
+    its username stays taken). All its sessions end at their next rerun. An admin cannot delete
+    their own account, and the last active admin is never deleted, so someone can still manage
+    accounts."""
+    require_admin(actor)
+    user = _account_for_update(session, user_id, expected_version)
+    if user.deleted_at is not None:
+        raise NotFound(what="user", id=user_id)
+    if user.id == actor.user_id:
+        raise GongzhiError("accounts.own_delete")
+    if user.role == Role.ADMIN and set(_live_admins(session)) <= {user.id}:
+        raise GongzhiError("accounts.last_admin")
+    user.deleted_at = now()
+    session.flush()
+    end_sessions(session=session, user_id=user.id, reason=EndReason.DELETED)
     return user
 
 

@@ -97,10 +97,30 @@ def basemap() -> Basemap:
     return Basemap("none", note_key="map.basemap_unknown")
 
 
+BASE_URL_PATH_ENV = "GONGZHI_BASE_URL_PATH"
+
+
+def base_url_path() -> str:
+    """The path the whole site is served under: Streamlit's `server.baseUrlPath` ("" or e.g.
+    "/gongzhi"). The server (app.py, which reads Streamlit's option) puts it in
+    GONGZHI_BASE_URL_PATH for the core, which never imports Streamlit; Streamlit's own
+    environment form of the option counts too."""
+    raw = os.environ.get(BASE_URL_PATH_ENV) or os.environ.get("STREAMLIT_SERVER_BASE_URL_PATH") or ""
+    base = "/".join(part for part in raw.strip().split("/") if part)
+    return f"/{base}" if base else ""
+
+
+def site_path(path: str = "/") -> str:
+    """The one place a path of this site is built: `path` (from the site's root, e.g. "/signin",
+    "/issues?grid=3") under the base URL path ("/gongzhi/signin")."""
+    if not path.startswith("/"):
+        raise ValueError(f"a site path starts with /: {path!r}")
+    return base_url_path() + path
+
+
 def static_url_prefix() -> str:
     """Where Streamlit serves `static/` (enableStaticServing): `/app/static`, under any baseUrlPath."""
-    base = os.environ.get("GONGZHI_BASE_URL_PATH", "").strip("/")
-    return f"/{base}/app/static" if base else "/app/static"
+    return site_path("/app/static")
 
 
 DEFAULT_IMPORT_MAX_MB = 10.0

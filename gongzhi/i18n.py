@@ -87,3 +87,17 @@ def label(lang: str, namespace: str, code: str | None) -> str:
     if code is None:
         return ""
     return translate(lang, f"{namespace}.{code}")
+
+
+FRONTEND_NAMESPACE = "streamlit"
+
+
+def frontend_strings(lang: str) -> dict[str, str]:
+    """Streamlit's own frontend strings that no API parameter sets ("Select all", "No results",
+    the default placeholders, "Page not found", the file uploader's): each English original (the
+    catalogue's `en` text of a `streamlit.*` key, as Streamlit writes it; `{n}` stands for a
+    number or size) with its text in `lang`. Empty in English, which Streamlit speaks itself."""
+    if lang == "en":
+        return {}
+    prefix = FRONTEND_NAMESPACE + "."
+    return {texts["en"]: texts[lang] for key, texts in catalogue().items() if key.startswith(prefix)}

@@ -6,12 +6,27 @@ font (fpdf2). No Streamlit here: the page, the CLI and the tests use the same bu
 The PDF needs a font with Chinese glyphs. It is looked up at run time in FONT_CANDIDATES (the
 Debian/Ubuntu packages fonts-noto-cjk, fonts-wqy-zenhei or fonts-arphic-uming, and the Noto
 paths of other distributions); with none installed, building the PDF fails with FontNotFound,
-which names the package to install. The Markdown needs no font."""
+which names the package to install. The Markdown needs no font.
 
+Why the font is converted before it is embedded. Noto Sans CJK has CFF (PostScript) outlines and
+is CID-keyed; fpdf2 embeds such a font with an Encoding of its own (a CMap stream from its 2-byte
+codes to the font's CIDs). That is valid PDF, but text extraction that does not implement
+embedded CMaps (pypdf, and with it search and copy in tools built on it) falls back to a one-byte
+encoding: each character then reads as a NUL plus the character, and every glyph past the 255th
+of a document as two wrong characters. So only the glyphs the minutes use are taken from the font
+(fontTools' subsetter) and their outlines converted to TrueType (quadratic, fontTools' cu2qu);
+fpdf2 embeds a TrueType font with the standard Identity-H encoding and a ToUnicode map, which
+every reader maps back to the minutes' text. A font that is TrueType already is only subset."""
+
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from fontTools import subset
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTFont, newTable
 from fpdf import FPDF
 from sqlmodel import Session
 
@@ -149,44 +164,103 @@ def find_cjk_font() -> tuple[Path, int]:
     raise FontNotFound(paths=", ".join(path for path, _ in FONT_CANDIDATES))
 
 
+CURVE_TOLERANCE = 1.0  # font units (of 1,000 per em): far below a printer's dot at any size used here
+MAXP_TRUETYPE = {"maxZones": 1, "maxTwilightPoints": 0, "maxStorage": 0, "maxFunctionDefs": 0,
+                 "maxInstructionDefs": 0, "maxStackElements": 0, "maxSizeOfInstructions": 0,
+                 "maxComponentElements": 0, "maxComponentDepth": 0}
+
+
+def truetype_subset(font_path: Path, face: int, text: str, target: Path) -> Path:
+    """Write to `target` the glyphs of `font_path` (face `face`) that `text` needs, as a TrueType
+    font (module docstring: why)."""
+    font = TTFont(str(font_path), fontNumber=face)
+    options = subset.Options()
+    options.layout_features = []  # no shaping tables: fpdf2 places glyphs one after another
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text))))
+    subsetter.subset(font)
+    if "CFF " in font:
+        order = font.getGlyphOrder()
+        glyphs = font.getGlyphSet()
+        glyf = newTable("glyf")
+        glyf.glyphOrder, glyf.glyphs = order, {}
+        for name in order:
+            pen = TTGlyphPen(None)
+            glyphs[name].draw(Cu2QuPen(pen, max_err=CURVE_TOLERANCE, reverse_direction=True))
+            glyf.glyphs[name] = pen.glyph()
+        font["loca"], font["glyf"] = newTable("loca"), glyf
+        for tag in ("CFF ", "VORG"):
+            if tag in font:
+                del font[tag]
+        maxp = font["maxp"]
+        maxp.tableVersion = 0x00010000
+        for name, value in MAXP_TRUETYPE.items():
+            setattr(maxp, name, value)
+        font["head"].glyphDataFormat = 0
+        post = font["post"]
+        post.formatType, post.extraNames, post.mapping, post.glyphOrder = 2.0, [], {}, order
+        font.sfntVersion = "\x00\x01\x00\x00"
+    font.save(str(target))
+    return target
+
+
 SIZES = {"title": 18, "heading": 14, "item": 12.5, "meta": 11, "field": 11, "signature": 12}
 SPACE_BEFORE = {"heading": 4, "item": 3, "signature": 8}
 SIGNATURE_BLANK = "\\_" * 24  # Markdown: a line to sign on (escaped underscores, not emphasis)
 SIGNATURE_LINE_MM = 80
 
 
-def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
-    """The minutes as an A4 PDF, with the font embedded (subset) so it prints anywhere."""
-    lang = lang or detail.language
-    font_path, face = find_cjk_font()
-    pdf = FPDF(format="A4")
-    pdf.set_margins(18, 18, 18)
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_font(FONT_FAMILY, fname=str(font_path), collection_font_number=face)
-    pdf.set_title(translate_plain(lang, "meetings.minutes_title", title=detail.title))
-    pdf.set_lang(lang)
-    pdf.set_creator("Gongzhi")
-    pdf.add_page()
-    for block in minutes_blocks(detail, lang):
-        size = SIZES[block.kind]
-        pdf.set_font(FONT_FAMILY, size=size)
-        if block.kind in SPACE_BEFORE:
-            pdf.ln(SPACE_BEFORE[block.kind])
+def _pdf_lines(blocks: list[Block], lang: str) -> list[tuple[Block, str]]:
+    """Each block with the text the PDF prints for it."""
+    lines = []
+    for block in blocks:
         text = " ".join(block.text.split())
         if block.kind == "field":
             text = translate_plain(lang, "meetings.minutes_field", label=block.label, value=text)
         elif block.kind == "item":
             text = f"{block.label} {text}"
-        if block.kind == "signature":
-            pdf.set_x(pdf.l_margin)
-            pdf.cell(pdf.get_string_width(block.label) + 2, size * 0.55, block.label)
-            pdf.line(pdf.get_x(), pdf.get_y() + size * 0.5, pdf.get_x() + SIGNATURE_LINE_MM, pdf.get_y() + size * 0.5)
-            pdf.ln(size * 0.55)
-            continue
-        indent = 6 if block.kind == "field" else 0
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        elif block.kind == "signature":
+            text = block.label
+        lines.append((block, text))
+    return lines
+
+
+def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
+    """The minutes as an A4 PDF, with the glyphs it uses embedded (as TrueType: module docstring)
+    so it prints anywhere and its text can be searched and copied."""
+    lang = lang or detail.language
+    font_path, face = find_cjk_font()
+    title = translate_plain(lang, "meetings.minutes_title", title=detail.title)
+    lines = _pdf_lines(minutes_blocks(detail, lang), lang)
+    pdf = FPDF(format="A4")
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(True, margin=18)
+    with tempfile.TemporaryDirectory(prefix="gongzhi-minutes-") as folder:
+        font_file = truetype_subset(font_path, face, title + "".join(text for _, text in lines),
+                                    Path(folder) / "minutes-font.ttf")
+        pdf.add_font(FONT_FAMILY, fname=str(font_file))
+        pdf.set_title(title)
+        pdf.set_lang(lang)
+        pdf.set_creator("Gongzhi")
+        pdf.add_page()
+        for block, text in lines:
+            size = SIZES[block.kind]
+            pdf.set_font(FONT_FAMILY, size=size)
+            if block.kind in SPACE_BEFORE:
+                pdf.ln(SPACE_BEFORE[block.kind])
+            if block.kind == "signature":
+                pdf.set_x(pdf.l_margin)
+                pdf.cell(pdf.get_string_width(text) + 2, size * 0.55, text)
+                pdf.line(pdf.get_x(), pdf.get_y() + size * 0.5, pdf.get_x() + SIGNATURE_LINE_MM,
+                         pdf.get_y() + size * 0.5)
+                pdf.ln(size * 0.55)
+                continue
+            indent = 6 if block.kind == "field" else 0
+            pdf.set_x(pdf.l_margin + indent)
+            pdf.multi_cell(pdf.epw - indent, size * 0.55, text, new_x="LMARGIN", new_y="NEXT")
+        return bytes(pdf.output())
 
 
 def meeting_minutes_pdf(*, session: Session, meeting_id: int) -> bytes | None:

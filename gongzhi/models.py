@@ -303,12 +303,14 @@ class LoginSession(SQLModel, table=True):
 
 
 class DisplayLink(SQLModel, table=True):
-    """A link for a screen in the meeting room: opens the slideshow read-only as the public role.
-    Only the SHA-256 hash of its token is kept."""
+    """A link for a screen in the meeting room: opens the slideshow, or the live meeting, read-only
+    as the public role (`view`: gongzhi.sessions.DisplayView). Only the SHA-256 hash of its token
+    is kept."""
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     label: str = Field(default="", max_length=80)
+    view: str = Field(default="slideshow", max_length=16)  # sessions.DisplayView
     created_by: int = Field(foreign_key="user.id")
     created_at: LocalDateTime = Field(default_factory=now)
     expires_at: LocalDateTime

@@ -1,4 +1,4 @@
-"""The residents' own pages, served by Gongzhi next to Streamlit (app.py adds ROUTES): no account,
+"""The residents' own pages, served by Gongzhi next to Streamlit (app.py adds routes()): no account,
 signed out, for a phone's browser (WeChat's built-in one too). Plain server-rendered HTML and
 form POSTs, so they work without JavaScript; the optional map is a static script under static/
 (the Content-Security-Policy runs no inline script). Every text a person wrote is escaped
@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from gongzhi import i18n
-from gongzhi.config import basemap, resident_reports, static_url_prefix
+from gongzhi.config import basemap, resident_reports, site_path, static_url_prefix
 from gongzhi.db import read_session, write_session
 from gongzhi.domain import ISSUE_CATEGORIES, FixStatus
 from gongzhi.errors import GongzhiError, ValidationError
@@ -571,9 +571,11 @@ async def track_code(request: Request) -> Response:
     return _page(lang, title, f"<h1>{title}</h1>{_status_html(lang, view)}{_code_form(lang, code)}", switch_to=switch)
 
 
-ROUTES = [
-    Route(REPORT_PATH + "/{grid_id}", report, methods=["GET", "POST"]),
-    Route(REPORT_PATH + "/{grid_id}/metoo", me_too, methods=["POST"]),
-    Route(TRACK_PATH, track_code, methods=["GET"]),
-    Route(TRACK_PATH + "/{token}", track, methods=["GET", "POST"]),
-]
+def routes() -> list[Route]:
+    """The residents' routes, under the base URL path (read when the server starts)."""
+    return [
+        Route(site_path(REPORT_PATH + "/{grid_id}"), report, methods=["GET", "POST"]),
+        Route(site_path(REPORT_PATH + "/{grid_id}/metoo"), me_too, methods=["POST"]),
+        Route(site_path(TRACK_PATH), track_code, methods=["GET"]),
+        Route(site_path(TRACK_PATH + "/{token}"), track, methods=["GET", "POST"]),
+    ]

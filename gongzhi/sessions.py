@@ -9,12 +9,13 @@ idle lifetime and began within the absolute lifetime (settings, gongzhi.config),
 is still active: every rerun asks `check_session`, so an end takes effect at the next action.
 
 Whatever changes what an account may do ends all its sessions in the same transaction: a new
-password, a role or grid change, disabling it (gongzhi.accounts calls `end_sessions`). Ending a
+password, a role or grid change, disabling or deleting it (gongzhi.accounts calls `end_sessions`). Ending a
 session is an ORM write, so the audit trail records who ended which session and why; a session's
 `last_seen_at` is refreshed with a plain UPDATE at most once a minute and is not audited.
 
 A display link is a token of the same strength for a screen in the meeting room: it opens the
-slideshow read-only in projector mode as the public role, for a limited time
+slideshow or the live meeting (`DisplayView`, chosen when the link is made) read-only in
+projector mode as the public role, for a limited time
 (default 24 hours), until an admin or committee member revokes it. Creating, using and revoking
 one is audited; only its hash is stored."""
 
@@ -49,8 +50,16 @@ class EndReason(StrEnum):
     PASSWORD = "password_changed"
     ROLE = "role_changed"
     DISABLED = "account_disabled"
+    DELETED = "account_deleted"
     IDLE = "idle"
     EXPIRED = "expired"
+
+
+class DisplayView(StrEnum):
+    """What a display link shows."""
+
+    SLIDESHOW = "slideshow"
+    LIVE_MEETING = "live_meeting"  # the meeting being held, read-only, following its decisions
 
 
 def new_token() -> str:
@@ -180,10 +189,12 @@ def _require_display_manager(actor: Actor) -> None:
         raise PermissionDenied(role=actor.role.value)
 
 
-def create_display_link(*, session: Session, actor: Actor, label: str,
-                        hours: float | None = None) -> tuple[DisplayLink, str]:
-    """A new display link (admin or committee); returns it and its token, shown once."""
+def create_display_link(*, session: Session, actor: Actor, label: str, hours: float | None = None,
+                        view: str = DisplayView.SLIDESHOW) -> tuple[DisplayLink, str]:
+    """A new display link (admin or committee) for `view`; returns it and its token, shown once."""
     _require_display_manager(actor)
+    if view not in {v.value for v in DisplayView}:
+        raise ValidationError([FieldError("sessions.field_view", "errors.invalid_choice")])
     label = " ".join((label or "").split())
     if len(label) > LABEL_MAX:
         raise ValidationError([FieldError("sessions.field_label", "errors.too_long", {"max": LABEL_MAX})])
@@ -192,7 +203,7 @@ def create_display_link(*, session: Session, actor: Actor, label: str,
         raise ValidationError([FieldError("sessions.field_hours", "errors.invalid_choice")])
     token = new_token()
     moment = now()
-    link = DisplayLink(token_hash=token_hash(token), label=label, created_by=actor.user_id,
+    link = DisplayLink(token_hash=token_hash(token), label=label, view=str(view), created_by=actor.user_id,
                        created_at=moment, expires_at=moment + timedelta(hours=hours))
     session.add(link)
     session.flush()
@@ -223,7 +234,7 @@ def display_actor(link: DisplayLink) -> Actor:
     return Actor(name=f"display:{link.id}", role=Role.PUBLIC)
 
 
-DISPLAY_COLUMNS = ["id", "label", "created_at", "expires_at", "last_used_at"]
+DISPLAY_COLUMNS = ["id", "label", "view", "created_at", "expires_at", "last_used_at"]
 
 
 def list_display_links(*, session: Session, actor: Actor) -> pd.DataFrame:

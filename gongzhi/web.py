@@ -9,7 +9,9 @@ plain HTML form POSTed to `/signin`: the route checks it (gongzhi.accounts.authe
 rate limits on the real client address), starts a session (gongzhi.sessions: the database keeps
 only the token's hash) and answers with `Set-Cookie: gongzhi_session=…; HttpOnly; SameSite=Lax;
 Path=/` (and `Secure` when the request came over HTTPS, directly or through a trusted proxy) and
-a redirect to the page asked for, with its query. The browser then loads that page; its WebSocket
+a redirect to the page asked for, with its query. Under Streamlit's server.baseUrlPath every
+route, redirect, link and the cookies' Path are under that base (gongzhi.config.site_path);
+`next` is always a path from the site's root. The browser then loads that page; its WebSocket
 handshake carries the cookie, which the script reads on every rerun (`st.context.cookies`) and
 checks against the database (components.page_setup), so an ended session signs out at the next
 action. No one-time code, no token in a URL, no JavaScript: the password never passes through the
@@ -53,7 +55,7 @@ from starlette.routing import Route
 from gongzhi import i18n
 from gongzhi.accounts import LoginThrottled, actor_for, authenticate, listed_demo_accounts
 from gongzhi.clock import now
-from gongzhi.config import PROJECT_ROOT, basemap, database_url, public_access, trusted_proxies
+from gongzhi.config import PROJECT_ROOT, base_url_path, basemap, database_url, public_access, site_path, trusted_proxies
 from gongzhi.db import get_engine, prepare_database, read_session, write_session
 from gongzhi.errors import GongzhiError
 from gongzhi.escape import escape_text
@@ -72,6 +74,8 @@ from gongzhi.sessions import (
 )
 
 LOG = logging.getLogger(__name__)
+# Paths from the site's root; every URL, redirect and cookie puts them under Streamlit's
+# server.baseUrlPath with gongzhi.config.site_path, and requests are matched after `site_relative`.
 SIGN_IN_PATH = "/signin"
 SIGN_OUT_PATH = "/signout"
 DISPLAY_PATH = "/display"
@@ -201,19 +205,40 @@ def is_https(request: Request) -> bool:
 # --- Security headers and the sign-in gate ------------------------------------------------------
 
 def safe_next(value: str | None) -> str:
-    """A path with its query on this site to return to after sign-in; anything else is "/"."""
+    """A path with its query on this site, from the site's root (its base URL path taken off if
+    given), to return to after sign-in; anything else is "/"."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return "/"
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or any(ord(char) < 32 for char in value):
         return "/"
+    relative = site_relative(parts.path) if base_url_path() else parts.path
+    if relative is not None and relative != parts.path:
+        value = relative + (f"?{parts.query}" if parts.query else "")
     return value
+
+
+def site_relative(path: str) -> str | None:
+    """A request's path from the site's root (its base URL path taken off); None outside the site."""
+    base = base_url_path()
+    if not base:
+        return path
+    if path == base:
+        return "/"
+    return path[len(base):] if path.startswith(base + "/") else None
+
+
+def cookie_path() -> str:
+    """The Path of Gongzhi's cookies: the whole site, and only it."""
+    return base_url_path() or "/"
 
 
 def _is_page_request(scope) -> bool:
     if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
         return False
-    path = scope["path"]
+    path = site_relative(scope["path"])
+    if path is None:
+        return False
     # Streamlit's frontend probes `<page>/_stcore/health` to find its base path: never a page.
     return "/_stcore/" not in path and not any(path == prefix.rstrip("/") or path.startswith(prefix)
                                                for prefix in NOT_PAGES)
@@ -250,30 +275,32 @@ class GongzhiMiddleware:
             await self.app(scope, receive, send)
             return
 
+        path = site_relative(scope["path"]) or ""
+
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                headers = security_headers(scope["path"].startswith("/component/"))
+                headers = security_headers(path.startswith("/component/"))
                 message["headers"] = [*message.get("headers", []),
                                       *((name, value) for name, value in headers if name not in names)]
             await send(message)
 
-        if _is_page_request(scope) and scope["path"] in PAGE_ALIASES:
+        if _is_page_request(scope) and path in PAGE_ALIASES:
             query = scope.get("query_string", b"").decode("latin-1")
-            response = RedirectResponse(PAGE_ALIASES[scope["path"]] + (f"?{query}" if query else ""), status_code=308)
+            response = RedirectResponse(site_path(PAGE_ALIASES[path]) + (f"?{query}" if query else ""), status_code=308)
             await response(scope, receive, send_with_headers)
             return
-        if _is_page_request(scope) and scope["path"] != LOGIN_PAGE_PATH:
+        if _is_page_request(scope) and path != LOGIN_PAGE_PATH:
             allowed, ended = await run_in_threadpool(_gate, _cookies(scope))
             if not allowed:
                 query = scope.get("query_string", b"").decode("latin-1")
-                target = scope["path"] + (f"?{query}" if query else "")
-                location = f"{SIGN_IN_PATH}?next={quote(target, safe='')}"
+                target = path + (f"?{query}" if query else "")  # `next` is a path from the site's root
+                location = site_path(f"{SIGN_IN_PATH}?next={quote(target, safe='')}")
                 if ended is not None:
                     location += f"&ended={ended.value}"
                 response = RedirectResponse(location, status_code=303)
                 if ended is not None:
-                    response.delete_cookie(SESSION_COOKIE, path="/")
+                    response.delete_cookie(SESSION_COOKIE, path=cookie_path())
                 await response(scope, receive, send_with_headers)
                 return
         await self.app(scope, receive, send_with_headers)
@@ -303,7 +330,7 @@ def sign_in_form_html(lang: str, next_path: str, *, username: str = "", message:
     """The sign-in form (also placed into the Streamlit sign-in page): it POSTs to /signin."""
     t = lambda key, **params: escape_text(i18n.translate(lang, key, **params))  # noqa: E731
     notice = f'<p class="gz-error" role="alert">{escape_text(message)}</p>' if message else ""
-    return f"""<form class="gz-signin" method="post" action="{SIGN_IN_PATH}">
+    return f"""<form class="gz-signin" method="post" action="{escape_text(site_path(SIGN_IN_PATH))}">
 {notice}<input type="hidden" name="next" value="{escape_text(next_path)}">
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <p><label for="gz-username">{t("auth.field_username")}</label><br>
@@ -355,7 +382,7 @@ def _oidc_link(lang: str) -> str:
     if not oidc_offered():
         return ""
     label = escape_text(i18n.translate(lang, "auth.sign_in_oidc"))
-    return f'<p><a href="{LOGIN_PAGE_PATH}?lang={escape_text(quote(lang))}">{label}</a></p>'
+    return f'<p><a href="{escape_text(site_path(LOGIN_PAGE_PATH))}?lang={escape_text(quote(lang))}">{label}</a></p>'
 
 
 def sign_in_page(lang: str, next_path: str, *, username: str = "", message: str | None = None,
@@ -364,7 +391,7 @@ def sign_in_page(lang: str, next_path: str, *, username: str = "", message: str 
     body = f"""<!DOCTYPE html>
 <html lang="{escape_text(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · Gongzhi 共治</title><link rel="icon" href="/favicon.png"><style>{PAGE_STYLE}</style></head>
+<title>{title} · Gongzhi 共治</title><link rel="icon" href="{escape_text(site_path("/favicon.png"))}"><style>{PAGE_STYLE}</style></head>
 <body><main><h1>{title}</h1><p class="gz-note">{escape_text(i18n.translate(lang, "auth.intro"))}</p>
 {sign_in_form_html(lang, next_path, username=username, message=message)}
 {_oidc_link(lang)}{_demo_note(lang)}</main></body></html>"""
@@ -380,7 +407,7 @@ def _foreign_origin(request: Request) -> bool:
 
 
 def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+    response.set_cookie(name, value, max_age=max_age, path=cookie_path(), httponly=True, samesite="lax",
                         secure=is_https(request))
 
 
@@ -419,7 +446,7 @@ async def sign_in(request: Request) -> Response:
                             status_code=429 if isinstance(error, LoginThrottled) else 401)
     # A session this browser held before (another account, say) ends: one browser, one sign-in.
     await run_in_threadpool(_sign_out, request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse(next_path, status_code=303)
+    response = RedirectResponse(site_path(next_path), status_code=303)
     _set_cookie(response, request, SESSION_COOKIE, token, int(absolute_lifetime().total_seconds()))
     return response
 
@@ -438,23 +465,23 @@ async def sign_out(request: Request) -> Response:
     if _foreign_origin(request):
         return Response(status_code=403)
     await run_in_threadpool(_sign_out, request.cookies.get(SESSION_COOKIE))
-    location = SIGN_IN_PATH + (f"?lang={lang}" if lang in i18n.LANGUAGES else "")
+    location = site_path(SIGN_IN_PATH) + (f"?lang={lang}" if lang in i18n.LANGUAGES else "")
     response = RedirectResponse(location, status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request))
-    response.delete_cookie(DISPLAY_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request))
+    for name in (SESSION_COOKIE, DISPLAY_COOKIE):
+        response.delete_cookie(name, path=cookie_path(), httponly=True, samesite="lax", secure=is_https(request))
     return response
 
 
 def sign_in_link_html(lang: str, next_path: str) -> str:
     """A link to the sign-in page that comes back to `next_path` (for a public visitor)."""
-    href = f"{SIGN_IN_PATH}?next={quote(safe_next(next_path), safe='')}&lang={quote(lang)}"
+    href = site_path(f"{SIGN_IN_PATH}?next={quote(safe_next(next_path), safe='')}&lang={quote(lang)}")
     return f'<a href="{escape_text(href)}">{escape_text(i18n.translate(lang, "auth.sign_in"))}</a>'
 
 
 def sign_out_form_html(lang: str) -> str:
     """The sign-out button (a POST, so no link on another site can sign anyone out)."""
     label = escape_text(i18n.translate(lang, "auth.sign_out"))
-    return (f'<form method="post" action="{SIGN_OUT_PATH}"><input type="hidden" name="lang" value="{escape_text(lang)}">'
+    return (f'<form method="post" action="{escape_text(site_path(SIGN_OUT_PATH))}"><input type="hidden" name="lang" value="{escape_text(lang)}">'
             f'<button type="submit">{label}</button></form>')
 
 
@@ -480,7 +507,7 @@ async def open_display(request: Request) -> Response:
         return HTMLResponse(f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>'
                             f'<style>{PAGE_STYLE}</style></head><body><main><h1>{title}</h1></main></body></html>',
                             status_code=404, headers={"Cache-Control": "no-store"})
-    response = RedirectResponse(DISPLAY_LANDING + f"&lang={lang}", status_code=303)
+    response = RedirectResponse(site_path(DISPLAY_LANDING) + f"&lang={lang}", status_code=303)
     response.headers["Cache-Control"] = "no-store"
     _set_cookie(response, request, DISPLAY_COOKIE, token, max(1, int((expires_at - now()).total_seconds())))
     return response
@@ -502,12 +529,14 @@ async def health(_request: Request) -> Response:
                         status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
-ROUTES = [
-    Route(SIGN_IN_PATH, sign_in, methods=["GET", "POST"]),
-    Route(SIGN_OUT_PATH, sign_out, methods=["POST"]),
-    Route(DISPLAY_PATH + "/{token}", open_display, methods=["GET"]),
-    Route(HEALTH_PATH, health, methods=["GET", "HEAD"]),
-]
+def routes() -> list[Route]:
+    """Gongzhi's routes, under the base URL path (read when the server starts)."""
+    return [
+        Route(site_path(SIGN_IN_PATH), sign_in, methods=["GET", "POST"]),
+        Route(site_path(SIGN_OUT_PATH), sign_out, methods=["POST"]),
+        Route(site_path(DISPLAY_PATH + "/{token}"), open_display, methods=["GET"]),
+        Route(site_path(HEALTH_PATH), health, methods=["GET", "HEAD"]),
+    ]
 
 
 @asynccontextmanager

@@ -1,7 +1,8 @@
 """Meetings (会议定事), in four views: the overview (planned meetings and those held in the period,
 the chosen meeting's agenda — proposed, reordered, added to, trimmed — attendees and minutes, the
 issues waiting, planning a meeting); the live meeting, one item at a time for the projector, where
-decisions are taken; the minutes with their downloads; and the follow-up of past decisions."""
+decisions are taken; the minutes with their downloads; and the follow-up of past decisions. A
+meeting-room screen holding a display link for the live meeting sees that alone, read-only."""
 
 import streamlit as st
 
@@ -23,14 +24,18 @@ from components.meeting_forms import (
     reorder_controls,
     view_switch,
 )
-from components.meeting_live import live_meeting
+from components.meeting_live import live_meeting, meeting_screen
 from components.meeting_records import follow_up_view, minutes_view
-from components.page_setup import context
+from components.page_setup import context, display_view
 from gongzhi.domain import MeetingStatus
 from gongzhi.escape import markdown_literal
 from gongzhi.queries.meetings import agenda_proposal, issues_awaiting_meeting, list_meetings, meeting_detail
+from gongzhi.sessions import DisplayView
 
 ctx = context()
+if display_view() == DisplayView.LIVE_MEETING:  # a meeting-room screen with a display link: that alone
+    meeting_screen(ctx)
+    st.stop()
 title = st.empty()  # the page's name, or in the live and minutes views the meeting's title
 show_flash()
 view = view_switch(ctx)

@@ -40,16 +40,17 @@ def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60)
 class AppServer:
     """`streamlit run app.py` on a free port against the database at `database_url`."""
 
-    def __init__(self, database_url: str, log: Path):
+    def __init__(self, database_url: str, log: Path, *, base_url_path: str = ""):
         self.database_url = database_url
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}" + (f"/{base_url_path}" if base_url_path else "")
         env = {**os.environ, "DATABASE_URL": database_url, "GONGZHI_DEMO": "0"}
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+             *(("--server.baseUrlPath", base_url_path) if base_url_path else ())],
             cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         _wait_healthy(self.url, self.process)

@@ -34,7 +34,9 @@ def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3, pre
         wait_for_app(page)
         page.get_by_role("button", name=translate(lang, "projector.pages")).click()
         try:
-            page.locator("[data-testid='stPopoverBody'] a").filter(has_text=title).first.click(timeout=10_000)
+            # A page's link; the page already shown is a button that closes the menu.
+            page.locator("[data-testid='stPopoverBody'] a, [data-testid='stPopoverBody'] button").filter(
+                has_text=title).first.click(timeout=10_000)
             heading.wait_for(timeout=30_000)
             break
         except PlaywrightTimeout:

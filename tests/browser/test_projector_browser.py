@@ -142,3 +142,31 @@ def test_list_pages_in_projector_mode_page_their_tables_instead_of_scrolling(app
                                                    "bodies => bodies.map(b => b.rows.length)"):
             assert row_count <= PROJECTOR_ROWS, title_key
     assert tables >= len(LIST_PAGES)
+
+
+def _menu_open(page) -> bool:
+    return page.evaluate("() => { const body = document.querySelector('[data-testid=\"stPopoverBody\"]');"
+                         " return !!body && body.checkVisibility(); }")
+
+
+def test_the_pages_menu_closes_after_any_choice_the_page_already_shown_included(app_server, projector_page):
+    page = projector_page.page
+    sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
+    open_in_projector(page, translate("en", "nav.issues"))
+    wait_for_app(page)
+    menu = page.get_by_role("button", name=translate("en", "projector.pages"))
+    body = page.locator("[data-testid='stPopoverBody']")
+    # The page already shown: the menu closes, the page stays.
+    menu.click()
+    body.wait_for(timeout=10_000)
+    body.get_by_text(translate("en", "nav.issues"), exact=True).click()
+    page.wait_for_function("() => { const body = document.querySelector('[data-testid=\"stPopoverBody\"]');"
+                           " return !body || !body.checkVisibility(); }", timeout=15_000)
+    wait_for_app(page)
+    assert not _menu_open(page)
+    assert "/issues" in page.url and "mode=projector" in page.url
+    save_screenshot(page, "projector-menu-closed-after-current-page")
+    # Another page: the menu closes too (the new page has a menu of its own, closed).
+    open_in_projector(page, translate("en", "nav.events"), press_escape=False)
+    wait_for_app(page)
+    assert not _menu_open(page)

@@ -2,7 +2,8 @@
 real server: a reload keeps the sign-in and the page; a bookmark opened signed out leads through
 the sign-in form to that page with its query; an admin's new password signs the other browser out
 at its next action; a display link shows the slideshow in projector mode without a password and
-without names or phone numbers, until revoked; no "Page not found" on any menu page; an outside
+without names or phone numbers, until revoked, and one made for the live meeting shows the meeting
+under way read-only, until revoked; no "Page not found" on any menu page; an outside
 image in an issue's title is never fetched."""
 
 import re
@@ -18,10 +19,10 @@ from gongzhi.crud.issues import IssueCreate, create_issue
 from gongzhi.db import get_engine, read_session, write_session
 from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
-from gongzhi.models import Area, Person, User
+from gongzhi.models import AgendaItem, Area, Issue, Meeting, Person, User
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import RecordedPage
-from tests.browser.helpers import choose, fill_sign_in, open_from_menu, sign_in, wait_for_app
+from tests.browser.helpers import choose, fill_sign_in, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 NOT_FOUND = "does not seem to exist"  # Streamlit's "Page not found" dialog, also logged to the console
@@ -180,6 +181,59 @@ def test_a_display_link_shows_the_slideshow_without_a_password_until_revoked(app
     response = again.goto(url)
     assert response.status == 404
     assert again.get_by_text(t("sessions.display_invalid")).count() == 1
+
+
+def _soonest_planned_meeting(database_url: str) -> tuple[str, str]:
+    """(title, first undecided item's issue title) of the meeting a live-meeting screen shows."""
+    with read_session(get_engine(database_url)) as session:
+        meeting = session.execute(select(Meeting).where(Meeting.status == "planned", Meeting.deleted_at.is_(None))
+                                  .order_by(Meeting.held_at, Meeting.id)).scalars().first()
+        item = session.execute(select(Issue.title).join(AgendaItem, AgendaItem.issue_id == Issue.id)
+                               .where(AgendaItem.meeting_id == meeting.id, AgendaItem.decision.is_(None))
+                               .order_by(AgendaItem.position)).scalars().first()
+        return meeting.title, item
+
+
+def test_a_display_link_for_the_live_meeting_shows_it_read_only_until_revoked(app_server, contexts):
+    committee = contexts().page
+    sign_in(committee, app_server.url, "committee")
+    open_from_menu(committee, t("nav.my_account"))
+    committee.get_by_label(t("sessions.field_label"), exact=True).fill("Room B")
+    committee.get_by_text(t("sessions.view_live_meeting"), exact=True).click()
+    committee.get_by_role("button", name=t("sessions.display_create")).click()
+    link = committee.locator("[data-testid='stCode'] code").first
+    link.wait_for(timeout=30_000)
+    url = link.inner_text().strip()
+
+    screen = contexts()
+    screen.page.goto(url)
+    title, item = _soonest_planned_meeting(app_server.database_url)
+    screen.page.locator("h1").filter(has_text=title).first.wait_for(timeout=30_000)
+    wait_for_app(screen.page)
+    assert "mode=projector" in screen.page.url
+    screen.page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=15_000)  # projector mode
+    header = screen.page.locator("[data-testid='stMain'] h2").filter(has_text=item).first
+    header.wait_for(timeout=15_000)
+    shown = screen.page.locator("[data-testid='stMain']").inner_text()
+    save_screenshot(screen.page, "display-link-live-meeting")
+    # Read-only: no decision, attendance, closing or moving to another item; no password asked.
+    for key in ("meetings.decide_unanimous", "meetings.live_next", "meetings.close_submit", "meetings.defer_rest",
+                "meetings.attendance_submit", "auth.field_password"):
+        assert t(key) not in shown, key
+    assert screen.page.get_by_role("button", name=t("meetings.live_next")).count() == 0
+    assert not PHONE.search(shown)
+    assert not [name for name in _people(app_server.database_url) if name in shown]
+    assert not [text for text in screen.console if NOT_FOUND in text]
+
+    committee.reload()
+    heading(committee, "nav.my_account")
+    row = committee.locator("[data-testid='stHorizontalBlock']").filter(has_text="Room B").first
+    row.get_by_role("button", name=t("sessions.display_revoke")).click()
+    committee.get_by_text(t("sessions.display_revoked")).wait_for(timeout=30_000)
+    # The screen checks every few seconds by itself (no one touches it) and stops.
+    heading(screen.page, "nav.login")
+    assert screen.page.get_by_text(title).count() == 0
+    assert contexts().page.goto(url).status == 404
 
 
 def test_no_page_not_found_on_any_menu_page_signed_in_or_out(app_server, contexts):

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from gongzhi import accounts, lifecycle
+from gongzhi import accounts, lifecycle, sessions
 from gongzhi.accounts import create_user
 from gongzhi.clock import frozen
 from gongzhi.crud import events, facilities, issues, meetings, records, volunteers
@@ -23,6 +23,7 @@ from gongzhi.models import (
     AuditEntry,
     Event,
     Issue,
+    LoginSession,
     Meeting,
     Organisation,
     Person,
@@ -307,6 +308,35 @@ def _reset_password(s, p):
     return [expect("user", user.id, "update")]
 
 
+def _own_account(s):
+    user = create_user(session=s, username="clerk", password="a-long-password", role="committee")
+    s.flush()
+    session_token = sessions.start_session(session=s, user_id=user.id, address="127.0.0.1", user_agent="test")
+    session_id = s.execute(select(LoginSession.id).where(LoginSession.token_hash == sessions.token_hash(session_token))
+                           ).scalar_one()
+    return user, accounts.actor_for(session=s, user_id=user.id), session_id
+
+
+def _change_own_password(s, p):
+    user, actor, session_id = _own_account(s)
+    accounts.change_own_password(session=s, actor=actor, current_password="a-long-password",
+                                 new_password="another-long-one")
+    return [expect("user", user.id, "update"), expect("loginsession", session_id, "update", "ended_at", "end_reason")]
+
+
+def _check_own_password(s, p):
+    _, actor, session_id = _own_account(s)
+    assert not accounts.check_own_password(session=s, actor=actor, password="a wrong guess", session_id=session_id)
+    return []  # a failed check writes a LoginAttempt only, which (as every sign-in attempt) is not audited
+
+
+def _delete_account(s, p):
+    user, _, session_id = _own_account(s)
+    accounts.delete_account(session=s, actor=ADMIN, user_id=user.id, expected_version=None)
+    return [expect("user", user.id, "soft_delete", "deleted_at"),
+            expect("loginsession", session_id, "update", "ended_at", "end_reason")]
+
+
 WRITES = {
     "create_issue": _create_issue, "add_progress_note": _add_progress_note, "assign": _assign, "move": _move,
     "rate": _rate, "close_expired_reviews": _close_expired_reviews, "close_unrated": _close_unrated, "create_volunteer": _create_volunteer,
@@ -319,6 +349,8 @@ WRITES = {
     "create_facility": _create_facility, "update_facility": _update_facility, "remove_facility": _remove_facility,
     "restore": _restore, "create_user": _create_user, "create_account": _create_account,
     "update_account": _update_account, "reset_password": _reset_password,
+    "change_own_password": _change_own_password, "check_own_password": _check_own_password,
+    "delete_account": _delete_account,
 }
 
 

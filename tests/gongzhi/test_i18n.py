@@ -94,3 +94,10 @@ def test_translate_shows_its_parameters_as_text_in_markdown_and_plain_text_as_ty
     assert i18n.translate("en", "errors.too_long", max=1000) == "must be at most 1000 characters"  # numbers as they are
     error = GongzhiError("map.panel_title", name=typed, code="G_1")
     assert str(error) == f"{typed} (G_1)" and error.message("en") == shown
+
+
+def test_streamlits_own_frontend_strings_are_translated_for_chinese_only():
+    table = i18n.frontend_strings("zh-CN")
+    assert table["Select all"] == "全选" and table["No results"] == "无结果"
+    assert table["Choose options"] == "请选择" and table["Select {n} matches"] == "选择 {n} 个匹配项"
+    assert i18n.frontend_strings("en") == {}  # Streamlit speaks English itself

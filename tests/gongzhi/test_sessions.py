@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from gongzhi import i18n
 from gongzhi.accounts import create_user, reset_password, update_account
 from gongzhi.clock import frozen
 from gongzhi.db import write_session
@@ -224,3 +225,17 @@ def test_a_display_link_label_and_lifetime_are_checked(write, users):
     for label, hours in (("x" * 81, 24), ("screen", 0), ("screen", 24 * 32)):
         with pytest.raises(ValidationError), write() as writing:
             create_display_link(session=writing, actor=committee, label=label, hours=hours)
+
+
+def test_a_display_link_keeps_the_view_it_opens(write, session, users):
+    committee = Actor(name="c", role=Role.COMMITTEE, user_id=users[Role.COMMITTEE])
+    with frozen(AT), write() as writing:
+        _, slideshow = create_display_link(session=writing, actor=committee, label="lobby")
+        _, meeting = create_display_link(session=writing, actor=committee, label="room", view="live_meeting")
+    with frozen(AT):
+        assert display_link_for(session=session, token=slideshow).view == "slideshow"  # the default
+        assert display_link_for(session=session, token=meeting).view == "live_meeting"
+        assert list_display_links(session=session, actor=committee)["view"].tolist() == ["live_meeting", "slideshow"]
+    with pytest.raises(ValidationError) as refused, write() as writing:
+        create_display_link(session=writing, actor=committee, label="x", view="issues")
+    assert refused.value.messages("en") == ["The screen shows: " + i18n.translate("en", "errors.invalid_choice")]

@@ -120,3 +120,32 @@ def test_the_page_is_not_in_the_menu_of_other_roles(open_page, demo_url, role):
     app = open_page(demo_url, None, role=role)
     with pytest.raises(ValueError, match="Known pages"):
         app.switch_page(PAGE)
+
+
+def test_an_admin_deletes_an_account_which_is_signed_out_at_its_next_run(open_page, demo_url):
+    committee = signed_in_as(open_page, demo_url, "committee")
+    account = user_id(demo_url, "committee")
+    admin = open_page(demo_url, PAGE, role="admin")
+    admin.selectbox(key="account_selected").select(account).run()
+    admin.button(key="account_delete_submit").click().run()  # not confirmed: nothing happens
+    assert "committee" in admin.dataframe[0].value["Username"].tolist()
+    admin.checkbox(key=f"account_delete_{account}_confirm").check()
+    admin.button(key="account_delete_submit").click().run()
+    assert not admin.exception, [e.value for e in admin.exception]
+    assert "Account committee deleted." in [s.value for s in admin.success]
+    assert "committee" not in admin.dataframe[0].value["Username"].tolist()
+    committee.run()
+    assert committee.title[0].value == i18n.translate("en", "nav.login")
+    with write_session(get_engine(demo_url)) as session:
+        assert authenticate(session=session, username="committee", password="gongzhi-demo", address="127.0.0.1") is None
+
+
+def test_an_admin_cannot_delete_their_own_account_on_the_page(open_page, demo_url):
+    app = open_page(demo_url, PAGE, role="admin")
+    me = user_id(demo_url, "test-admin")
+    app.selectbox(key="account_selected").select(me).run()
+    app.checkbox(key=f"account_delete_{me}_confirm").check()
+    app.button(key="account_delete_submit").click().run()
+    assert [e.value for e in app.error] == [i18n.translate("en", "accounts.own_delete")]
+    with Session(get_engine(demo_url)) as session:
+        assert session.get(User, me).deleted_at is None
