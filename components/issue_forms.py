@@ -38,6 +38,8 @@ from gongzhi.queries.organisations import list_organisations
 PICKER_KEY = "issue_selected"
 OPEN_NEXT_KEY = "issue_open_next"  # an issue to select at the next run (e.g. the one just reported)
 TABLE_CLICK_KEY = "issue_table_clicked"  # the row last clicked in the list
+LINK_PARAM = "issue"  # /issues?issue=N opens issue N
+LINK_SEEN_KEY = "_issue_link_seen"  # the last ?issue= value followed (or written)
 SEEN_VERSION_KEY = "issue_seen_version"  # (issue id, version) the person last saw
 REPORTER_CHOICES_MAX = 5_000  # residents offered as reporters of all grids at once (the demo has ~2,100)
 
@@ -150,18 +152,40 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
     st.session_state[TABLE_CLICK_KEY] = clicked
 
 
-def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
-    """A select box over the listed issues; an issue just reported is selected first."""
+def linked_issue() -> int | None:
+    """The issue a deep link `?issue=N` asks for, once per link followed (choosing another issue
+    afterwards is not undone by the link still in the address bar)."""
+    raw = st.query_params.get(LINK_PARAM)
+    if not raw or raw == st.session_state.get(LINK_SEEN_KEY):
+        return None
+    st.session_state[LINK_SEEN_KEY] = raw
+    return int(raw) if raw.isdigit() else None
+
+
+def issue_picker(ctx: PageContext, issues: pd.DataFrame, linked: IssueDetail | None = None) -> int | None:
+    """A select box over the listed issues (and an issue a deep link opened, listed or not); an
+    issue just reported, clicked in the list or linked to is selected first.
+
+    The select box keeps its key while its options change with the filters, so the browser keeps
+    showing what it showed last unless the server sets the value: whenever the chosen issue is no
+    longer listed, the first listed one is set explicitly, never left to a default the browser
+    does not hear of (it showed "#400" over the detail of #385)."""
     options = [int(i) for i in issues["id"]]
+    titles = dict(zip(options, issues["title"], strict=True))
+    states = dict(zip(options, issues["state"], strict=True))
+    if linked is not None and linked.id not in titles:
+        options.insert(0, linked.id)
+        titles[linked.id], states[linked.id] = linked.title, linked.state
     pending = st.session_state.pop(OPEN_NEXT_KEY, None)
     if pending in options:
         st.session_state[PICKER_KEY] = pending
     elif st.session_state.get(PICKER_KEY) not in options:
-        st.session_state.pop(PICKER_KEY, None)  # e.g. filtered out: fall back to the first listed
-    titles = dict(zip(options, issues["title"], strict=True))
-    states = dict(zip(options, issues["state"], strict=True))
-    return st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY,
-                        format_func=lambda i: f"#{i} · {titles[i]} · {ctx.label('state', states[i])}")
+        st.session_state[PICKER_KEY] = options[0]  # e.g. filtered out: the first listed, told to the browser
+    chosen = st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY,
+                          format_func=lambda i: f"#{i} · {titles[i]} · {ctx.label('state', states[i])}")
+    st.query_params[LINK_PARAM] = str(chosen)  # the address bar links to the issue shown
+    st.session_state[LINK_SEEN_KEY] = str(chosen)
+    return chosen
 
 
 # --- detail ---------------------------------------------------------------------------------
