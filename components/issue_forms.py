@@ -29,7 +29,7 @@ from gongzhi.crud.issues import (
 )
 from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason, resolution_due
 from gongzhi.errors import FieldError, ValidationError
-from gongzhi.escape import markdown_literal
+from gongzhi.escape import Markdown, markdown_literal
 from gongzhi.permissions import may_rate, may_write
 from gongzhi.queries.areas import list_buildings, list_grids
 from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
@@ -41,6 +41,8 @@ TABLE_CLICK_KEY = "issue_table_clicked"  # the row last clicked in the list
 LINK_PARAM = "issue"  # /issues?issue=N opens issue N
 LINK_SEEN_KEY = "_issue_link_seen"  # the last ?issue= value followed (or written)
 SEEN_VERSION_KEY = "issue_seen_version"  # (issue id, version) the person last saw
+ID_WIDTH_PX = 70  # the list's number column
+CARDS_SHOWN = 20  # issue cards on a phone; the picker below finds any other
 REPORTER_CHOICES_MAX = 5_000  # residents offered as reporters of all grids at once (the demo has ~2,100)
 
 
@@ -137,8 +139,14 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
         paged_table(ctx, shown, key="issue_table", columns=[ctx.t(f"issues.col_{c}") for c in (
             "id", "title", "state", "grid", "due_date", "overdue")])
         return
+    issue_cards(ctx, issues)
     event = st.dataframe(shown, hide_index=True, width="stretch", key="issue_table", on_select="rerun",
                          selection_mode="single-row", column_config={
+                             # Number, title and stage first and of a width that keeps all three
+                             # on screen (phones get cards instead: issue_cards).
+                             ctx.t("issues.col_id"): st.column_config.NumberColumn(width=ID_WIDTH_PX, pinned=True),
+                             ctx.t("issues.col_title"): st.column_config.TextColumn(width="large"),
+                             ctx.t("issues.col_state"): st.column_config.TextColumn(width="medium"),
                              ctx.t("issues.col_reported_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                              ctx.t("issues.col_due_date"): st.column_config.DateColumn(format="YYYY-MM-DD"),
                              ctx.t("issues.col_rating"): st.column_config.NumberColumn(format="%d ★"),
@@ -150,6 +158,24 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
     if clicked is not None and clicked != st.session_state.get(TABLE_CLICK_KEY):
         st.session_state[OPEN_NEXT_KEY] = clicked
     st.session_state[TABLE_CLICK_KEY] = clicked
+
+
+def _open_issue(issue_id: int) -> None:
+    st.session_state[OPEN_NEXT_KEY] = issue_id
+
+
+def issue_cards(ctx: PageContext, issues: pd.DataFrame) -> None:
+    """The list on a phone, where the table's stage column was off-screen: the first issues as
+    cards of number, title and stage; a tap opens the issue below. Shown by CSS on narrow
+    screens only (components.projector.BASE_CSS), in place of the table."""
+    with st.container(key="issue_cards", gap="small"):
+        for row in issues.head(CARDS_SHOWN).itertuples(index=False):
+            label = Markdown(f"**#{int(row.id)}** {markdown_literal(row.title, starts_line=False)} · "
+                             f"{markdown_literal(ctx.label('state', row.state), starts_line=False)}")
+            st.button(label, key=f"issue_card_{int(row.id)}", width="stretch", on_click=_open_issue,
+                      args=(int(row.id),))
+        if len(issues) > CARDS_SHOWN:
+            st.caption(ctx.t("issues.cards_more", shown=CARDS_SHOWN, total=len(issues)))
 
 
 def linked_issue() -> int | None:
