@@ -12,6 +12,7 @@ import streamlit as st
 from components.audit_view import delete_record_action
 from components.charts import bar_chart
 from components.data import query
+from components.filters import entry_grid_choices
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent
 from components.page_setup import PageContext
@@ -31,7 +32,7 @@ from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, Issue
 from gongzhi.errors import FieldError, ValidationError
 from gongzhi.escape import Markdown, markdown_literal
 from gongzhi.permissions import may_rate, may_write
-from gongzhi.queries.areas import list_buildings, list_grids
+from gongzhi.queries.areas import list_buildings
 from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
 from gongzhi.queries.organisations import list_organisations
 
@@ -322,11 +323,11 @@ def _default_due_date(detail: IssueDetail):
 def new_issue_form(ctx: PageContext, grid_id: int | None) -> None:
     """居民提事, in an expander; only for people who may write in at least one grid, and offering
     only those grids."""
-    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_write(ctx.actor, int(r.id))}
+    grids, chosen = entry_grid_choices(ctx, grid_id)
     if not grids:
         return
     with st.expander(ctx.t("issues.new_issue"), icon=":material/add_comment:"):
-        _new_issue_fields(ctx, grids, grid_id)
+        _new_issue_fields(ctx, grids, chosen)
 
 
 def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | None) -> None:
