@@ -35,6 +35,7 @@ from gongzhi.permissions import may_rate, may_write
 from gongzhi.queries.areas import list_buildings
 from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
 from gongzhi.queries.organisations import list_organisations
+from gongzhi.timeline import loop_steps
 
 PICKER_KEY = "issue_selected"
 OPEN_NEXT_KEY = "issue_open_next"  # an issue to select at the next run (e.g. the one just reported)
@@ -262,6 +263,7 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
     paged_table(ctx, pd.DataFrame(facts, columns=[ctx.t("issues.col_field"), ctx.t("issues.col_value")]),
                 key="issue_facts", height="content")
 
+    loop_progress(ctx, detail, timeline)
     st.markdown(f"#### {ctx.t('issues.timeline')}")
     steps = [step_text(ctx, row) for row in timeline.itertuples()]
     paged_table(ctx, pd.DataFrame({
@@ -273,6 +275,27 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
         ctx.t("issues.col_note"): [note_text(ctx, kind, note) for kind, note in zip(timeline["kind"], timeline["note"],
                                                                                       strict=True)],
     }), key="issue_timeline", height="content")
+
+
+LOOP_ICONS = {"done": ":material/check_circle:", "current": ":material/radio_button_checked:",
+              "skipped": ":material/redo:", "ahead": ":material/radio_button_unchecked:",
+              "not_reached": ":material/remove:"}
+
+
+def loop_progress(ctx: PageContext, detail: IssueDetail, timeline: pd.DataFrame) -> None:
+    """The issue's way round the five-step loop in plain steps, each with the day it was reached
+    (gongzhi.timeline.loop_steps): what a resident representative asks first."""
+    steps = loop_steps(zip(timeline["to_state"], timeline["created_at"], strict=True), detail.state)
+    st.markdown(f"#### {ctx.t('issues.loop_title')}")
+    lines = []
+    for number, step in enumerate(steps, start=1):
+        day = "" if step.reached_at is None else step.reached_at.strftime("%Y-%m-%d")
+        text = ctx.t(f"issues.loop_{step.status}", date=day)
+        name = ctx.label("state", step.state)
+        lines.append(f"{number}. {LOOP_ICONS[step.status]} **{name}** · {text}" if step.status in ("done", "current")
+                     else f"{number}. {LOOP_ICONS[step.status]} {name} · {text}")
+    with st.container(key="issue_loop"):
+        st.markdown("\n".join(lines))
 
 
 def note_text(ctx: PageContext, kind: str, note: str) -> str:

@@ -69,3 +69,29 @@ def test_a_deep_link_opens_that_issue_even_when_the_list_does_not_hold_it(open_p
 
 def detail_heading(app) -> str:
     return next(h.value for h in app.subheader if h.value.startswith("#"))
+
+
+def test_an_issues_page_shows_its_loop_in_plain_steps_with_dates(open_page, demo_url):
+    """As a representative: the issue's steps with the day each was reached, read from its
+    timeline rows directly."""
+    from gongzhi.models import TimelineEntry
+
+    with read_session(get_engine(demo_url)) as session:
+        issue = session.execute(select(Issue).where(Issue.state == "in_action").order_by(Issue.id)).scalars().first()
+        rows = session.execute(select(TimelineEntry.to_state, TimelineEntry.created_at)
+                               .where(TimelineEntry.issue_id == issue.id)
+                               .order_by(TimelineEntry.created_at, TimelineEntry.id)).all()
+        issue_id, grid_code = issue.id, session.get(Area, issue.grid_id).code
+    first = {}
+    for state, at in rows:
+        first.setdefault(state, at)
+    app = open_page(demo_url, PAGE, role="representative", lang="zh-CN",
+                    query_params={"grid": grid_code, "issue": str(issue_id)})
+    progress = next(m.value for m in app.markdown if m.value.startswith("1. ") and "联动办事" in m.value)
+    lines = progress.splitlines()
+    assert len(lines) == 6
+    assert lines[0].startswith("1.") and "居民提事" in lines[0] and first["reported"].strftime("%Y-%m-%d") in lines[0]
+    assert "**联动办事** · 当前环节，自 " + first["in_action"].strftime("%Y-%m-%d") in lines[3]
+    assert "群众评事 · 尚未到达" in lines[4]
+    meeting = lines[2]
+    assert (first["meeting"].strftime("%Y-%m-%d") in meeting) if "meeting" in first else "未经此环节" in meeting
