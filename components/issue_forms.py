@@ -33,7 +33,7 @@ from gongzhi.errors import FieldError, ValidationError
 from gongzhi.escape import Markdown, markdown_literal
 from gongzhi.permissions import may_rate, may_write
 from gongzhi.queries.areas import list_buildings
-from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
+from gongzhi.queries.issues import IssueDetail, IssueHeadline, issue_detail, reporter_choices
 from gongzhi.queries.organisations import list_organisations
 from gongzhi.timeline import loop_steps
 
@@ -190,7 +190,7 @@ def linked_issue() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def issue_picker(ctx: PageContext, issues: pd.DataFrame, linked: IssueDetail | None = None) -> int | None:
+def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
     """A select box over the listed issues (and an issue a deep link opened, listed or not); an
     issue just reported, clicked in the list or linked to is selected first.
 
@@ -201,7 +201,12 @@ def issue_picker(ctx: PageContext, issues: pd.DataFrame, linked: IssueDetail | N
     options = [int(i) for i in issues["id"]]
     titles = dict(zip(options, issues["title"], strict=True))
     states = dict(zip(options, issues["state"], strict=True))
-    if linked is not None and linked.id not in titles:
+    linked_id = linked_issue()
+    if linked_id is not None:
+        st.session_state[OPEN_NEXT_KEY] = linked_id
+    linked = None if linked_id is None or linked_id in titles else query(
+        issue_detail, issue_id=linked_id, may_see_personal_data=ctx.actor.may_see_personal_data)
+    if linked is not None:
         options.insert(0, linked.id)
         titles[linked.id], states[linked.id] = linked.title, linked.state
     pending = st.session_state.pop(OPEN_NEXT_KEY, None)

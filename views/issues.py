@@ -8,14 +8,12 @@ from components.downloads import list_downloads
 from components.filters import grid_filter, period_filter
 from components.forms import show_flash
 from components.issue_forms import (
-    OPEN_NEXT_KEY,
     category_chart,
     headline_cards,
     issue_actions,
     issue_detail_panel,
     issue_picker,
     issue_table,
-    linked_issue,
     list_filters,
     new_issue_form,
     open_by_state_chart,
@@ -65,12 +63,7 @@ if issues.empty:
 issue_table(ctx, issues)
 list_downloads(ctx, "issues", issues)
 
-linked = linked_issue()
-if linked is not None:
-    st.session_state[OPEN_NEXT_KEY] = linked
-linked_detail = None if linked is None or linked in set(issues["id"]) else query(
-    issue_detail, issue_id=linked, may_see_personal_data=ctx.actor.may_see_personal_data)
-selected = issue_picker(ctx, issues, linked_detail)
+selected = issue_picker(ctx, issues)
 detail = query(issue_detail, issue_id=selected, may_see_personal_data=ctx.actor.may_see_personal_data)
 if detail is None:
     st.info(ctx.t("common.no_data"))
