@@ -214,8 +214,12 @@ def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
         st.session_state[PICKER_KEY] = pending
     elif st.session_state.get(PICKER_KEY) not in options:
         st.session_state[PICKER_KEY] = options[0]  # e.g. filtered out: the first listed, told to the browser
-    chosen = st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY,
-                          format_func=lambda i: f"#{i} · {titles[i]} · {ctx.label('state', states[i])}")
+    def label(issue_id) -> str:  # also asked about a value no longer listed (a choice sent as the list changed)
+        if issue_id not in titles:
+            return f"#{issue_id}"
+        return f"#{issue_id} · {titles[issue_id]} · {ctx.label('state', states[issue_id])}"
+
+    chosen = st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY, format_func=label)
     st.query_params[LINK_PARAM] = str(chosen)  # the address bar links to the issue shown
     st.session_state[LINK_SEEN_KEY] = str(chosen)
     return chosen
