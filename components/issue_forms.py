@@ -43,7 +43,8 @@ TABLE_CLICK_KEY = "issue_table_clicked"  # the row last clicked in the list
 LINK_PARAM = "issue"  # /issues?issue=N opens issue N
 LINK_SEEN_KEY = "_issue_link_seen"  # the last ?issue= value followed (or written)
 SEEN_VERSION_KEY = "issue_seen_version"  # (issue id, version) the person last saw
-ID_WIDTH_PX = 70  # the list's number column
+# The list's first columns (number, title, stage): on screen together from 500 px of table on.
+ID_WIDTH_PX, TITLE_WIDTH_PX, STATE_WIDTH_PX = 70, 280, 130
 CARDS_SHOWN = 20  # issue cards on a phone; the picker below finds any other
 REPORTER_CHOICES_MAX = 5_000  # residents offered as reporters of all grids at once (the demo has ~2,100)
 
@@ -147,8 +148,8 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
                              # Number, title and stage first and of a width that keeps all three
                              # on screen (phones get cards instead: issue_cards).
                              ctx.t("issues.col_id"): st.column_config.NumberColumn(width=ID_WIDTH_PX, pinned=True),
-                             ctx.t("issues.col_title"): st.column_config.TextColumn(width="large"),
-                             ctx.t("issues.col_state"): st.column_config.TextColumn(width="medium"),
+                             ctx.t("issues.col_title"): st.column_config.TextColumn(width=TITLE_WIDTH_PX),
+                             ctx.t("issues.col_state"): st.column_config.TextColumn(width=STATE_WIDTH_PX),
                              ctx.t("issues.col_reported_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                              ctx.t("issues.col_due_date"): st.column_config.DateColumn(format="YYYY-MM-DD"),
                              ctx.t("issues.col_rating"): st.column_config.NumberColumn(format="%d ★"),

@@ -10,7 +10,7 @@ import pytest
 
 from components.filters import period_bounds
 from components.grid_map import LEGEND_OPEN_FROM_PX
-from components.issue_forms import ID_WIDTH_PX
+from components.issue_forms import ID_WIDTH_PX, STATE_WIDTH_PX, TITLE_WIDTH_PX
 from gongzhi.clock import today
 from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
@@ -92,11 +92,11 @@ def test_issue_list_and_map_fit_the_screen(app_server, screen):
         table = page.locator(".st-key-issue_table [data-testid='stDataFrame']")
         table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
         # The canvas table keeps an accessible copy of its headers, in the order drawn: number,
-        # title and stage come first, and the table is wider than the widths given to them
-        # ("large" 400 px, "medium" 200 px), so none of them is off-screen.
+        # title and stage come first, and the table is wider than the widths given to them, so
+        # none of them is off-screen.
         headers = [text.strip() for text in table.locator("[role='columnheader']").all_inner_texts()]
         assert headers[:3] == [translate(lang, f"issues.col_{c}") for c in ("id", "title", "state")], headers
-        assert table.bounding_box()["width"] >= ID_WIDTH_PX + 400 + 200
+        assert table.bounding_box()["width"] >= ID_WIDTH_PX + TITLE_WIDTH_PX + STATE_WIDTH_PX
     no_sideways_scroll(page)
     save_screenshot(page, f"{name}_issues_{lang}")
 
