@@ -10,14 +10,15 @@ import streamlit as st
 from components.audit_view import delete_record_action
 from components.charts import PALETTE, bar_chart, cached_chart, describe, lowest_grids
 from components.data import query
-from components.filters import grid_options
+from components.filters import entry_grid_choices
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.page_setup import PageContext
 from components.projector import paged_table
 from gongzhi.clock import today
 from gongzhi.crud.events import EventCreate, EventUpdate, create_event, record_attendance, update_event
-from gongzhi.domain import EventKind
+from gongzhi.domain import EventKind, unusually_long
+from gongzhi.permissions import may_write
 from gongzhi.queries.events import EventDetail, EventHeadline, event_detail, people_options
 from gongzhi.queries.organisations import list_organisations
 
@@ -26,7 +27,7 @@ EDIT = "event_edit"  # edit form of event 7: event_edit_7_title, ...
 ATTENDANCE = "event_attendance"  # attendance form of event 7: event_attendance_7_people, ..._headcount
 MONTHLY_HEIGHT = 360  # both monthly charts, side by side
 FIELDS = ("title", "kind", "host", "grid", "start_date", "start_time", "end_date", "end_time", "place",
-          "capacity", "description")
+          "capacity", "description", "shown_start", "shown_end", "long_ok")
 
 
 def event_kpis(ctx: PageContext, headline: EventHeadline) -> None:
@@ -163,12 +164,31 @@ def _event_choices(events: pd.DataFrame) -> dict[int, str]:
     return dict(zip(events["id"].astype(int).tolist(), (starts + " · " + events["title"]).tolist(), strict=True))
 
 
+def _follow_start(prefix: str) -> None:
+    """The start was changed: the end moves with it, keeping the event's length (unless the end
+    was changed in the same step: then it is what the person chose)."""
+    state = st.session_state
+    start = _combine(state.get(f"{prefix}_start_date"), state.get(f"{prefix}_start_time"))
+    end = _combine(state.get(f"{prefix}_end_date"), state.get(f"{prefix}_end_time"))
+    shown_start, shown_end = state.get(f"{prefix}_shown_start"), state.get(f"{prefix}_shown_end")
+    if None in (start, end, shown_start) or end != shown_end:
+        return
+    moved = end + (start - shown_start)
+    state[f"{prefix}_end_date"], state[f"{prefix}_end_time"] = moved.date(), moved.time()
+
+
 def _event_fields(ctx: PageContext, prefix: str, defaults: dict) -> dict:
-    """The event's inputs inside a form; returns the values as EventCreate/EventUpdate fields."""
+    """The event's inputs (not in a st.form: the end follows the start as it is changed); returns
+    the values as EventCreate/EventUpdate fields. The grids offered are those the person may
+    write in (a grid leader: their own, chosen already)."""
     hosts = query(list_organisations)
     host_names = {int(row.id): row.name for row in hosts.itertuples()}
-    grids = grid_options(ctx)
+    grids, default_grid = entry_grid_choices(ctx, defaults["grid_id"])
     kinds = [kind.value for kind in EventKind]
+    state = st.session_state
+    for name, value in (("start_date", defaults["starts_at"].date()), ("start_time", defaults["starts_at"].time()),
+                        ("end_date", defaults["ends_at"].date()), ("end_time", defaults["ends_at"].time())):
+        state.setdefault(f"{prefix}_{name}", value)
     values = {"title": st.text_input(ctx.t("events.field_title"), value=defaults["title"], max_chars=120,
                                      key=f"{prefix}_title")}
     left, right = st.columns(2)
@@ -181,32 +201,52 @@ def _event_fields(ctx: PageContext, prefix: str, defaults: dict) -> dict:
             ctx.t("events.field_host"), host_choices,
             index=host_choices.index(defaults["host_org_id"]) if defaults["host_org_id"] in host_choices else 0,
             format_func=lambda org: ctx.t("common.none") if org is None else host_names[org], key=f"{prefix}_host")
-        start_date = st.date_input(ctx.t("events.field_start_date"), value=defaults["starts_at"].date(),
-                                   key=f"{prefix}_start_date")
-        end_date = st.date_input(ctx.t("events.field_end_date"), value=defaults["ends_at"].date(),
-                                 key=f"{prefix}_end_date")
+        start_date = st.date_input(ctx.t("events.field_start_date"), key=f"{prefix}_start_date",
+                                   on_change=_follow_start, args=(prefix,))
+        end_date = st.date_input(ctx.t("events.field_end_date"), key=f"{prefix}_end_date")
         values["capacity"] = st.number_input(ctx.t("events.field_capacity"), value=defaults["capacity"], step=1,
                                              help=ctx.t("events.capacity_help"), key=f"{prefix}_capacity")
     with right:
-        grid_choices = [None, *grids]
+        # The whole community (no grid) only for those who may write there: not a grid leader.
+        grid_choices = [*([None] if may_write(ctx.actor, None) else []), *grids]
         values["grid_id"] = st.selectbox(
             ctx.t("common.grid"), grid_choices,
-            index=grid_choices.index(defaults["grid_id"]) if defaults["grid_id"] in grid_choices else 0,
+            index=grid_choices.index(default_grid) if default_grid in grid_choices else None,
             format_func=lambda grid: ctx.t("common.whole_community") if grid is None else grids[grid],
-            key=f"{prefix}_grid")
+            key=f"{prefix}_grid", placeholder=ctx.t("common.choose_options"))
         values["place"] = st.text_input(ctx.t("events.field_place"), value=defaults["place"], max_chars=120,
                                         key=f"{prefix}_place")
-        start_time = st.time_input(ctx.t("events.field_start_time"), value=defaults["starts_at"].time(),
-                                   step=timedelta(minutes=15), key=f"{prefix}_start_time")
-        end_time = st.time_input(ctx.t("events.field_end_time"), value=defaults["ends_at"].time(),
-                                 step=timedelta(minutes=15), key=f"{prefix}_end_time")
+        start_time = st.time_input(ctx.t("events.field_start_time"), step=timedelta(minutes=15),
+                                   key=f"{prefix}_start_time", on_change=_follow_start, args=(prefix,))
+        end_time = st.time_input(ctx.t("events.field_end_time"), step=timedelta(minutes=15), key=f"{prefix}_end_time")
     values["description"] = st.text_area(ctx.t("events.field_description"), value=defaults["description"],
                                          max_chars=2000, key=f"{prefix}_description")
     values["starts_at"] = _combine(start_date, start_time)
     values["ends_at"] = _combine(end_date, end_time)
+    state[f"{prefix}_shown_start"], state[f"{prefix}_shown_end"] = values["starts_at"], values["ends_at"]
     if values["capacity"] is not None:
         values["capacity"] = int(values["capacity"])
     return values
+
+
+def _length_confirmed(ctx: PageContext, prefix: str, values: dict) -> bool:
+    """An event longer than a day (domain.unusually_long) is saved only once confirmed: a
+    start moved without its end used to make a nine-day event. (An end before the start is
+    refused by the core.)"""
+    if not unusually_long(values["starts_at"], values["ends_at"]):
+        return True
+    length = values["ends_at"] - values["starts_at"]
+    st.warning(ctx.t("events.long_event", days=length.days, hours=length.seconds // 3600))
+    return st.checkbox(ctx.t("events.long_event_confirm"), key=f"{prefix}_long_ok")
+
+
+def _submit(ctx: PageContext, prefix: str, label: str, values: dict) -> bool:
+    confirmed = _length_confirmed(ctx, prefix, values)
+    submitted = st.button(label, type="primary", key=f"{prefix}_submit")
+    if submitted and not confirmed:
+        st.error(ctx.t("events.long_event_unconfirmed"))
+        return False
+    return submitted
 
 
 def _combine(day: date | None, moment: time | None) -> datetime | None:
@@ -227,9 +267,9 @@ def create_event_form(ctx: PageContext, *, grid_id: int | None) -> None:
     defaults = {"title": "", "kind": EventKind.CULTURE_SPORTS.value, "host_org_id": None, "grid_id": grid_id,
                 "starts_at": start, "ends_at": start + timedelta(hours=2), "place": "", "capacity": None,
                 "description": ""}
-    with st.form(NEW, border=True):
+    with st.container(border=True, key=NEW):
         values = _event_fields(ctx, NEW, defaults)
-        submitted = st.form_submit_button(ctx.t("events.create"), type="primary", key=f"{NEW}_submit")
+        submitted = _submit(ctx, NEW, ctx.t("events.create"), values)
     if submitted:
         def create(session):
             event = create_event(session=session, actor=ctx.actor, data=EventCreate(**values))
@@ -275,14 +315,15 @@ def edit_event_form(ctx: PageContext, events: pd.DataFrame) -> None:
     defaults = {"title": detail.title, "kind": detail.kind, "host_org_id": detail.host_org_id,
                 "grid_id": detail.grid_id, "starts_at": detail.starts_at, "ends_at": detail.ends_at,
                 "place": detail.place, "capacity": detail.capacity, "description": detail.description}
-    with st.form(prefix, border=True):
+    with st.container(border=True, key=prefix):
         values = _event_fields(ctx, prefix, defaults)
-        submitted = st.form_submit_button(ctx.t("common.save"), type="primary", key=f"{prefix}_submit")
+        submitted = _submit(ctx, prefix, ctx.t("common.save"), values)
     if submitted:
         def update(session):
             event = update_event(session=session, actor=ctx.actor, event_id=detail.id, data=EventUpdate(**values),
                                  expected_version=version)
             _forget_versions(detail.id)
+            _forget(*(f"{prefix}_{name}" for name in FIELDS))
             return event
 
         save(ctx, update, success=ctx.t("events.updated", title=values["title"].strip()))

@@ -11,6 +11,7 @@ import streamlit as st
 from components.data import query
 from components.page_setup import PageContext
 from gongzhi.clock import today
+from gongzhi.permissions import entry_grids, home_grid
 from gongzhi.queries.areas import list_grids
 from gongzhi.queries.common import twelve_months_start
 
@@ -84,6 +85,10 @@ def grid_filter(ctx: PageContext) -> int | None:
         codes = {row.code: int(row.id) for row in query(list_grids).itertuples()}
         if requested in codes:
             st.session_state[GRID_KEY] = codes[requested]
+    if GRID_KEY not in st.session_state and ctx.actor is not None:
+        # "My grid" first: a grid leader's or representative's own grid (the choice then stays
+        # for the session, on every page).
+        st.session_state[GRID_KEY] = home_grid(ctx.actor, options)
     selected = st.session_state.get(GRID_KEY)
     # 0 stands for "all grids": a None value would show the widget as unselected.
     st.session_state["_grid_widget"] = selected if selected in options else ALL_GRIDS
@@ -91,6 +96,18 @@ def grid_filter(ctx: PageContext) -> int | None:
                                   format_func=lambda gid: ctx.t("common.all_grids") if gid == ALL_GRIDS else options[gid],
                                   on_change=_persist_grid)
     return None if choice == ALL_GRIDS else choice
+
+
+def entry_grid_choices(ctx: PageContext, grid_id: int | None) -> tuple[dict[int, str], int | None]:
+    """The grids an entry form offers (those the person may write in: permissions.entry_grids)
+    by name, and the one it starts on: the page's grid if offered, else the person's own grid,
+    else the only one offered, else none (the person chooses)."""
+    names = grid_options(ctx)
+    grids = {g: names[g] for g in entry_grids(ctx.actor, names)}
+    if grid_id in grids:
+        return grids, grid_id
+    own = home_grid(ctx.actor, grids)
+    return grids, own if own is not None else (next(iter(grids)) if len(grids) == 1 else None)
 
 
 def _persist_grid() -> None:

@@ -35,7 +35,8 @@ from gongzhi.queries.grid_metrics import GridPanel, GridShape
 MAP_KEY = "grid_map"
 CLICK_KEY = "_grid_map_clicked"  # a click, left by the map's change callback for grid_map() to return
 MAP_HEIGHT = 620
-LEGEND_ROOM_PX = 170
+FIT_MARGIN_PX = 12  # between the grids and the frame's edge or a control
+LEGEND_OPEN_FROM_PX = 600  # the legend starts open on a frame this wide (a projector), else folded
 LABEL_MIN_PX = 48  # a grid narrower than this on screen gets no name (see label_min_zoom)
 GRID_CLASS = "gongzhi-grid"  # on every grid polygon's <path> (with data-grid-id and data-grid-code)
 SELECTED_CLASS = "gongzhi-grid-selected"  # on the selected grid's outline
@@ -142,6 +143,8 @@ class MapStyle(MacroElement):
                 box-shadow: 0 1px 4px rgba(0, 0, 0, 0.3); font-size: 14px; line-height: 1.5; color: #111827;
                 max-width: 150px; }
             .gongzhi-legend .gongzhi-legend-title { font-weight: 700; margin-bottom: 2px; }
+            .gongzhi-legend summary { cursor: pointer; }
+            .gongzhi-legend:not([open]) summary { margin-bottom: 0; }
             .gongzhi-legend .gongzhi-legend-note { font-size: 13px; color: #374151; }
             .gongzhi-legend .gongzhi-swatch { display: inline-block; width: 20px; height: 14px; margin-right: 8px;
                 vertical-align: middle; border: 1px solid #6b7280; }
@@ -163,24 +166,41 @@ class MapStyle(MacroElement):
 
 
 class Legend(MacroElement):
-    """The colour key as a Leaflet control; `html` is built from escaped text only."""
+    """The colour key as a Leaflet control that folds: a <details> whose summary names the
+    figure; open where the frame is wide enough to keep it beside the grids (FitGrids leaves it
+    room), folded to its summary on a phone. `html` is built from escaped text only and may be
+    set after the control is added (it is read when the map is rendered)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.control({position: "bottomright"});
-            {{ this.get_name() }}.onAdd = function () {
-                var div = L.DomUtil.create("div", "gongzhi-legend");
+            {{ this.get_name() }}.onAdd = function (map) {
+                var div = L.DomUtil.create("details", "gongzhi-legend");
                 div.innerHTML = {{ this.html|tojson }};
+                var chosen = false, automatic = false;
+                function decide() {  // by the frame's width (it settles after loading), until the reader chooses
+                    var wanted = map.getSize().x >= {{ this.open_from }};
+                    if (!chosen && div.open !== wanted) { automatic = true; div.open = wanted; }
+                }
+                decide();
+                map.on("resize", decide);
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                div.addEventListener("toggle", function () {
+                    if (automatic) { automatic = false; } else { chosen = true; }
+                    map.fire("gongzhilegendtoggle");
+                });
                 return div;
             };
             {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
     """)
 
-    def __init__(self, html: str):
+    def __init__(self, html: str = ""):
         super().__init__()
         self._name = "GongzhiLegend"
         self.html = html
+        self.open_from = LEGEND_OPEN_FROM_PX
 
 
 def label_cut(name: str) -> int:
@@ -344,11 +364,18 @@ class GridLayer(MacroElement):
                     return '<div class="gongzhi-grid-label">' + name.slice(0, cut).trim() +
                         '<div class="gongzhi-grid-label-sub">' + name.slice(cut).trim() + "</div></div>";
                 }
+                // Names in a pane of their own above the markers' (600): a cluster bubble or an
+                // event at a grid's label point never hides its name. Clicks pass through.
+                if (!map.getPane("gongzhiLabels")) {
+                    var pane = map.createPane("gongzhiLabels");
+                    pane.style.zIndex = 640;
+                    pane.style.pointerEvents = "none";
+                }
                 function showLabels() {
                     var wanted = map.getZoom() >= data.labelZoom;
                     if (wanted && !labels) {
                         labels = L.layerGroup(data.grids.map(function (g) {
-                            return L.marker([g[7][1], g[7][0]], {
+                            return L.marker([g[7][1], g[7][0]], {pane: "gongzhiLabels",
                                 icon: L.divIcon({className: "gongzhi-grid-label-icon", html: labelHtml(g), iconSize: [0, 0]}),
                                 interactive: false, keyboard: false});
                         }));
@@ -411,24 +438,39 @@ class FocusWithoutScrolling(MacroElement):
 
 
 class FitGrids(MacroElement):
-    """Fit the map to every grid, leaving room on the right for the legend so that it covers no
-    grid; fit again when the frame is resized (the column's width settles after loading), until
-    the user pans or zooms."""
+    """Fit the map to every grid with a small margin, leaving room for the map's controls so that
+    they cover no grid: beside the open legend or above it (whichever leaves the grids larger),
+    above its folded summary, below the layer switch (added later: measured once it is there). Fit again when the frame is resized (the column's width settles after loading)
+    or the legend is opened or folded, until the user pans or zooms. Added after the legend and
+    the layer switch and before the grids (drawn once, at the fitted zoom)."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
             (function (map) {
-                var fitting = false, touched = false;
+                var fitting = false, touched = false, margin = {{ this.margin }};
+                function size(selector) {
+                    var element = map.getContainer().querySelector(selector);
+                    return element ? [element.offsetWidth, element.offsetHeight, element.open] : [0, 0, false];
+                }
+                var bounds = L.latLngBounds({{ this.bounds|tojson }});
                 function fit() {
+                    var legend = size(".gongzhi-legend"), layers = size(".leaflet-control-layers");
+                    var topLeft = L.point(margin, layers[1] + 2 * margin);
+                    // The open legend beside the grids or below them, whichever lets them be larger.
+                    var below = L.point(margin, legend[1] + 2 * margin), beside = L.point(legend[0] + 2 * margin, margin);
+                    var bottomRight = !legend[2] || map.getBoundsZoom(bounds, false, topLeft.add(below))
+                        >= map.getBoundsZoom(bounds, false, topLeft.add(beside)) ? below : beside;
                     fitting = true;
-                    map.fitBounds({{ this.bounds|tojson }}, {paddingTopLeft: [24, 24],
-                        paddingBottomRight: [{{ this.legend_room }}, 24], maxZoom: 18, animate: false});
+                    map.fitBounds(bounds, {paddingTopLeft: topLeft, paddingBottomRight: bottomRight,
+                                           maxZoom: 18, animate: false});
                     fitting = false;
                 }
                 map.on("dragstart", function () { touched = true; });
                 map.on("zoomstart", function () { if (!fitting) { touched = true; } });
-                map.on("resize", function () { if (!touched) { fit(); } });
+                map.on("resize gongzhilegendtoggle", function () { if (!touched) { fit(); } });
                 fit();
+                // Again once the layer switch, added after the layers it switches, is there.
+                setTimeout(function () { if (!touched) { fit(); } }, 0);
             })({{ this._parent.get_name() }});
         {% endmacro %}
     """)
@@ -437,11 +479,12 @@ class FitGrids(MacroElement):
         super().__init__()
         self._name = "GongzhiFitGrids"
         self.bounds = bounds
-        self.legend_room = LEGEND_ROOM_PX
+        self.margin = FIT_MARGIN_PX
 
 
 def legend_html(ctx: PageContext, metric: str, classes: Sequence[ColourClass], has_missing: bool) -> str:
-    rows = [f'<div class="gongzhi-legend-title">{escape_text(ctx.t(f"map.metric_{metric}"))}</div>',
+    """The legend's summary (the figure shown, what folds) and its colour classes."""
+    rows = [f'<summary class="gongzhi-legend-title">{escape_text(ctx.t(f"map.metric_{metric}"))}</summary>',
             f'<div class="gongzhi-legend-note">{escape_text(ctx.t("map.legend_darker"))}</div>']
     for colour_class in reversed(classes):  # highest on top, as on a thermometer
         rows.append(f'<div><span class="gongzhi-swatch" style="background:{colour_class.colour}"></span>'
@@ -627,7 +670,8 @@ def add_point_layers(ctx: PageContext, m: folium.Map, layers: MapLayers, drawn: 
         cluster = _local_cluster(f'{_swatch(EVENT_COLOUR)}{escape_text(ctx.t("map.layer_events"))}')
         PointLayer(features, {"event": EVENT_COLOUR}, EVENT_CLASS, radius=8, control=False).add_to(cluster)
         cluster.add_to(m)
-    folium.LayerControl(position="topright", collapsed=False).add_to(m)
+    # Folded to a button (it took a corner of a phone's map); after the layers it switches.
+    folium.LayerControl(position="topright", collapsed=True).add_to(m)
     return legend
 
 
@@ -659,18 +703,20 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
     if base.note_key:
         MapNote(ctx.t(base.note_key)).add_to(m)
 
+    legend = Legend()
+    legend.add_to(m)
     if box:
-        # Before the grids are added: drawn once at the zoom that shows them all, not first at
-        # zoom_start and then again (at 1,000 grids that halves the drawing time).
+        # After the legend (it leaves it room), before the grids: drawn once at the zoom that
+        # shows them all, not first at zoom_start and then again (at 1,000 grids that halves the
+        # drawing time).
         FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
     GridLayer(grid_data(ctx, drawn, rows, fill)).add_to(m)
     FocusWithoutScrolling().add_to(m)
     has_missing = any(fill[s.grid_id] == NO_DATA_COLOUR for s in drawn)
-    legend = legend_html(ctx, metric, classes, has_missing)
+    legend.html = legend_html(ctx, metric, classes, has_missing)
     if layers is not None:
-        legend += add_point_layers(ctx, m, layers, drawn, base)
-    Legend(legend).add_to(m)
+        legend.html += add_point_layers(ctx, m, layers, drawn, base)
     return m
 
 

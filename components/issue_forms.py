@@ -12,6 +12,7 @@ import streamlit as st
 from components.audit_view import delete_record_action
 from components.charts import bar_chart
 from components.data import query
+from components.filters import entry_grid_choices
 from components.forms import save
 from components.kpi import Kpi, format_number, format_percent
 from components.page_setup import PageContext
@@ -29,16 +30,22 @@ from gongzhi.crud.issues import (
 )
 from gongzhi.domain import ISSUE_CATEGORIES, ISSUE_STATE_ORDER, FixStatus, IssueState, RejectReason, resolution_due
 from gongzhi.errors import FieldError, ValidationError
-from gongzhi.escape import markdown_literal
+from gongzhi.escape import Markdown, markdown_literal
 from gongzhi.permissions import may_rate, may_write
-from gongzhi.queries.areas import list_buildings, list_grids
-from gongzhi.queries.issues import IssueDetail, IssueHeadline, reporter_choices
+from gongzhi.queries.areas import list_buildings
+from gongzhi.queries.issues import IssueDetail, IssueHeadline, issue_detail, reporter_choices
 from gongzhi.queries.organisations import list_organisations
+from gongzhi.timeline import loop_steps
 
 PICKER_KEY = "issue_selected"
 OPEN_NEXT_KEY = "issue_open_next"  # an issue to select at the next run (e.g. the one just reported)
 TABLE_CLICK_KEY = "issue_table_clicked"  # the row last clicked in the list
+LINK_PARAM = "issue"  # /issues?issue=N opens issue N
+LINK_SEEN_KEY = "_issue_link_seen"  # the last ?issue= value followed (or written)
 SEEN_VERSION_KEY = "issue_seen_version"  # (issue id, version) the person last saw
+# The list's first columns (number, title, stage): on screen together from 500 px of table on.
+ID_WIDTH_PX, TITLE_WIDTH_PX, STATE_WIDTH_PX = 70, 280, 130
+CARDS_SHOWN = 20  # issue cards on a phone; the picker below finds any other
 REPORTER_CHOICES_MAX = 5_000  # residents offered as reporters of all grids at once (the demo has ~2,100)
 
 
@@ -135,8 +142,14 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
         paged_table(ctx, shown, key="issue_table", columns=[ctx.t(f"issues.col_{c}") for c in (
             "id", "title", "state", "grid", "due_date", "overdue")])
         return
+    issue_cards(ctx, issues)
     event = st.dataframe(shown, hide_index=True, width="stretch", key="issue_table", on_select="rerun",
                          selection_mode="single-row", column_config={
+                             # Number, title and stage first and of a width that keeps all three
+                             # on screen (phones get cards instead: issue_cards).
+                             ctx.t("issues.col_id"): st.column_config.NumberColumn(width=ID_WIDTH_PX, pinned=True),
+                             ctx.t("issues.col_title"): st.column_config.TextColumn(width=TITLE_WIDTH_PX),
+                             ctx.t("issues.col_state"): st.column_config.TextColumn(width=STATE_WIDTH_PX),
                              ctx.t("issues.col_reported_at"): st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
                              ctx.t("issues.col_due_date"): st.column_config.DateColumn(format="YYYY-MM-DD"),
                              ctx.t("issues.col_rating"): st.column_config.NumberColumn(format="%d ★"),
@@ -150,18 +163,67 @@ def issue_table(ctx: PageContext, issues: pd.DataFrame) -> None:
     st.session_state[TABLE_CLICK_KEY] = clicked
 
 
+def _open_issue(issue_id: int) -> None:
+    st.session_state[OPEN_NEXT_KEY] = issue_id
+
+
+def issue_cards(ctx: PageContext, issues: pd.DataFrame) -> None:
+    """The list on a phone, where the table's stage column was off-screen: the first issues as
+    cards of number, title and stage; a tap opens the issue below. Shown by CSS on narrow
+    screens only (components.projector.BASE_CSS), in place of the table."""
+    with st.container(key="issue_cards", gap="small"):
+        for row in issues.head(CARDS_SHOWN).itertuples(index=False):
+            label = Markdown(f"**#{int(row.id)}** {markdown_literal(row.title, starts_line=False)} · "
+                             f"{markdown_literal(ctx.label('state', row.state), starts_line=False)}")
+            st.button(label, key=f"issue_card_{int(row.id)}", width="stretch", on_click=_open_issue,
+                      args=(int(row.id),))
+        if len(issues) > CARDS_SHOWN:
+            st.caption(ctx.t("issues.cards_more", shown=CARDS_SHOWN, total=len(issues)))
+
+
+def linked_issue() -> int | None:
+    """The issue a deep link `?issue=N` asks for, once per link followed (choosing another issue
+    afterwards is not undone by the link still in the address bar)."""
+    raw = st.query_params.get(LINK_PARAM)
+    if not raw or raw == st.session_state.get(LINK_SEEN_KEY):
+        return None
+    st.session_state[LINK_SEEN_KEY] = raw
+    return int(raw) if raw.isdigit() else None
+
+
 def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
-    """A select box over the listed issues; an issue just reported is selected first."""
+    """A select box over the listed issues (and an issue a deep link opened, listed or not); an
+    issue just reported, clicked in the list or linked to is selected first.
+
+    The select box keeps its key while its options change with the filters, so the browser keeps
+    showing what it showed last unless the server sets the value: whenever the chosen issue is no
+    longer listed, the first listed one is set explicitly, never left to a default the browser
+    does not hear of (it showed "#400" over the detail of #385)."""
     options = [int(i) for i in issues["id"]]
+    titles = dict(zip(options, issues["title"], strict=True))
+    states = dict(zip(options, issues["state"], strict=True))
+    linked_id = linked_issue()
+    if linked_id is not None:
+        st.session_state[OPEN_NEXT_KEY] = linked_id
+    linked = None if linked_id is None or linked_id in titles else query(
+        issue_detail, issue_id=linked_id, may_see_personal_data=ctx.actor.may_see_personal_data)
+    if linked is not None:
+        options.insert(0, linked.id)
+        titles[linked.id], states[linked.id] = linked.title, linked.state
     pending = st.session_state.pop(OPEN_NEXT_KEY, None)
     if pending in options:
         st.session_state[PICKER_KEY] = pending
     elif st.session_state.get(PICKER_KEY) not in options:
-        st.session_state.pop(PICKER_KEY, None)  # e.g. filtered out: fall back to the first listed
-    titles = dict(zip(options, issues["title"], strict=True))
-    states = dict(zip(options, issues["state"], strict=True))
-    return st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY,
-                        format_func=lambda i: f"#{i} · {titles[i]} · {ctx.label('state', states[i])}")
+        st.session_state[PICKER_KEY] = options[0]  # e.g. filtered out: the first listed, told to the browser
+    def label(issue_id) -> str:  # also asked about a value no longer listed (a choice sent as the list changed)
+        if issue_id not in titles:
+            return f"#{issue_id}"
+        return f"#{issue_id} · {titles[issue_id]} · {ctx.label('state', states[issue_id])}"
+
+    chosen = st.selectbox(ctx.t("issues.pick"), options, key=PICKER_KEY, format_func=label)
+    st.query_params[LINK_PARAM] = str(chosen)  # the address bar links to the issue shown
+    st.session_state[LINK_SEEN_KEY] = str(chosen)
+    return chosen
 
 
 # --- detail ---------------------------------------------------------------------------------
@@ -211,6 +273,7 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
     paged_table(ctx, pd.DataFrame(facts, columns=[ctx.t("issues.col_field"), ctx.t("issues.col_value")]),
                 key="issue_facts", height="content")
 
+    loop_progress(ctx, detail, timeline)
     st.markdown(f"#### {ctx.t('issues.timeline')}")
     steps = [step_text(ctx, row) for row in timeline.itertuples()]
     paged_table(ctx, pd.DataFrame({
@@ -222,6 +285,27 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
         ctx.t("issues.col_note"): [note_text(ctx, kind, note) for kind, note in zip(timeline["kind"], timeline["note"],
                                                                                       strict=True)],
     }), key="issue_timeline", height="content")
+
+
+LOOP_ICONS = {"done": ":material/check_circle:", "current": ":material/radio_button_checked:",
+              "skipped": ":material/redo:", "ahead": ":material/radio_button_unchecked:",
+              "not_reached": ":material/remove:"}
+
+
+def loop_progress(ctx: PageContext, detail: IssueDetail, timeline: pd.DataFrame) -> None:
+    """The issue's way round the five-step loop in plain steps, each with the day it was reached
+    (gongzhi.timeline.loop_steps): what a resident representative asks first."""
+    steps = loop_steps(zip(timeline["to_state"], timeline["created_at"], strict=True), detail.state)
+    st.markdown(f"#### {ctx.t('issues.loop_title')}")
+    lines = []
+    for number, step in enumerate(steps, start=1):
+        day = "" if step.reached_at is None else step.reached_at.strftime("%Y-%m-%d")
+        text = ctx.t(f"issues.loop_{step.status}", date=day)
+        name = ctx.label("state", step.state)
+        lines.append(f"{number}. {LOOP_ICONS[step.status]} **{name}** · {text}" if step.status in ("done", "current")
+                     else f"{number}. {LOOP_ICONS[step.status]} {name} · {text}")
+    with st.container(key="issue_loop"):
+        st.markdown("\n".join(lines))
 
 
 def note_text(ctx: PageContext, kind: str, note: str) -> str:
@@ -272,11 +356,11 @@ def _default_due_date(detail: IssueDetail):
 def new_issue_form(ctx: PageContext, grid_id: int | None) -> None:
     """居民提事, in an expander; only for people who may write in at least one grid, and offering
     only those grids."""
-    grids = {int(r.id): r.name for r in query(list_grids).itertuples() if may_write(ctx.actor, int(r.id))}
+    grids, chosen = entry_grid_choices(ctx, grid_id)
     if not grids:
         return
     with st.expander(ctx.t("issues.new_issue"), icon=":material/add_comment:"):
-        _new_issue_fields(ctx, grids, grid_id)
+        _new_issue_fields(ctx, grids, chosen)
 
 
 def _new_issue_fields(ctx: PageContext, grids: dict[int, str], grid_id: int | None) -> None:

@@ -129,6 +129,15 @@ BASE_CSS = """
 [data-testid="stMain"] .stMarkdownEllipsis, [data-testid="stMain"] .stMarkdownEllipsis p {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
+/* Phones: the issue list as cards (number, title and stage, nothing off-screen), the wide table
+   on larger screens (components.issue_forms.issue_table). */
+.st-key-issue_cards { display: none !important; }
+@media (max-width: 640px) {
+  .st-key-issue_table { display: none !important; }
+  .st-key-issue_cards { display: flex !important; }
+}
+.st-key-issue_cards button, .st-key-issue_cards button div { justify-content: flex-start !important; }
+.st-key-issue_cards button p { white-space: normal !important; text-align: left !important; }
 /* A chosen option of a multiselect (e.g. a long issue title on the proposed agenda) wraps. */
 [data-testid="stMultiSelectTagsContainer"] [data-tag], [data-testid="stMultiSelectTagsContainer"] [data-tag] * {
   white-space: normal !important; text-overflow: clip !important; max-width: 100% !important; height: auto !important;
@@ -200,10 +209,15 @@ def _menu_key() -> str:
     return "projector_pages_" + re.sub(r"[^a-z0-9_]", "_", path.lower())
 
 
+# static/gongzhi-sidebar.js folds the sidebar after a page of the menu is chosen on a phone.
+SIDEBAR_HTML = '<script src="@STATIC@/gongzhi-sidebar.js"></script>'
+
+
 def apply_theme(ctx: PageContext) -> None:
     """The one place where the app's own CSS is injected: text that wraps instead of being cut
     short, and the projector theme in projector mode."""
     st.html(BASE_CSS)
+    st.html(SIDEBAR_HTML.replace("@STATIC@", static_url_prefix()), unsafe_allow_javascript=True)
     if ctx.projector:
         st.html(PROJECTOR_CSS)
 

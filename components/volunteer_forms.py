@@ -12,7 +12,7 @@ import streamlit as st
 from components.audit_view import delete_record_action
 from components.charts import bar_chart
 from components.data import query, query_later, query_rows, query_view
-from components.filters import Period
+from components.filters import Period, entry_grid_choices
 from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
 from components.page_setup import PageContext
@@ -274,8 +274,11 @@ def service_records_table(ctx: PageContext, volunteer_id: int) -> None:
 # --- Forms -----------------------------------------------------------------------------------
 
 def add_volunteer_form(ctx: PageContext, default_grid_id: int | None) -> None:
+    grids, default_grid_id = entry_grid_choices(ctx, default_grid_id)  # a grid leader's own only
+    if not grids:  # may write nowhere (a representative)
+        return
     st.header(ctx.t("volunteers.add_title"))
-    grids, teams = _grids(), _teams()
+    teams = _teams()
     grid_ids = list(grids)
     with st.form("volunteer_new"):
         left, right = st.columns(2)

@@ -158,7 +158,9 @@ ACCOUNT_COLUMNS = ["id", "username", "display_name", "role", "grids", "grid_ids"
 
 
 def _leader_grids(role: str, grid_ids) -> tuple[int, ...]:
-    return tuple(sorted(set(grid_ids))) if role == Role.LEADER else ()
+    """The grids an account keeps: a grid leader's (where they may write) and a representative's
+    (their grid, which their pages open on: permissions.home_grid; no right comes with it)."""
+    return tuple(sorted(set(grid_ids))) if role in (Role.LEADER, Role.REPRESENTATIVE) else ()
 
 
 def list_accounts(*, session: Session, viewer: Actor) -> pd.DataFrame:

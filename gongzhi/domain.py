@@ -187,3 +187,13 @@ def star_level(hours: float) -> int:
         if hours >= minimum:
             return stars
     return 0
+
+
+# An event longer than this is unusual (a start moved without its end made one of nine days):
+# the forms ask for a confirmation before saving it.
+EVENT_USUAL_LENGTH = timedelta(days=1)
+
+
+def unusually_long(starts_at: datetime | None, ends_at: datetime | None) -> bool:
+    """Whether an event from `starts_at` to `ends_at` lasts longer than EVENT_USUAL_LENGTH."""
+    return starts_at is not None and ends_at is not None and ends_at - starts_at > EVENT_USUAL_LENGTH

@@ -46,6 +46,18 @@ def may_write(actor: Actor, grid_id: int | None) -> bool:
     return actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids
 
 
+def home_grid(actor: Actor, grid_ids) -> int | None:
+    """The grid a person's pages open on, of `grid_ids` (the grids there are): their own — the
+    first of their account's grids (a grid leader's, a representative's) — or None (all grids)."""
+    own = sorted(g for g in grid_ids if g in actor.grid_ids)
+    return own[0] if own else None
+
+
+def entry_grids(actor: Actor, grid_ids) -> list[int]:
+    """The grids of `grid_ids` an entry form offers: those the actor may write in (may_write)."""
+    return [g for g in grid_ids if may_write(actor, g)]
+
+
 def may_see_phone(actor: Actor, grid_id: int | None) -> bool:
     """A phone number in full: admins and the committee see every one; a grid leader only those
     of people (and records) in their own grids, on screen as in exports; everyone else sees

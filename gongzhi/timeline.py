@@ -2,6 +2,7 @@
 created, a move, a rating, a progress note, an assignment, a meeting's deferral — is written
 here, by the app, the seeds and the importer alike."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -28,3 +29,48 @@ def record(session: Session, *, issue_id: int, kind: str, actor: Actor, from_sta
                                          meeting_id=meeting_id))
     session.add(entry)
     return entry
+
+
+# --- reading it: the five-step loop in plain steps ---------------------------------------------
+
+# 居民提事 → 网格议事 → 会议定事 → 联动办事 → 群众评事, then closed.
+LOOP_STEPS = ("reported", "grid_review", "meeting", "in_action", "resident_review", "closed")
+ENDINGS = ("rejected", "closed_unrated")  # a way out of the loop other than closed
+
+
+@dataclass(frozen=True)
+class LoopStep:
+    state: str
+    # "done", "current", "skipped" (gone past it: resolved in the grid without a meeting), "ahead",
+    # "not_reached" (rejected before it)
+    status: str
+    reached_at: datetime | None  # when the issue first entered this step
+
+
+def loop_steps(entries, current_state: str) -> list[LoopStep]:
+    """The issue's way through the loop, for people: each step with the day it was first reached,
+    the current step, the steps it went past without (no meeting needed: 矛盾不上交), and those
+    still ahead. `entries`: the timeline's (to_state, created_at), oldest first. A rejected or
+    unrated-closed issue ends with that step instead of "closed"."""
+    reached: dict[str, datetime] = {}
+    for to_state, at in entries:
+        if to_state and to_state not in reached:
+            reached[to_state] = at
+    steps = list(LOOP_STEPS)
+    if current_state in ENDINGS:
+        steps[-1] = current_state
+    last_reached = max((i for i, state in enumerate(steps) if state in reached or state == current_state), default=-1)
+    result = []
+    for index, state in enumerate(steps):
+        if state == current_state:
+            status = "current" if current_state not in ("closed", *ENDINGS) else "done"
+        elif state in reached:
+            status = "done"
+        elif current_state == "rejected":
+            status = "not_reached"
+        elif index < last_reached:
+            status = "skipped"
+        else:
+            status = "ahead"
+        result.append(LoopStep(state, status, reached.get(state)))
+    return result

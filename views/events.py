@@ -17,6 +17,7 @@ from components.event_forms import (
 from components.filters import grid_filter, period_filter
 from components.forms import show_flash
 from components.page_setup import context
+from gongzhi.permissions import Role
 from gongzhi.queries.events import event_headline, list_events, monthly_participation, participation_by_grid
 
 ctx = context()
@@ -32,6 +33,31 @@ if ctx.empty:
     st.stop()
 
 st.caption(ctx.t("events.intro"))
+upcoming = query(list_events, grid_id=grid_id, upcoming=True)
+past = query(list_events, start=period.start, end=period.end, grid_id=grid_id, upcoming=False)
+
+
+def manage() -> None:
+    """Create, edit, record attendance: tabs that remember which one is open (a save or a choice
+    of event used to jump back to the first)."""
+    st.header(ctx.t("events.manage"))
+    create_tab, edit_tab, attendance_tab = st.tabs(
+        [ctx.t("events.create"), ctx.t("events.edit"), ctx.t("events.record_attendance")],
+        key="events_manage_tab", on_change="rerun")
+    with create_tab:
+        create_event_form(ctx, grid_id=grid_id)
+    with edit_tab:
+        edit_event_form(ctx, query(list_events, start=period.start, grid_id=grid_id))
+    with attendance_tab:
+        attendance_form(ctx, past)
+
+
+# Task first for those whose work here is entering events and attendance (a grid leader): the
+# forms at the top of the page, the figures below.
+task_first = ctx.actor.role == Role.LEADER
+if task_first:
+    manage()
+
 headline = query(event_headline, start=period.start, end=period.end, grid_id=grid_id)
 event_kpis(ctx, headline)
 
@@ -43,8 +69,6 @@ else:
                         community.participation_rate)
     monthly_charts(ctx, query(monthly_participation, start=period.start, end=period.end, grid_id=grid_id))
 
-upcoming = query(list_events, grid_id=grid_id, upcoming=True)
-past = query(list_events, start=period.start, end=period.end, grid_id=grid_id, upcoming=False)
 upcoming_tab, past_tab = st.tabs([ctx.t("events.tab_upcoming", n=len(upcoming)), ctx.t("events.tab_past", n=len(past))])
 with upcoming_tab:
     event_table(ctx, upcoming, past=False, empty_message=ctx.t("events.no_upcoming"))
@@ -52,12 +76,5 @@ with past_tab:
     event_table(ctx, past, past=True, empty_message=ctx.t("events.no_past_events"))
 event_downloads(ctx, upcoming, past, period, grid_id)
 
-st.header(ctx.t("events.manage"))
-create_tab, edit_tab, attendance_tab = st.tabs(
-    [ctx.t("events.create"), ctx.t("events.edit"), ctx.t("events.record_attendance")])
-with create_tab:
-    create_event_form(ctx, grid_id=grid_id)
-with edit_tab:
-    edit_event_form(ctx, query(list_events, start=period.start, grid_id=grid_id))
-with attendance_tab:
-    attendance_form(ctx, past)
+if not task_first:
+    manage()

@@ -41,6 +41,8 @@ if ctx.empty:
 period = period_filter(ctx)
 grid_id = grid_filter(ctx)
 st.caption(ctx.t("issues.intro"))
+# Task first: reporting an issue is one click from the top (for those who may report anywhere).
+new_issue_form(ctx, grid_id)
 
 kpi_row(headline_cards(ctx, query(issue_headline, start=period.start, end=period.end, grid_id=grid_id)), columns=3)
 
@@ -49,8 +51,6 @@ with by_state:
     open_by_state_chart(ctx, query(open_by_state, grid_id=grid_id))
 with by_category:
     category_chart(ctx, query(issues_by_category, start=period.start, end=period.end, grid_id=grid_id))
-
-new_issue_form(ctx, grid_id)
 
 st.header(ctx.t("issues.list"))
 st.caption(ctx.t("issues.list_caption"))

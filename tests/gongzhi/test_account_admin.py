@@ -140,10 +140,24 @@ def test_an_admin_creates_a_leader_who_can_sign_in(engine, admin, grids):
 
 def test_a_new_account_of_another_role_keeps_no_grids(engine, admin, grids):
     with write_session(engine, actor=admin) as session:
-        user_id = create_account(session=session, actor=admin, username="rep", password=PASSWORD,
-                                 role="representative", grid_ids=grids).id
+        user_id = create_account(session=session, actor=admin, username="sec", password=PASSWORD,
+                                 role="committee", grid_ids=grids).id
     with Session(engine) as session:
         assert actor_for(session=session, user_id=user_id).grid_ids == frozenset()
+
+
+def test_a_representative_keeps_their_grid_without_any_right_to_write(engine, admin, grids):
+    """Their pages open on it (permissions.home_grid); may_write stays a grid leader's."""
+    from gongzhi.permissions import home_grid, may_write
+
+    with write_session(engine, actor=admin) as session:
+        user_id = create_account(session=session, actor=admin, username="rep", password=PASSWORD,
+                                 role="representative", grid_ids=grids[:1]).id
+    with Session(engine) as session:
+        actor = actor_for(session=session, user_id=user_id)
+    assert actor.grid_ids == frozenset(grids[:1])
+    assert home_grid(actor, grids) == grids[0]
+    assert not any(may_write(actor, grid) for grid in grids)
 
 
 @pytest.mark.parametrize(("values", "fields"), [

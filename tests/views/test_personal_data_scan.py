@@ -150,9 +150,13 @@ def load_demo(url: str) -> Demo:
 
 def _walk(app, path: str, demo: Demo) -> None:
     """The page's main interaction, where it has one."""
-    if path == "views/issues.py":
-        app.selectbox(key=ISSUE_PICKER_KEY).set_value(demo.issue_id).run()
-    elif path == "views/events.py":
+    if path == "views/issues.py":  # by its link: a grid leader's list holds their own grid's issues only
+        app.query_params["issue"] = str(demo.issue_id)
+        app.run()
+        assert app.selectbox(key=ISSUE_PICKER_KEY).value == demo.issue_id
+    elif path == "views/events.py":  # every grid's events: a grid leader's page opens on their own grid
+        app.session_state[GRID_KEY] = None
+        app.run()
         app.selectbox(key=ATTENDANCE_EVENT_KEY).set_value(demo.event_id).run()
     elif path == "views/meetings.py":
         app.selectbox(key=MEETING_KEY).set_value(demo.meeting_id).run()
