@@ -44,6 +44,8 @@ if __name__ == "__main__":
 else:  # imported by the server that `streamlit run app.py` starts
     from starlette.middleware import Middleware
 
+    from gongzhi.public_web import ROUTES as PUBLIC_ROUTES
     from gongzhi.web import ROUTES, GongzhiMiddleware, lifespan
 
-    app = st.App(__file__, routes=ROUTES, middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)
+    app = st.App(__file__, routes=[*ROUTES, *PUBLIC_ROUTES], middleware=[Middleware(GongzhiMiddleware)],
+                 lifespan=lifespan)

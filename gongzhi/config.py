@@ -154,3 +154,10 @@ def trusted_proxies() -> tuple[str, ...]:
     if value.strip().lower() == "none":
         return ()
     return tuple(part for part in value.replace(",", " ").split() if part)
+
+
+def public_url() -> str:
+    """GONGZHI_PUBLIC_URL: the address residents reach this server at (scheme, host and any path
+    prefix, e.g. https://gongzhi.example.org), for the QR codes of the printed posters, which must
+    work from any phone. Default: http://localhost:8501, which works on this machine only."""
+    return (os.environ.get("GONGZHI_PUBLIC_URL") or "http://localhost:8501").strip().rstrip("/")

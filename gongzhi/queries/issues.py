@@ -18,6 +18,8 @@ from gongzhi.domain import (
     RESOLVED_STATES,
     SATISFIED_MIN_RATING,
     AreaLevel,
+    IssueSource,
+    IssueState,
 )
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, TimelineEntry
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
@@ -32,6 +34,22 @@ AWAITING_ACTION_CODES = tuple(code for code in OPEN_STATE_CODES if code not in R
 
 def _live():
     return Issue.deleted_at.is_(None)
+
+
+# Reports residents sent themselves (the resident page, Open311): screened before anything of them
+# is public, and those the screening turned away stay out of public view too.
+RESIDENT_SOURCES = (IssueSource.RESIDENT.value, IssueSource.OPEN311.value)
+
+
+def publicly_shown():
+    """The one rule for what the public may see of an issue (the public page, Open311 GETs): not
+    waiting for screening, and not a resident's report that was rejected."""
+    return and_(Issue.awaiting_screening.is_(False),
+                or_(Issue.source.not_in(RESIDENT_SOURCES), Issue.state != IssueState.REJECTED.value))
+
+
+def _shown(public_only: bool):
+    return publicly_shown() if public_only else true()
 
 
 def _in_grid(grid_id: int | None):
@@ -88,12 +106,13 @@ def _median_days_to_resolve(session: Session, where) -> float | None:
     return float(sum(middle)) / len(middle)
 
 
-def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
+def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None,
+                   public_only: bool = False) -> IssueHeadline:
     """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
     the rest count what happened in [start, end]. On-time share counts open overdue issues in
-    its denominator (DOMAIN.md)."""
+    its denominator (DOMAIN.md). With public_only, only what the public may see counts."""
     on = today()
-    scope = and_(_live(), _in_grid(grid_id))
+    scope = and_(_live(), _in_grid(grid_id), _shown(public_only))
     resolved_in_period = _resolved_between(start, end)
     counts = session.execute(
         select(
@@ -149,10 +168,11 @@ def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
                         columns=["grid_id", "open_issues", "overdue", "reported"])
 
 
-def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
+def open_by_state(*, session: Session, grid_id: int | None = None, public_only: bool = False) -> pd.DataFrame:
     """Open issues now, per state in loop order (every open state, zeros included)."""
     counts = dict(session.execute(
-        select(Issue.state, func.count(Issue.id)).where(_live(), _in_grid(grid_id), _is_open()).group_by(Issue.state)
+        select(Issue.state, func.count(Issue.id))
+        .where(_live(), _in_grid(grid_id), _is_open(), _shown(public_only)).group_by(Issue.state)
     ).all())
     return pd.DataFrame({"state": list(OPEN_STATE_CODES),
                          "count": [int(counts.get(state, 0)) for state in OPEN_STATE_CODES]})
@@ -210,12 +230,13 @@ LIST_COLUMNS = ["id", "title", "category", "state", "grid_id", "grid_name", "rep
 def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str | None = None,
                 grid_id: int | None = None, overdue_only: bool = False, start: date | None = None,
                 end: date | None = None, include_open: bool = False, may_see_personal_data: bool = False,
-                limit: int = 500) -> pd.DataFrame:
+                public_only: bool = False, limit: int = 500) -> pd.DataFrame:
     """Issues newest first, filtered by state(s), category, grid, overdue now, and reported
     between start and end (each bound optional). With include_open, issues still open are listed
     even when reported before start: the period picks which finished work to show, and nothing
     open drops off the list. `reporter` is the reporter's name only for viewers who may see
-    personal data, and blank otherwise (also blank when anonymous)."""
+    personal data, and blank otherwise (also blank when anonymous). With public_only, only the
+    issues the public may see (publicly_shown)."""
     on = today()
     reporter = Person.name if may_see_personal_data else literal("")
     query = (
@@ -224,7 +245,7 @@ def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str
                Organisation.name.label("lead_org"), Issue.rating, reporter.label("reporter"))
         .join(Area, Area.id == Issue.grid_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
-        .where(_live(), _in_grid(grid_id))
+        .where(_live(), _in_grid(grid_id), _shown(public_only))
     )
     if may_see_personal_data:
         query = query.outerjoin(Person, Person.id == Issue.reporter_id)
