@@ -156,8 +156,15 @@ def trusted_proxies() -> tuple[str, ...]:
     return tuple(part for part in value.replace(",", " ").split() if part)
 
 
+DEFAULT_PUBLIC_URL = "http://localhost:8501"
+
+
 def public_url() -> str:
     """GONGZHI_PUBLIC_URL: the address residents reach this server at (scheme, host and any path
     prefix, e.g. https://gongzhi.example.org), for the QR codes of the printed posters, which must
     work from any phone. Default: http://localhost:8501, which works on this machine only."""
-    return (os.environ.get("GONGZHI_PUBLIC_URL") or "http://localhost:8501").strip().rstrip("/")
+    return (os.environ.get("GONGZHI_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+
+
+def public_url_configured() -> bool:
+    return bool((os.environ.get("GONGZHI_PUBLIC_URL") or "").strip())
