@@ -45,7 +45,8 @@ else:  # imported by the server that `streamlit run app.py` starts
     from starlette.middleware import Middleware
 
     from gongzhi.public_web import ROUTES as PUBLIC_ROUTES
+    from gongzhi.resident_web import ROUTES as RESIDENT_ROUTES
     from gongzhi.web import ROUTES, GongzhiMiddleware, lifespan
 
-    app = st.App(__file__, routes=[*ROUTES, *PUBLIC_ROUTES], middleware=[Middleware(GongzhiMiddleware)],
+    app = st.App(__file__, routes=[*ROUTES, *RESIDENT_ROUTES, *PUBLIC_ROUTES], middleware=[Middleware(GongzhiMiddleware)],
                  lifespan=lifespan)

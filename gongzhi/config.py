@@ -156,6 +156,12 @@ def trusted_proxies() -> tuple[str, ...]:
     return tuple(part for part in value.replace(",", " ").split() if part)
 
 
+def resident_reports() -> bool:
+    """GONGZHI_RESIDENT_REPORTS: residents' own reports from the grid's QR code (/report/…, /track/…)
+    are on unless this is `0` (a deployment that does not want them switches them off)."""
+    return os.environ.get("GONGZHI_RESIDENT_REPORTS", "1").strip() != "0"
+
+
 DEFAULT_PUBLIC_URL = "http://localhost:8501"
 
 

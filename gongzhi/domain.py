@@ -39,6 +39,7 @@ class RejectReason(StrEnum):
     NOT_RESPONSIBLE = "not_responsible"
     DUPLICATE = "duplicate"
     WITHDRAWN = "withdrawn"
+    SPAM = "spam"  # a resident's report screened out: not a real issue
 
 
 class IssueSource(StrEnum):
@@ -49,6 +50,18 @@ class IssueSource(StrEnum):
     RESIDENT = "resident"
     OPEN311 = "open311"
     IMPORT = "import"
+
+
+class ScreeningOutcome(StrEnum):
+    """What the grid leader decided on a resident's report (gongzhi.resident_reports)."""
+
+    ACCEPTED = "accepted"  # into the loop
+    MERGED = "merged"  # a duplicate of an open issue
+    REJECTED = "rejected"  # spam, or not community business
+
+
+# Outcomes that keep a resident's report out of every public list and figure for good.
+SCREENED_OUT = frozenset({ScreeningOutcome.MERGED, ScreeningOutcome.REJECTED})
 
 
 class FixStatus(StrEnum):

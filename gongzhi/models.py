@@ -5,7 +5,7 @@ functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shan
 from datetime import date
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -342,3 +342,49 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=12)  # insert | update | delete | soft_delete | restore
     before: str | None = Field(default=None, sa_type=Text)
     after: str | None = Field(default=None, sa_type=Text)
+
+
+class ResidentReport(SQLModel, table=True):
+    """A resident's own report (居民提事 from the grid's QR code or Open311): the issue it made, how
+    its reporter follows it (a short tracking code for the status; a private link whose token only
+    the SHA-256 hash of is kept) and the screening by the grid leader (gongzhi.resident_reports).
+    `phone` (normalised +86…) only with the resident's consent, for follow-up on this issue."""
+
+    __table_args__ = (Index("ix_residentreport_address_at", "client_address", "created_at"),
+                      Index("ix_residentreport_phone_at", "phone", "created_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id", unique=True)
+    tracking_code: str = Field(max_length=12, unique=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    phone: str | None = Field(default=None, max_length=20)
+    consent_at: LocalDateTime | None = None
+    client_address: str = Field(default="", max_length=64)
+    created_at: LocalDateTime = Field(default_factory=now)
+    screened_at: LocalDateTime | None = None
+    screened_by: str | None = Field(default=None, max_length=40)
+    outcome: str | None = Field(default=None, max_length=12)  # resident_reports.Outcome
+
+
+class ResidentPhoto(SQLModel, table=True):
+    """A photo sent with a resident's report, as re-encoded (JPEG, no EXIF): never the upload itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    position: int = Field(default=0)
+    media_type: str = Field(default="image/jpeg", max_length=40)
+    width: int
+    height: int
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: LocalDateTime = Field(default_factory=now)
+
+
+class IssueSupport(SQLModel, table=True):
+    """A resident's "me too" on an open issue (counted as residents affected, never named): one
+    per client address and issue."""
+
+    __table_args__ = (UniqueConstraint("issue_id", "client_address"),
+                      Index("ix_issuesupport_address_at", "client_address", "created_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    issue_id: int = Field(foreign_key="issue.id", index=True)
+    client_address: str = Field(max_length=64)
+    created_at: LocalDateTime = Field(default_factory=now)

@@ -29,7 +29,7 @@ from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Issue, Organisation, TimelineEntry
 from gongzhi.permissions import Actor
 from gongzhi.privacy import mask_personal_data
-from gongzhi.queries.issues import publicly_shown
+from gongzhi.queries.issues import visible_issue_condition
 from gongzhi.validation import TITLE_MAX, InvalidValue, clean_date
 
 FORMATS = ("json", "xml")
@@ -86,8 +86,9 @@ def _status_notes(lang: str, state: str, reject_reason: str | None) -> str:
 class RequestQuery:
     """The filters of GET requests (GeoReport v2): ids (when given, the others are ignored, as the
     spec says), service codes, statuses (open / closed) and the reported time between start_at
-    and end_at (naive local). public_only: only what the public may see (the HTTP API), with any
-    phone or ID number in the text masked; newest first and at most `limit` when given."""
+    and end_at (naive local). public_only: for the public (the HTTP API), any phone or ID number in
+    the text masked; newest first and at most `limit` when given. No request ever shows a resident's
+    report before it is screened (queries.issues.visible_issue_condition)."""
 
     ids: tuple[int, ...] = ()
     service_codes: tuple[str, ...] = ()
@@ -99,8 +100,6 @@ class RequestQuery:
 
 
 def _filtered(query, request_query: RequestQuery):
-    if request_query.public_only:
-        query = query.where(publicly_shown())
     if request_query.ids:
         return query.where(Issue.id.in_(request_query.ids))
     if request_query.service_codes:
@@ -135,7 +134,7 @@ def service_requests(*, session: Session, lang: str = "zh-CN", start: date | Non
         .outerjoin(building, building.c.id == Issue.building_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
         .outerjoin(updated, updated.c.issue_id == Issue.id)
-        .where(Issue.deleted_at.is_(None))
+        .where(visible_issue_condition(staff=False))  # never an unscreened resident report
     )
     query = _filtered(query, request_query)
     if request_query.limit is not None:

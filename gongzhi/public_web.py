@@ -7,7 +7,7 @@ mounted with gongzhi.web's by `st.App`, app.py):
   escaped (gongzhi.escape), no script at all, Chinese by default (`?lang=en`), readable on a phone
   and on a desktop. No personal data: no names (not even the leader's), no phone numbers (any
   number in an issue's text is masked); nothing a resident sent is shown before it is screened
-  (gongzhi.queries.issues.publicly_shown).
+  (gongzhi.queries.issues.visible_issue_condition).
 - `/open311/v2/…` — Open311 GeoReport v2: the service list, service requests (the same public
   ones) and POST of a new request with an API key an admin issues (gongzhi.api_keys), which goes
   through the resident page's own checks and screening (gongzhi.resident_reports.submit_report).
@@ -35,6 +35,7 @@ from gongzhi.queries.areas import list_grids
 from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import OPEN_STATE_CODES, IssueHeadline, issue_headline, list_issues
 from gongzhi.queries.meetings import follow_up
+from gongzhi.resident_reports import ReportReceipt, ReportThrottled, submit_report
 
 GRID_PATH = "/grid"
 REPORT_PATH = "/report"  # the resident report page (gongzhi.resident_reports' routes)
@@ -68,7 +69,7 @@ class PublicGrid:
 
 
 def public_grid(*, session, grid_id: int) -> PublicGrid | None:
-    """What the public page of a grid shows, from the dashboard's own queries (public_only), or
+    """What the public page of a grid shows, from the dashboard's own queries (what the public may see), or
     None when there is no such grid."""
     grids = list_grids(session=session)
     match = grids[grids["id"] == grid_id]
@@ -83,9 +84,9 @@ def public_grid(*, session, grid_id: int) -> PublicGrid | None:
         grid_id=grid_id, name=str(grid["name"]),
         community=None if pd.isna(grid["community"]) else str(grid["community"]),
         population=int(grid["population"]), households=int(grid["households"]),
-        headline=issue_headline(session=session, start=start, end=on, grid_id=grid_id, public_only=True),
+        headline=issue_headline(session=session, start=start, end=on, grid_id=grid_id),
         period_start=start,
-        issues=list_issues(session=session, states=OPEN_STATE_CODES, grid_id=grid_id, public_only=True,
+        issues=list_issues(session=session, states=OPEN_STATE_CODES, grid_id=grid_id, may_see_personal_data=False,
                            limit=OPEN_ISSUES_SHOWN)[["id", "title", "category", "state", "reported_at",
                                                      "due_date", "overdue"]],
         decisions=decisions[decisions["meeting_id"].isin(meetings)].reset_index(drop=True),
@@ -302,27 +303,16 @@ async def request_detail(request: Request) -> Response:
     return _answer(open311.render([item], fmt, kind="requests"), fmt)
 
 
-def submit(session, report: open311.PostedReport, *, client_address: str):
-    """The thin adapter onto the resident page's own submission: the same checks (limits per
-    address and phone, lengths, national ID numbers) and the same screening queue."""
-    from gongzhi.resident_reports import submit_report
-
+def submit(session, report: open311.PostedReport, *, client_address: str) -> ReportReceipt:
+    """The resident page's own submission: the same checks (limits per address and phone, lengths,
+    national ID numbers) and the same screening queue, with the source Open311. A phone number
+    comes only with the resident's consent, which the sending app asked for (README)."""
     return submit_report(session, grid_id=report.grid_id, category=report.category, description=report.description,
                          lat=report.lat, lon=report.lon, phone=report.phone, consent=report.phone is not None,
                          client_address=client_address, source=IssueSource.OPEN311)
 
 
-def _new_id(result) -> int | None:
-    """The new issue's number from what submit_report returns (an Issue, or a result naming it)."""
-    for name in ("issue_id", "id"):
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-    issue = getattr(result, "issue", None)
-    return getattr(issue, "id", None)
-
-
-def _post(form: dict[str, str], address: str, lang: str) -> int | None:
+def _post(form: dict[str, str], address: str, lang: str) -> ReportReceipt:
     """Check the key, then hand the report to the resident page's submission in one transaction
     (audited under the key: `open311:<key id>`)."""
     key = form.get("api_key")
@@ -335,7 +325,7 @@ def _post(form: dict[str, str], address: str, lang: str) -> int | None:
         if use_api_key(session=session, key=key) is None:  # revoked in the meantime
             raise Open311Error(403, "open311.error_api_key")
         report = open311.posted_report(session=session, form=form, lang=lang)
-        return _new_id(submit(session, report, client_address=address))
+        return submit(session, report, client_address=address)
 
 
 async def post_request(request: Request, fmt: str, lang: str) -> Response:
@@ -344,9 +334,11 @@ async def post_request(request: Request, fmt: str, lang: str) -> Response:
     form = {name: str(value) for name, value in (await request.form()).items()}
     form.setdefault("api_key", request.query_params.get("api_key", ""))
     try:
-        new_id = await run_in_threadpool(_post, form, request_address(request), lang)
+        receipt = await run_in_threadpool(_post, form, request_address(request), lang)
     except Open311Error as error:
         return _error(error, fmt, lang)
+    except ReportThrottled as error:
+        return _error(Open311Error(429, descriptions=[error.plain_message(lang)]), fmt, lang)
     except ValidationError as error:
         with i18n.plain_text():
             messages = error.messages(lang)
@@ -354,10 +346,9 @@ async def post_request(request: Request, fmt: str, lang: str) -> Response:
     except PermissionDenied as error:
         return _error(Open311Error(403, descriptions=[error.plain_message(lang)]), fmt, lang)
     except GongzhiError as error:
-        status = int(getattr(error, "http_status", 0) or 400)
-        return _error(Open311Error(status, descriptions=[error.plain_message(lang)]), fmt, lang)
-    notice = i18n.translate_plain(lang, "open311.created_notice")
-    return _answer(open311.render_created(new_id, notice, fmt), fmt, 201)
+        return _error(Open311Error(400, descriptions=[error.plain_message(lang)]), fmt, lang)
+    notice = i18n.translate_plain(lang, "open311.created_notice", code=receipt.tracking_code)
+    return _answer(open311.render_created(receipt.issue_id, notice, fmt), fmt, 201)
 
 
 ROUTES = [

@@ -84,6 +84,8 @@ PAGE_ALIASES = {"/overview": "/"}
 NOT_PAGES = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/", "/auth/", "/oauth2callback",
              "/favicon.png", "/manifest.json", SIGN_IN_PATH, SIGN_OUT_PATH, DISPLAY_PATH + "/", HEALTH_PATH,
              *PUBLIC_PREFIXES)
+# The residents' own pages (gongzhi.resident_web): for everyone, signed in or not.
+NOT_PAGES += ("/report/", "/track")
 OIDC_COOKIE = "_streamlit_user"  # Streamlit's identity cookie after st.login (an [auth] section)
 LOGIN_PAGE_PATH = "/login"  # the Streamlit sign-in page (the organisation's identity provider)
 

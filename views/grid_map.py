@@ -47,11 +47,13 @@ with map_column:
 
         def layers() -> MapLayers:  # loaded only when the map is not cached yet
             return MapLayers(
-                issues=query(issue_points, start=period.start, end=period.end, include_closed=show_closed),
+                issues=query(issue_points, start=period.start, end=period.end, include_closed=show_closed,
+                             staff=ctx.actor.may_see_personal_data),
                 facilities=query(facilities), events=query(upcoming_events, limit=EVENT_LAYER_LIMIT))
 
         clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers,
-                           cache_key=(ctx.database_url, ctx.revision, period.start, period.end, show_closed))
+                           cache_key=(ctx.database_url, ctx.revision, period.start, period.end, show_closed,
+                                      ctx.actor.may_see_personal_data))
         if clicked is not None and clicked != selected:
             select_grid(clicked)
             st.rerun()

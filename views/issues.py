@@ -21,6 +21,7 @@ from components.issue_forms import (
 )
 from components.kpi import kpi_row
 from components.page_setup import context
+from components.resident_screening import residents_affected_note
 from gongzhi.queries.issues import (
     issue_detail,
     issue_headline,
@@ -69,5 +70,6 @@ if detail is None:
     st.info(ctx.t("common.no_data"))
     st.stop()
 issue_detail_panel(ctx, detail, query(issue_timeline, issue_id=detail.id))
+residents_affected_note(ctx, detail.id)
 issue_actions(ctx, detail)
 remember_version(detail)

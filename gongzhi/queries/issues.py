@@ -17,11 +17,10 @@ from gongzhi.domain import (
     OPEN_STATES,
     RESOLVED_STATES,
     SATISFIED_MIN_RATING,
+    SCREENED_OUT,
     AreaLevel,
-    IssueSource,
-    IssueState,
 )
-from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, TimelineEntry
+from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, ResidentReport, TimelineEntry
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 
 OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
@@ -32,24 +31,23 @@ RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED
 AWAITING_ACTION_CODES = tuple(code for code in OPEN_STATE_CODES if code not in RESOLVED_STATE_CODES)
 
 
+def visible_issue_condition(*, staff: bool):
+    """The one rule of which issues a viewer sees. Staff (who may see personal data: admins, the
+    committee, grid leaders) see every live issue, residents' reports waiting for screening
+    included. Everyone else (representatives, the public, display screens, Open311 and the
+    resident pages) sees only the loop's issues: never a resident's report before it is screened,
+    nor one screened out (spam, not community business, merged into another issue). The figures
+    count the same issues as the latter (`_live`)."""
+    live = Issue.deleted_at.is_(None)
+    if staff:
+        return live
+    screened_out = select(ResidentReport.issue_id).where(ResidentReport.outcome.in_([o.value for o in SCREENED_OUT]))
+    return and_(live, Issue.awaiting_screening.is_(False), Issue.id.not_in(screened_out))
+
+
 def _live():
-    return Issue.deleted_at.is_(None)
-
-
-# Reports residents sent themselves (the resident page, Open311): screened before anything of them
-# is public, and those the screening turned away stay out of public view too.
-RESIDENT_SOURCES = (IssueSource.RESIDENT.value, IssueSource.OPEN311.value)
-
-
-def publicly_shown():
-    """The one rule for what the public may see of an issue (the public page, Open311 GETs): not
-    waiting for screening, and not a resident's report that was rejected."""
-    return and_(Issue.awaiting_screening.is_(False),
-                or_(Issue.source.not_in(RESIDENT_SOURCES), Issue.state != IssueState.REJECTED.value))
-
-
-def _shown(public_only: bool):
-    return publicly_shown() if public_only else true()
+    """The issues every figure counts: those anyone may see (visible_issue_condition)."""
+    return visible_issue_condition(staff=False)
 
 
 def _in_grid(grid_id: int | None):
@@ -106,13 +104,12 @@ def _median_days_to_resolve(session: Session, where) -> float | None:
     return float(sum(middle)) / len(middle)
 
 
-def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None,
-                   public_only: bool = False) -> IssueHeadline:
+def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
     """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
     the rest count what happened in [start, end]. On-time share counts open overdue issues in
-    its denominator (DOMAIN.md). With public_only, only what the public may see counts."""
+    its denominator (DOMAIN.md)."""
     on = today()
-    scope = and_(_live(), _in_grid(grid_id), _shown(public_only))
+    scope = and_(_live(), _in_grid(grid_id))
     resolved_in_period = _resolved_between(start, end)
     counts = session.execute(
         select(
@@ -168,11 +165,10 @@ def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
                         columns=["grid_id", "open_issues", "overdue", "reported"])
 
 
-def open_by_state(*, session: Session, grid_id: int | None = None, public_only: bool = False) -> pd.DataFrame:
+def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     """Open issues now, per state in loop order (every open state, zeros included)."""
     counts = dict(session.execute(
-        select(Issue.state, func.count(Issue.id))
-        .where(_live(), _in_grid(grid_id), _is_open(), _shown(public_only)).group_by(Issue.state)
+        select(Issue.state, func.count(Issue.id)).where(_live(), _in_grid(grid_id), _is_open()).group_by(Issue.state)
     ).all())
     return pd.DataFrame({"state": list(OPEN_STATE_CODES),
                          "count": [int(counts.get(state, 0)) for state in OPEN_STATE_CODES]})
@@ -230,13 +226,12 @@ LIST_COLUMNS = ["id", "title", "category", "state", "grid_id", "grid_name", "rep
 def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str | None = None,
                 grid_id: int | None = None, overdue_only: bool = False, start: date | None = None,
                 end: date | None = None, include_open: bool = False, may_see_personal_data: bool = False,
-                public_only: bool = False, limit: int = 500) -> pd.DataFrame:
+                limit: int = 500) -> pd.DataFrame:
     """Issues newest first, filtered by state(s), category, grid, overdue now, and reported
     between start and end (each bound optional). With include_open, issues still open are listed
     even when reported before start: the period picks which finished work to show, and nothing
     open drops off the list. `reporter` is the reporter's name only for viewers who may see
-    personal data, and blank otherwise (also blank when anonymous). With public_only, only the
-    issues the public may see (publicly_shown)."""
+    personal data, and blank otherwise (also blank when anonymous)."""
     on = today()
     reporter = Person.name if may_see_personal_data else literal("")
     query = (
@@ -245,7 +240,7 @@ def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str
                Organisation.name.label("lead_org"), Issue.rating, reporter.label("reporter"))
         .join(Area, Area.id == Issue.grid_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
-        .where(_live(), _in_grid(grid_id), _shown(public_only))
+        .where(visible_issue_condition(staff=may_see_personal_data), _in_grid(grid_id))
     )
     if may_see_personal_data:
         query = query.outerjoin(Person, Person.id == Issue.reporter_id)
@@ -324,7 +319,7 @@ def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool
         .outerjoin(building, building.id == Issue.building_id)
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
         .outerjoin(Person, Person.id == Issue.reporter_id)
-        .where(Issue.id == issue_id, _live())
+        .where(Issue.id == issue_id, visible_issue_condition(staff=may_see_personal_data))
     ).first()
     if row is None:
         return None
@@ -391,7 +386,8 @@ def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: 
 POINT_COLUMNS = ["id", "title", "state", "category", "grid_id", "lon", "lat"]
 
 
-def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False) -> pd.DataFrame:
+def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False,
+                 staff: bool = False) -> pd.DataFrame:
     """The issues the map draws as points, chosen as the issues page chooses them (list_issues with
     include_open: the open ones, and the finished ones reported between start and end), the
     finished ones (closed, closed unrated, rejected) only with include_closed. lon/lat may be
@@ -399,7 +395,8 @@ def issue_points(*, session: Session, start: date, end: date, include_closed: bo
     low, high = datetime_range(start, end)
     query = (select(Issue.id, Issue.title, Issue.state, Issue.category, Issue.grid_id, Issue.lon, Issue.lat)
              .join(Area, Area.id == Issue.grid_id)
-             .where(_live(), or_(Issue.reported_at >= low, _is_open()), Issue.reported_at < high))
+             .where(visible_issue_condition(staff=staff), or_(Issue.reported_at >= low, _is_open()),
+                    Issue.reported_at < high))
     if not include_closed:
         query = query.where(_is_open())
     rows = session.execute(query.order_by(Issue.id)).all()

@@ -2,14 +2,14 @@
 and revokes; only its SHA-256 hash is stored.
 
 Revision ID: 0007_public311_apikeys
-Revises: 0006_issue_source
+Revises: 0007_residents
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_public311_apikeys"
-down_revision = "0006_issue_source"
+down_revision = "0007_residents"  # after the residents branch (merged here); was 0006_issue_source
 branch_labels = None
 depends_on = None
 
