@@ -112,7 +112,8 @@ color:#4a4f59;border-radius:.2rem}.gz-steps li.gz-done{background:#f2c4c0;color:
 .gz-done-tag{background:#e8eefb;color:#1f3f7a}.gz-other{background:#eef0f3;color:#4a4f59}
 .gz-report{display:block;text-align:center;background:#fff;color:#b3261e;font-weight:700;font-size:1.15rem;
 border-radius:.4rem;padding:.7rem;margin:.8rem 0 .2rem;text-decoration:none}
-.gz-note{color:#4a4f59;font-size:.9rem}footer{text-align:center;color:#4a4f59;font-size:.85rem;padding:1rem}"""
+.gz-note{color:#4a4f59;font-size:.9rem}
+h3.gz-meeting{font-size:1rem;margin:1rem 0 .2rem;padding:.3rem .5rem;background:#f6f7f9;border-radius:.3rem}footer{text-align:center;color:#4a4f59;font-size:.85rem;padding:1rem}"""
 
 
 def _figure(value: object, label: str) -> str:
@@ -155,24 +156,30 @@ def _issues_html(lang: str, t, issues: pd.DataFrame) -> str:
 STATUS_CSS = {"overdue": "gz-overdue", "on_time": "gz-on_time", "done": "gz-done-tag"}
 
 
+def _decision_html(lang: str, row) -> str:
+    status = (f'<span class="gz-tag {STATUS_CSS.get(row.status, "gz-other")}">'
+              f'{escape_text(i18n.translate_plain(lang, f"meetings.status_{row.status}"))}</span>')
+    parts = [i18n.label(lang, "decision", row.decision)]
+    if isinstance(row.lead_org_name, str) and row.lead_org_name:
+        parts.append(i18n.translate_plain(lang, "public.lead_org", org=row.lead_org_name))
+    if row.due_date is not None and not pd.isna(row.due_date):
+        parts.append(i18n.translate_plain(lang, "public.due", due=row.due_date.isoformat()))
+    return (f'<li><div class="gz-title">#{int(row.issue_id)} {escape_text(mask_personal_data(row.issue_title))} '
+            f'{status}</div><div class="gz-meta">{escape_text(" · ".join(parts))}</div></li>')
+
+
 def _decisions_html(lang: str, t, decisions: pd.DataFrame) -> str:
+    """The decisions grouped by meeting, newest meeting first, each with how it stands."""
     if decisions.empty:
         return f'<p class="gz-note">{t("public.no_decisions")}</p>'
-    items = []
-    for row in decisions.itertuples():
-        status = f'<span class="gz-tag {STATUS_CSS.get(row.status, "gz-other")}">' \
-                 f'{escape_text(i18n.translate_plain(lang, f"meetings.status_{row.status}"))}</span>'
-        parts = [i18n.label(lang, "decision", row.decision)]
-        if isinstance(row.lead_org_name, str) and row.lead_org_name:
-            parts.append(i18n.translate_plain(lang, "public.lead_org", org=row.lead_org_name))
-        if row.due_date is not None and not pd.isna(row.due_date):
-            parts.append(i18n.translate_plain(lang, "public.due", due=row.due_date.isoformat()))
-        meeting = i18n.translate_plain(lang, "public.meeting_line", meeting=row.meeting_title,
-                                       held=row.held_at.strftime("%Y-%m-%d"))
-        items.append(f'<li><div class="gz-title">#{int(row.issue_id)} {escape_text(mask_personal_data(row.issue_title))} '
-                     f'{status}</div><div class="gz-meta">{escape_text(" · ".join(parts))}</div>'
-                     f'<div class="gz-meta">{escape_text(meeting)}</div></li>')
-    return f'<ul class="gz-list">{"".join(items)}</ul>'
+    blocks = []
+    for _, rows in decisions.groupby("meeting_id", sort=False):
+        first = rows.iloc[0]
+        meeting = i18n.translate_plain(lang, "public.meeting_line", meeting=first.meeting_title,
+                                       held=first.held_at.strftime("%Y-%m-%d"))
+        items = "".join(_decision_html(lang, row) for row in rows.itertuples())
+        blocks.append(f'<h3 class="gz-meeting">{escape_text(meeting)}</h3><ul class="gz-list">{items}</ul>')
+    return "".join(blocks)
 
 
 def grid_page_html(lang: str, grid: PublicGrid) -> str:
@@ -191,13 +198,12 @@ def grid_page_html(lang: str, grid: PublicGrid) -> str:
         _figure(_percent(headline.share_satisfied), i18n.translate_plain(lang, "public.figure_satisfied")),
     ))
     other = "en" if lang == "zh-CN" else "zh-CN"
-    place = " · ".join(filter(None, (grid.community, grid.name)))
     return f"""<!DOCTYPE html>
 <html lang="{escape_text(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{t("public.page_title", grid=grid.name)} · Gongzhi 共治</title><link rel="icon" href="/favicon.png">
 <style>{PUBLIC_STYLE}</style></head>
-<body><header><h1>{t("public.page_title", grid=grid.name)}</h1><p>{escape_text(place)}</p>
+<body><header><h1>{t("public.page_title", grid=grid.name)}</h1><p>{escape_text(grid.community or "")}</p>
 <p class="gz-lang"><a href="{GRID_PATH}/{grid.grid_id}?lang={other}" lang="{other}">{t("public.other_language")}</a></p>
 <a class="gz-report" href="{REPORT_PATH}/{grid.grid_id}?lang={escape_text(lang)}">{t("public.report_link")}</a></header>
 <main>

@@ -109,10 +109,10 @@ def test_the_headline_figures_count_only_what_the_public_may_see(demo):
 def test_the_decisions_of_the_last_meetings_on_the_grids_issues_and_how_they_stand(demo):
     decisions = section(call(public_app(), "GET", f"/grid/{GRID}", query={"lang": "en"}).text, "gz-decisions")
     shown = {}
-    for item in decisions.split("<li><div")[1:]:
-        number = int(re.search(r"#(\d+) ", item).group(1))
-        held = re.findall(r"\d{4}-\d{2}-\d{2}", item)[-1]  # the meeting line comes last
-        shown[(number, held)] = item
+    for meeting in decisions.split('<h3 class="gz-meeting">')[1:]:
+        held = re.search(r"\d{4}-\d{2}-\d{2}", meeting.split("</h3>")[0]).group(0)  # the meeting's heading
+        for item in meeting.split("<li><div")[1:]:
+            shown[(int(re.search(r"#(\d+) ", item).group(1)), held)] = item
     rows = demo.execute(
         "SELECT a.issue_id, m.id AS meeting, m.held_at, i.state, i.due_date, a.decision FROM agendaitem a "
         "JOIN meeting m ON m.id = a.meeting_id JOIN issue i ON i.id = a.issue_id "
