@@ -13,6 +13,8 @@ mounted with gongzhi.web's by `st.App`, app.py):
   through the resident page's own checks and screening (gongzhi.resident_reports.submit_report).
   The mappings are gongzhi.open311's (one home for Open311)."""
 
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -265,11 +267,27 @@ def _unknown_format() -> Response:
     return Response(open311.render_errors(entries, "json"), status_code=404, media_type="application/json")
 
 
-async def services(request: Request) -> Response:
-    fmt = _format(request)
-    if fmt is None:
-        return _unknown_format()
-    return _answer(open311.render(open311.service_list(lang=page_language(request)), fmt, kind="services"), fmt)
+def open311_route(handler: Callable[[Request, str, str], Awaitable[Response]]):
+    """An Open311 endpoint: the format from the path (.json or .xml, else 404), the language from
+    ?lang, and a refusal answered as the spec's error array in that format."""
+
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        fmt = _format(request)
+        if fmt is None:
+            return _unknown_format()
+        lang = page_language(request)
+        try:
+            return await handler(request, fmt, lang)
+        except Open311Error as error:
+            return _error(error, fmt, lang)
+
+    return endpoint
+
+
+@open311_route
+async def services(request: Request, fmt: str, lang: str) -> Response:
+    return _answer(open311.render(open311.service_list(lang=lang), fmt, kind="services"), fmt)
 
 
 def _requests(params: dict[str, str], lang: str) -> list[dict]:
@@ -278,17 +296,11 @@ def _requests(params: dict[str, str], lang: str) -> list[dict]:
         return open311.service_requests(session=session, lang=lang, query=query)
 
 
-async def requests_list(request: Request) -> Response:
-    fmt = _format(request)
-    if fmt is None:
-        return _unknown_format()
-    lang = page_language(request)
+@open311_route
+async def requests_list(request: Request, fmt: str, lang: str) -> Response:
     if request.method == "POST":
         return await post_request(request, fmt, lang)
-    try:
-        items = await run_in_threadpool(_requests, dict(request.query_params), lang)
-    except Open311Error as error:
-        return _error(error, fmt, lang)
+    items = await run_in_threadpool(_requests, dict(request.query_params), lang)
     return _answer(open311.render(items, fmt, kind="requests"), fmt)
 
 
@@ -297,15 +309,12 @@ def _one_request(request_id: int, lang: str):
         return open311.public_request(session=session, request_id=request_id, lang=lang)
 
 
-async def request_detail(request: Request) -> Response:
-    fmt = _format(request)
-    if fmt is None:
-        return _unknown_format()
-    lang = page_language(request)
+@open311_route
+async def request_detail(request: Request, fmt: str, lang: str) -> Response:
     raw = request.path_params["request_id"]
     item = await run_in_threadpool(_one_request, int(raw), lang) if raw.isdigit() else None
     if item is None:
-        return _error(Open311Error(404, "open311.error_not_found", id=raw[:40]), fmt, lang)
+        raise Open311Error(404, "open311.error_not_found", id=raw[:40])
     return _answer(open311.render([item], fmt, kind="requests"), fmt)
 
 
@@ -341,8 +350,8 @@ async def post_request(request: Request, fmt: str, lang: str) -> Response:
     form.setdefault("api_key", request.query_params.get("api_key", ""))
     try:
         receipt = await run_in_threadpool(_post, form, request_address(request), lang)
-    except Open311Error as error:
-        return _error(error, fmt, lang)
+    except Open311Error:
+        raise  # answered by open311_route
     except ReportThrottled as error:
         return _error(Open311Error(429, descriptions=[error.plain_message(lang)]), fmt, lang)
     except ValidationError as error:

@@ -1,12 +1,16 @@
 """Speak HTTP to Gongzhi's own Starlette routes in-process (no server, no httpx): one request
-through the same middleware the app mounts (gongzhi.web.GongzhiMiddleware), its answer read back."""
+through the same middleware the app mounts (gongzhi.web.GongzhiMiddleware), its answer read back.
+The fixture `public_demo` (tests/gongzhi/conftest.py) gives the routes a private copy of the demo."""
 
 import asyncio
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+
+from tests.conftest import Sql
 
 
 @dataclass
@@ -54,3 +58,9 @@ def call(app, method: str, path: str, *, query: dict | None = None, form: dict |
     return Answer(status=start["status"],
                   headers={name.decode().lower(): value.decode() for name, value in start["headers"]},
                   body=b"".join(message.get("body", b"") for message in messages if message["type"] == "http.response.body"))
+
+
+def change(sql: Sql, statement: str, **params) -> None:
+    """One write in its own committed transaction."""
+    with sql.engine.begin() as connection:
+        connection.execute(text(statement), params)

@@ -7,12 +7,10 @@ The spec's example POST round-trips: answered as the spec shows, invisible until
 read back with the fields and formats GeoReport v2 defines."""
 
 import json
-import re
 from datetime import datetime, timedelta
 
 import defusedxml.ElementTree as SafeElementTree
 import pytest
-from sqlalchemy import text
 
 from gongzhi.api_keys import issue_api_key, list_api_keys, revoke_api_key
 from gongzhi.clock import now
@@ -23,32 +21,20 @@ from gongzhi.geo import parse_boundary
 from gongzhi.permissions import Actor, Role
 from gongzhi.resident_reports import MAX_REPORTS_PER_ADDRESS, accept_report
 from gongzhi.sessions import token_hash
-from tests.asgi import call, public_app
+from tests.asgi import call, change, public_app
 from tests.conftest import Sql, account_for_role
+from tests.gongzhi.test_open311 import SPEC_REQUEST_FIELDS, SPEC_SERVICE_FIELDS, W3C
 from tests.personal_data import full_mobiles
 
 API = "/open311/v2"
 GRID = 3
-SPEC_REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name", "service_code",
-                       "description", "agency_responsible", "service_notice", "requested_datetime",
-                       "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
-                       "long", "media_url"}
-SPEC_SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"}
-W3C = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 VISIBLE = ("SELECT id FROM issue WHERE deleted_at IS NULL AND awaiting_screening = :no "
            "AND id NOT IN (SELECT issue_id FROM residentreport WHERE outcome IN ('rejected', 'merged'))")
 
 
 @pytest.fixture
-def demo(demo_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_url)
-    monkeypatch.delenv("GONGZHI_PUBLIC_ACCESS", raising=False)
-    return Sql(demo_url)
-
-
-def change(sql: Sql, statement: str, **params) -> None:
-    with sql.engine.begin() as connection:
-        connection.execute(text(statement), params)
+def demo(public_demo):
+    return public_demo
 
 
 def admin(sql: Sql) -> Actor:

@@ -8,13 +8,12 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import text
 
 from gongzhi.clock import today
 from gongzhi.i18n import label, translate_plain
 from gongzhi.public_web import LAST_MEETINGS
 from gongzhi.queries.common import twelve_months_start
-from tests.asgi import call, public_app
+from tests.asgi import call, change, public_app
 from tests.conftest import Sql
 from tests.personal_data import full_mobiles
 
@@ -41,22 +40,15 @@ class Texts(HTMLParser):
             self.texts.append(data.strip())
 
 
+@pytest.fixture
+def demo(public_demo):
+    return public_demo
+
+
 def texts_of(html: str) -> list[str]:
     parser = Texts()
     parser.feed(html)
     return parser.texts
-
-
-@pytest.fixture
-def demo(demo_url, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", demo_url)
-    monkeypatch.delenv("GONGZHI_PUBLIC_ACCESS", raising=False)
-    return Sql(demo_url)
-
-
-def change(sql: Sql, statement: str, **params) -> None:
-    with sql.engine.begin() as connection:
-        connection.execute(text(statement), params)
 
 
 def section(html: str, heading_id: str) -> str:
