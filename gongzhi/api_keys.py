@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi.clock import now
-from gongzhi.errors import FieldError, NotFound, PermissionDenied, ValidationError
+from gongzhi.errors import FieldError, PermissionDenied, ValidationError
 from gongzhi.models import ApiKey
 from gongzhi.permissions import Actor, require_admin
-from gongzhi.sessions import new_token, token_hash
+from gongzhi.sessions import credential_for, new_token, revoke_credential, token_hash
 
 LABEL_MAX = 80
 KEY_COLUMNS = ["id", "label", "created_at", "last_used_at", "revoked_at"]
@@ -36,9 +36,7 @@ def issue_api_key(*, session: Session, actor: Actor, label: str) -> tuple[ApiKey
 
 def api_key_for(*, session: Session, key: str | None) -> ApiKey | None:
     """The live key a client presented, or None (no key, unknown, or revoked)."""
-    if not key:
-        return None
-    record = session.execute(select(ApiKey).where(ApiKey.token_hash == token_hash(key))).scalar_one_or_none()
+    record = credential_for(session, ApiKey, key)
     if record is None or record.revoked_at is not None:
         return None
     return record
@@ -62,9 +60,4 @@ def list_api_keys(*, session: Session, actor: Actor) -> pd.DataFrame:
 
 def revoke_api_key(*, session: Session, actor: Actor, key_id: int) -> ApiKey:
     require_admin(actor)
-    record = session.get(ApiKey, key_id)
-    if record is None or record.revoked_at is not None:
-        raise NotFound(what="API key", id=key_id)
-    record.revoked_at = now()
-    session.flush()
-    return record
+    return revoke_credential(session, ApiKey, key_id, what="API key")
