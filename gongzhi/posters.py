@@ -1,6 +1,7 @@
 """The notice-board poster (网格公示牌): an A4 page per grid with the grid's name, its leader's name
-and two QR codes, one to the resident report page (`/report/{grid_id}`) and one to the grid's
-public page (`/grid/{grid_id}`), each with one sentence on what it is for. The addresses are
+and two QR codes, one to the resident report page (`/report/{grid_id}`; left out where residents'
+own reports are switched off) and one to the grid's public page (`/grid/{grid_id}`), each with one
+sentence on what it is for. The addresses are
 absolute, built on GONGZHI_PUBLIC_URL (gongzhi.config.public_url), so that a phone anywhere can
 open them. QR codes by the `qrcode` library, the PDF by fpdf2 with the Chinese font of the minutes
 (gongzhi.minutes.find_cjk_font). No Streamlit here."""
@@ -13,7 +14,7 @@ from fpdf import FPDF
 from qrcode.constants import ERROR_CORRECT_M
 from sqlmodel import Session
 
-from gongzhi.config import public_url
+from gongzhi.config import public_url, resident_reports
 from gongzhi.i18n import translate_plain
 from gongzhi.minutes import FONT_FAMILY, find_cjk_font
 from gongzhi.public_web import GRID_PATH, REPORT_PATH
@@ -92,10 +93,12 @@ def _page(pdf: FPDF, lang: str, grid: PosterGrid, base: str) -> None:
     pdf.ln(14)
     top = pdf.get_y()
     column = (pdf.epw - 10) / 2
-    _code_block(pdf, pdf.l_margin, top, column, t("poster_report_heading"), t("poster_report_text"),
-                report_url(grid.grid_id, base))
-    _code_block(pdf, pdf.l_margin + column + 10, top, column, t("poster_public_heading"), t("poster_public_text"),
-                public_page_url(grid.grid_id, base))
+    codes = [(t("poster_public_heading"), t("poster_public_text"), public_page_url(grid.grid_id, base))]
+    if resident_reports():  # residents' own reports are on (GONGZHI_RESIDENT_REPORTS): the report code first
+        codes.insert(0, (t("poster_report_heading"), t("poster_report_text"), report_url(grid.grid_id, base)))
+    left = pdf.l_margin + (pdf.epw - column * len(codes) - 10 * (len(codes) - 1)) / 2
+    for index, (heading, sentence, url) in enumerate(codes):
+        _code_block(pdf, left + index * (column + 10), top, column, heading, sentence, url)
     pdf.set_y(pdf.h - MARGIN_MM - 6)
     pdf.set_font(FONT_FAMILY, size=10)
     pdf.set_text_color(80, 80, 80)

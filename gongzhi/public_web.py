@@ -27,6 +27,7 @@ from starlette.routing import Route
 from gongzhi import i18n, open311
 from gongzhi.api_keys import api_key_for, use_api_key
 from gongzhi.clock import today
+from gongzhi.config import resident_reports
 from gongzhi.db import read_session, write_session
 from gongzhi.domain import ISSUE_STATE_ORDER, OPEN_STATES, IssueSource
 from gongzhi.errors import GongzhiError, PermissionDenied, ValidationError
@@ -38,12 +39,12 @@ from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import OPEN_STATE_CODES, IssueHeadline, issue_headline, list_issues
 from gongzhi.queries.meetings import follow_up
 from gongzhi.resident_reports import ReportReceipt, ReportThrottled, submit_report
+from gongzhi.resident_web import REPORT_PATH
 
 GRID_PATH = "/grid"
-REPORT_PATH = "/report"  # the resident report page (gongzhi.resident_reports' routes)
 OPEN311_PATH = "/open311/v2"
 # Paths under these prefixes are no Streamlit pages: gongzhi.web's sign-in gate lets them through.
-PUBLIC_PREFIXES = (GRID_PATH + "/", OPEN311_PATH + "/")
+PUBLIC_PREFIXES = (GRID_PATH + "/", "/open311/")
 LAST_MEETINGS = 3  # the decisions of this many of the grid's latest meetings
 OPEN_ISSUES_SHOWN = 100
 LOOP_STEPS = tuple(state.value for state in ISSUE_STATE_ORDER if state in OPEN_STATES)  # the five steps
@@ -200,6 +201,8 @@ def grid_page_html(lang: str, grid: PublicGrid) -> str:
         _figure(_percent(headline.share_satisfied), i18n.translate_plain(lang, "public.figure_satisfied")),
     ))
     other = "en" if lang == "zh-CN" else "zh-CN"
+    report = (f'<a class="gz-report" href="{REPORT_PATH}/{grid.grid_id}?lang={escape_text(lang)}">'
+              f'{t("public.report_link")}</a>' if resident_reports() else "")
     return f"""<!DOCTYPE html>
 <html lang="{escape_text(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -207,7 +210,7 @@ def grid_page_html(lang: str, grid: PublicGrid) -> str:
 <style>{PUBLIC_STYLE}</style></head>
 <body><header><h1>{t("public.page_title", grid=grid.name)}</h1><p>{escape_text(grid.community or "")}</p>
 <p class="gz-lang"><a href="{GRID_PATH}/{grid.grid_id}?lang={other}" lang="{other}">{t("public.other_language")}</a></p>
-<a class="gz-report" href="{REPORT_PATH}/{grid.grid_id}?lang={escape_text(lang)}">{t("public.report_link")}</a></header>
+{report}</header>
 <main>
 <section aria-labelledby="gz-figures"><h2 id="gz-figures">{t("public.figures_title")}</h2>
 <ul class="gz-figures">{figures}</ul>
@@ -330,6 +333,8 @@ def submit(session, report: open311.PostedReport, *, client_address: str) -> Rep
 def _post(form: dict[str, str], address: str, lang: str) -> ReportReceipt:
     """Check the key, then hand the report to the resident page's submission in one transaction
     (audited under the key: `open311:<key id>`)."""
+    if not resident_reports():  # switched off for this deployment: for apps as for the page
+        raise Open311Error(403, "open311.error_reports_off")
     key = form.get("api_key")
     with read_session() as session:
         record = api_key_for(session=session, key=key)

@@ -57,7 +57,6 @@ from gongzhi.config import PROJECT_ROOT, basemap, database_url, public_access, t
 from gongzhi.db import get_engine, prepare_database, read_session, write_session
 from gongzhi.errors import GongzhiError
 from gongzhi.escape import escape_text
-from gongzhi.public_web import PUBLIC_PREFIXES
 from gongzhi.sessions import (
     DISPLAY_COOKIE,
     SESSION_COOKIE,
@@ -82,8 +81,9 @@ DISPLAY_LANDING = "/?mode=projector"  # a display screen's "/" is the slideshow 
 PAGE_ALIASES = {"/overview": "/"}
 # Streamlit's own prefixes and files, and ours: never a page, never gated.
 NOT_PAGES = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/", "/auth/", "/oauth2callback",
-             "/favicon.png", "/manifest.json", SIGN_IN_PATH, SIGN_OUT_PATH, DISPLAY_PATH + "/", HEALTH_PATH,
-             *PUBLIC_PREFIXES)
+             "/favicon.png", "/manifest.json", SIGN_IN_PATH, SIGN_OUT_PATH, DISPLAY_PATH + "/", HEALTH_PATH)
+# The public grid pages and Open311 (gongzhi.public_web.PUBLIC_PREFIXES): for everyone.
+NOT_PAGES += ("/grid/", "/open311/")
 # The residents' own pages (gongzhi.resident_web): for everyone, signed in or not.
 NOT_PAGES += ("/report/", "/track")
 OIDC_COOKIE = "_streamlit_user"  # Streamlit's identity cookie after st.login (an [auth] section)

@@ -58,6 +58,10 @@ def test_the_public_page_on_a_phone(app_server, browser):
         assert page.get_by_text(translate_plain("en", "public.decisions_title")).is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         screenshot(page, "public-grid-390x844-en")
+        # On a desktop the same page reads as a column of sensible width.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert page.locator("main").bounding_box()["width"] <= 1000
+        screenshot(page, "public-grid-1280-en")
         assert page.evaluate("document.scripts.length") == 0
         assert not errors, errors  # e.g. a Content-Security-Policy refusal
         assert all(url.startswith(app_server.url) for url in requested), requested

@@ -249,6 +249,15 @@ def test_a_post_goes_through_the_resident_pages_own_checks(demo):
     assert issue_count(demo) == before + MAX_REPORTS_PER_ADDRESS
 
 
+def test_no_post_where_residents_reports_are_switched_off(demo, monkeypatch):
+    _, key = new_key(demo)
+    before = issue_count(demo)
+    monkeypatch.setenv("GONGZHI_RESIDENT_REPORTS", "0")
+    status, errors = post(spec_example(demo, key))
+    assert status == 403 and errors[0]["code"] == 403 and issue_count(demo) == before
+    assert get("requests.json")[0] == 200  # reading stays open
+
+
 # --- keys -----------------------------------------------------------------------------------------
 
 def test_keys_are_issued_and_revoked_by_admins_only_stored_hashed_and_audited(demo):

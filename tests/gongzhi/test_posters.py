@@ -76,3 +76,13 @@ def test_all_grids_at_once_one_page_each_in_english_too(demo):
         assert sorted(codes) == sorted([f"{BASE}/report/{grid.id}", f"{BASE}/grid/{grid.id}"])
         assert re.sub(r"\s+", "", grid.name) in text and (grid.leader or "") in text
         assert re.sub(r"\s+", "", translate_plain("en", "public.poster_public_heading")) in text
+
+
+def test_without_residents_reports_only_the_public_pages_code(demo, monkeypatch):
+    url, sql = demo
+    monkeypatch.setenv("GONGZHI_RESIDENT_REPORTS", "0")
+    grid = grids(sql)[0]
+    with read_session(get_engine(url)) as session:
+        (text, codes, _), = pages_of(grid_posters_pdf(session=session, grid_id=grid.id))
+    assert codes == [f"{BASE}/grid/{grid.id}"]
+    assert re.sub(r"\s+", "", translate_plain("zh-CN", "public.poster_report_text")) not in text

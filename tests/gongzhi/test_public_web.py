@@ -156,3 +156,9 @@ def test_english_on_request_and_an_unknown_grid_is_not_found(demo):
     missing = call(public_app(), "GET", "/grid/999999")
     assert missing.status == 404 and translate_plain("zh-CN", "public.no_such_grid") in missing.text
     assert call(public_app(), "GET", "/grid/abc").status == 404
+
+
+def test_no_report_link_where_residents_reports_are_switched_off(demo, monkeypatch):
+    monkeypatch.setenv("GONGZHI_RESIDENT_REPORTS", "0")
+    html = call(public_app(), "GET", f"/grid/{GRID}").text
+    assert "/report/" not in html and translate_plain("zh-CN", "public.report_link") not in html
