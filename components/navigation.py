@@ -25,7 +25,7 @@ PAGES = [
     PageEntry("views/grid_map.py", "nav.grid_map", ":material/map:", "grid_map", EVERYONE),
     PageEntry("views/slideshow.py", "nav.slideshow", ":material/slideshow:", "slideshow", MEMBERS),
     PageEntry("views/issues.py", "nav.issues", ":material/assignment:", "issues", MEMBERS),
-    PageEntry("views/resident_reports.py", "residents.nav", ":material/inbox:", "screening",
+    PageEntry("views/screening.py", "residents.nav", ":material/inbox:", "screening",
               frozenset({Role.ADMIN, Role.COMMITTEE, Role.LEADER})),
     PageEntry("views/volunteers.py", "nav.volunteers", ":material/volunteer_activism:", "volunteers", MEMBERS),
     PageEntry("views/events.py", "nav.events", ":material/event:", "events", MEMBERS),

@@ -24,6 +24,8 @@ VERSIONED_WRITES_KEY = "versioned_writes"
 def _plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):  # e.g. a resident's photo: its size, not a copy
+        return f"{len(value)} bytes"
     return value
 
 

@@ -261,6 +261,13 @@ def _screened(session: Session, issue: Issue, report: ResidentReport, actor: Act
     session.flush()
 
 
+def _take_up(session: Session, issue: Issue, actor: Actor, note: str = "") -> None:
+    """The grid takes the report up (reported → grid_review), unless someone already moved it on
+    the issues page before screening it."""
+    if issue.state == IssueState.REPORTED:
+        lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.GRID_REVIEW, actor=actor, note=note)
+
+
 def accept_report(session: Session, *, actor: Actor, issue_id: int, title: str,
                   expected_version: int | None = None) -> Issue:
     """Accept a resident's report into the loop: its title as edited (e.g. without a person's
@@ -272,8 +279,8 @@ def accept_report(session: Session, *, actor: Actor, issue_id: int, title: str,
         raise ValidationError(errors)
     issue.title = title
     _screened(session, issue, report, actor, Outcome.ACCEPTED)
-    return lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.GRID_REVIEW, actor=actor,
-                          note="screened: accepted")
+    _take_up(session, issue, actor, note="screened: accepted")
+    return issue
 
 
 def merge_report(session: Session, *, actor: Actor, issue_id: int, into_issue_id: int,
@@ -286,7 +293,7 @@ def merge_report(session: Session, *, actor: Actor, issue_id: int, into_issue_id
             or target.state not in {s.value for s in OPEN_STATES}):
         raise ValidationError([FieldError("residents.field_merge_into", "residents.issue_not_open")])
     _screened(session, issue, report, actor, Outcome.MERGED)
-    lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.GRID_REVIEW, actor=actor)
+    _take_up(session, issue, actor)
     lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.REJECTED, actor=actor,
                    reject_reason=RejectReason.DUPLICATE, duplicate_of_id=target.id, note=f"screened: merged into #{target.id}")
     exists = session.execute(select(IssueSupport.id).where(IssueSupport.issue_id == target.id,
@@ -309,7 +316,7 @@ def reject_report(session: Session, *, actor: Actor, issue_id: int, reason: str,
     if errors:
         raise ValidationError(errors)
     _screened(session, issue, report, actor, Outcome.REJECTED)
-    lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.GRID_REVIEW, actor=actor)
+    _take_up(session, issue, actor)
     return lifecycle.move(session=session, issue_id=issue.id, to_state=IssueState.REJECTED, actor=actor,
                           reject_reason=reason, note=note)
 

@@ -88,7 +88,7 @@ height:1.7rem;border-radius:50%;background:#d5d8de;color:#1f2430;text-align:cent
 .gz-steps li.gz-done::before{background:#0d5323;color:#fff}.gz-steps li.gz-now::before{background:#b3261e;color:#fff}
 .gz-steps .gz-when{display:block;color:#4a4f59;font-size:.9rem}dl{margin:0}dt{font-weight:600;margin-top:.6rem}
 dd{margin:0}fieldset{border:0;padding:0;margin:1rem 0}legend{font-weight:600;margin-bottom:.3rem}
-.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
+.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-scores label{flex:1 1 0;justify-content:center;padding:.5rem .3rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
 border-radius:.4rem;padding:.5rem .8rem;display:flex;gap:.4rem;align-items:center;min-height:2.8rem}
 #gz-map{height:14rem;border:1px solid #8a8f98;border-radius:.4rem;margin:.4rem 0}.gz-js-only{display:none}
 footer{margin-top:2rem;color:#4a4f59;font-size:.85rem}"""
@@ -135,8 +135,9 @@ def _page(lang: str, title: str, body: str, *, switch_to: str, status_code: int 
 <body><main><div class="gz-top"><span>共治 Gongzhi</span>
 <a href="{escape_text(switch_to)}" lang="{escape_text(other)}">{_t(lang, "residents.lang_switch")}</a></div>
 {body}<footer>{_t(lang, "residents.privacy_footer")}</footer></main>{script_tags}</body></html>"""
-    return HTMLResponse(html, status_code=status_code,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    # The site-wide Referrer-Policy (same-origin) keeps the private link from other sites; a
+    # stricter no-referrer would make browsers send `Origin: null` with the forms, refused as foreign.
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def _message_page(lang: str, key: str, *, status_code: int, switch_to: str) -> HTMLResponse:
@@ -175,10 +176,10 @@ def _similar_html(lang: str, grid: GridChoice, category: str, similar) -> str:
         return f'<h2>{_t(lang, "residents.similar_title")}</h2><p class="gz-hint">{_t(lang, "residents.similar_none")}</p>'
     items = []
     for issue in similar:
+        affected = f' · {_t(lang, "residents.me_too_count", n=issue.residents_affected)}' if issue.residents_affected else ""
         items.append(
             f'<li><strong>{escape_text(issue.title)}</strong><br>'
-            f'<span class="gz-hint">{_label(lang, "state", issue.state)} · '
-            f'{_t(lang, "residents.me_too_count", n=issue.residents_affected)}</span>'
+            f'<span class="gz-hint">{_label(lang, "state", issue.state)}{affected}</span>'
             f'<form method="post" action="{REPORT_PATH}/{grid.id}/metoo">'
             f'<input type="hidden" name="issue_id" value="{issue.id}">'
             f'<input type="hidden" name="category" value="{escape_text(category)}">'
@@ -189,7 +190,7 @@ def _similar_html(lang: str, grid: GridChoice, category: str, similar) -> str:
 
 
 def _map_html(lang: str, grid: GridChoice, values: dict[str, str]) -> str:
-    """A point on the map, set by static/gongzhi-report-map.js (hidden without JavaScript)."""
+    """A point on the map, set by static/gongzhi-report.js (hidden without JavaScript)."""
     config = basemap()
     tiles = config.tiles[0] if config.tiles and not config.gcj02 else None
     centre = grid.centroid or (None, None)
@@ -221,7 +222,7 @@ def _form_html(lang: str, grid: GridChoice, category: str, values: dict[str, str
         f'<div class="gz-field"><label for="gz-building">{_t(lang, "residents.field_building")}</label>'
         f'<select id="gz-building" name="building_id">{"".join(options)}</select></div>')
     consent = " checked" if values.get("consent") else ""
-    return f"""<form method="post" action="{REPORT_PATH}/{grid.id}" enctype="multipart/form-data" id="gz-report">
+    return f"""<form method="post" action="{REPORT_PATH}/{grid.id}" enctype="multipart/form-data" id="gz-report" data-once>
 {notice}<input type="hidden" name="category" value="{escape_text(category)}">
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <h2>{_t(lang, "residents.describe")}</h2>
@@ -254,13 +255,15 @@ def report_page(lang: str, grid: GridChoice, category: str | None, *, values: di
     switch = _with_lang(f"{REPORT_PATH}/{grid.id}", other, **({"category": category} if category else {}))
     body = [f"<h1>{title}</h1>", f'<p>{_t(lang, "residents.intro")}</p>', notice,
             f'<h2>{_t(lang, "residents.choose_category")}</h2>', _categories_html(lang, grid, category)]
+    track = f'<p><a href="{escape_text(_with_lang(TRACK_PATH, lang))}">{_t(lang, "residents.check_progress")}</a></p>'
     head, scripts = "", ()
     if category:
         body.append(_similar_html(lang, grid, category, _similar(grid.id, category)))
         body.append(_form_html(lang, grid, category, values or {}, errors or []))
         static = static_url_prefix()
         head = f'<link rel="stylesheet" href="{static}/leaflet/leaflet.css">'
-        scripts = (f"{static}/leaflet/leaflet.js", f"{static}/gongzhi-report-map.js")
+        scripts = (f"{static}/leaflet/leaflet.js", f"{static}/gongzhi-report.js")
+    body.append(track)
     return _page(lang, title, "\n".join(body), switch_to=switch, status_code=status_code, head=head, scripts=scripts)
 
 
@@ -323,7 +326,8 @@ async def _post_report(request: Request, grid_id: int | None) -> Response:
         return _disabled(lang, request.url.path)
     if _foreign_origin(request):
         return Response(status_code=403)
-    if int(request.headers.get("content-length") or 0) > MAX_REQUEST_BYTES:
+    length = request.headers.get("content-length") or "0"
+    if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
         return _too_large(lang, request)
     grid = None if grid_id is None else await run_in_threadpool(_grid, grid_id)
     if grid is None:
@@ -414,15 +418,18 @@ def _status_html(lang: str, view) -> str:
 
 def _steps_html(lang: str, view) -> str:
     current = view.state if view.state in {s.value for s in STEPS} else None
+    last_reached = max((i for i, step in enumerate(view.steps) if step.reached_at is not None), default=-1)
     items = []
-    for step in view.steps:
+    for position, step in enumerate(view.steps):
         css = "gz-now" if step.state == current else "gz-done" if step.reached_at is not None else ""
-        when = _when(step.reached_at) if step.reached_at else _t(lang, "residents.step_pending")
+        pending = "residents.step_skipped" if position < last_reached else "residents.step_pending"
+        when = _when(step.reached_at) if step.reached_at else _t(lang, pending)
         items.append(f'<li class="{css}" data-step="{escape_text(step.state)}">{_label(lang, "state", step.state)}'
                      f'<span class="gz-when">{escape_text(when)}</span></li>')
     closing = ""
     if view.closed_at is not None and view.state in ("closed", "closed_unrated"):
-        closing = f'<p class="gz-hint">{_label(lang, "state", view.state)} · {_t(lang, "residents.closed_on", date=_when(view.closed_at))}</p>'
+        state = i18n.translate_plain(lang, f"state.{view.state}")
+        closing = f'<p class="gz-hint">{_t(lang, "residents.closed_on", date=_when(view.closed_at), state=state)}</p>'
     return f'<h2>{_t(lang, "residents.steps_title")}</h2><ol class="gz-steps">{"".join(items)}</ol>{closing}'
 
 
@@ -461,9 +468,9 @@ def _rating_html(lang: str, token: str, errors: list[str], values: dict[str, str
         f'{" checked" if values.get("fix_status") == f.value else ""}>{_label(lang, "fix_status", f.value)}</label>'
         for f in FixStatus)
     return f"""<h2>{_t(lang, "residents.rate_title")}</h2><p class="gz-hint">{_t(lang, "residents.rate_intro")}</p>
-<form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate">{notice}
+<form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate" data-once>{notice}
 <input type="hidden" name="lang" value="{escape_text(lang)}">
-<fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices">{scores}</div></fieldset>
+<fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices gz-scores">{scores}</div></fieldset>
 <fieldset><legend>{_t(lang, "residents.rate_fixed")}</legend><div class="gz-choices">{fixes}</div></fieldset>
 <div class="gz-field"><label for="gz-comment">{_t(lang, "residents.rate_comment")}</label>
 <textarea id="gz-comment" name="comment" maxlength="{COMMENT.max_length}">{escape_text(values.get("comment", ""))}</textarea></div>
@@ -488,10 +495,12 @@ def tracking_page(request: Request, lang: str, token: str, view, *, errors: list
     if request.query_params.get("new"):
         body.append(_received_html(lang, request, view, token))
     body += [notice, _status_html(lang, view), _steps_html(lang, view), _facts_html(lang, view)]
+    scripts: tuple[str, ...] = ()
     if view.may_rate:
         body.append(_rating_html(lang, token, errors or [], values or {}))
+        scripts = (f"{static_url_prefix()}/gongzhi-report.js",)
     return _page(lang, title, "\n".join(body), switch_to=_with_lang(f"{TRACK_PATH}/{quote(token)}", other),
-                 status_code=status_code)
+                 status_code=status_code, scripts=scripts)
 
 
 def _rate(token: str, rating: int | None, fix_status: str, comment: str) -> str:

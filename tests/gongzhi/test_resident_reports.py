@@ -13,7 +13,7 @@ from gongzhi.db import read_session, write_session
 from gongzhi.domain import AreaLevel, IssueState
 from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.lifecycle import move
-from gongzhi.models import Area, Issue, Organisation, ResidentPhoto, ResidentReport
+from gongzhi.models import Area, AuditEntry, Issue, Organisation, ResidentPhoto, ResidentReport
 from gongzhi.permissions import Actor, Role
 from gongzhi.queries.issues import issue_detail, issue_points, list_issues
 from gongzhi.queries.residents import open_issues_like, screening_queue, status_by_code, tracking_by_token
@@ -226,3 +226,39 @@ def test_me_too_is_counted_once_per_address_on_a_screened_open_issue(demo_engine
     unscreened = send(demo_engine, grid[0])
     with pytest.raises(GongzhiError), write_session(demo_engine) as session:
         add_me_too(session, issue_id=unscreened.issue_id, client_address="203.0.113.3")
+
+
+def test_a_report_moved_on_before_screening_can_still_be_screened(demo_engine, grid):
+    receipt = send(demo_engine, grid[0])
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        move(session=session, issue_id=receipt.issue_id, to_state="grid_review", actor=COMMITTEE)
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        issue = accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯")
+        assert (issue.state, issue.awaiting_screening) == ("grid_review", False)
+    with pytest.raises(GongzhiError) as refused, write_session(demo_engine, actor=COMMITTEE) as session:
+        accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯")
+    assert refused.value.key == "residents.already_screened"
+
+
+def test_the_audit_trail_keeps_a_photo_s_size_not_a_copy(demo_engine, grid):
+    receipt = send(demo_engine, grid[0], photos=[jpeg_with_gps()])
+    with read_session(demo_engine) as session:
+        size = len(session.execute(select(ResidentPhoto.content)
+                                   .where(ResidentPhoto.issue_id == receipt.issue_id)).scalar_one())
+        after = session.execute(select(AuditEntry.after).where(AuditEntry.table_name == "residentphoto")).scalar_one()
+    assert f'"content": "{size} bytes"' in after and len(after) < 1000
+
+
+def test_open311_lists_a_resident_report_only_once_it_is_accepted(demo_engine, grid):
+    from gongzhi.open311 import service_requests
+
+    receipt = send(demo_engine, grid[0], phone="13800138000", consent=True)
+    with read_session(demo_engine) as session:
+        listed = {int(r["service_request_id"]) for r in service_requests(session=session)}
+    assert receipt.issue_id not in listed
+    with write_session(demo_engine, actor=COMMITTEE) as session:
+        accept_report(session, actor=COMMITTEE, issue_id=receipt.issue_id, title="电梯故障")
+    with read_session(demo_engine) as session:
+        requests = service_requests(session=session)
+    mine = [r for r in requests if int(r["service_request_id"]) == receipt.issue_id]
+    assert len(mine) == 1 and "13800138000" not in repr(mine) and "8000" not in repr(mine)

@@ -1,8 +1,21 @@
-// The optional point on the map of the resident's report page (gongzhi.resident_web). Served from
+// The residents' pages (gongzhi.resident_web): a form sends once (a second tap on its button while
+// the first is on its way does nothing), and the report page's optional point on the map. Served from
 // this server, so the Content-Security-Policy (script-src 'self') lets it run; without JavaScript
 // the map stays hidden and the form works without a point. Leaflet is the vendored copy under
 // static/leaflet. The page gives the grid's centre, boundary (GeoJSON, WGS-84) and basemap in the
 // map element's data-config; a tap puts the point into the hidden lat/lon fields.
+(() => {
+  for (const form of document.querySelectorAll("form[data-once]")) {
+    form.addEventListener("submit", () => {
+      for (const button of form.querySelectorAll("button[type=submit]")) { button.disabled = true; }
+    });
+  }
+  // Back to this page from the browser's history: the buttons work again.
+  window.addEventListener("pageshow", () => {
+    for (const button of document.querySelectorAll("form[data-once] button[type=submit]")) { button.disabled = false; }
+  });
+})();
+
 (() => {
   const element = document.getElementById("gz-map");
   const field = document.getElementById("gz-map-field");

@@ -8,7 +8,7 @@ from components.page_setup import context
 from components.resident_screening import screening_queue_section
 
 ctx = context()
-st.title(ctx.t("residents.screening_title"))
+st.title(ctx.t("residents.nav"))
 show_flash()
 st.caption(ctx.t("residents.screening_intro"))
 screening_queue_section(ctx)
