@@ -98,7 +98,7 @@ def public_grid(*, session, grid_id: int) -> PublicGrid | None:
 
 PUBLIC_STYLE = """*{box-sizing:border-box}body{font-family:system-ui,"Noto Sans CJK SC","Source Sans Pro",sans-serif;
 margin:0;color:#1f2430;background:#f6f7f9;font-size:1.05rem;line-height:1.5}
-header{background:#b3261e;color:#fff;padding:1rem 1rem .8rem}header h1{margin:0;font-size:1.5rem}
+header{background:#b3261e;color:#fff;padding:1rem max(1rem,calc((100% - 58rem)/2)) .8rem}header h1{margin:0;font-size:1.5rem}
 header p{margin:.2rem 0 0}header a{color:#fff}main{max-width:60rem;margin:0 auto;padding:.5rem 1rem 2rem}
 section{background:#fff;border-radius:.5rem;padding:1rem;margin:1rem 0;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 h2{font-size:1.2rem;margin:0 0 .6rem}.gz-figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));
