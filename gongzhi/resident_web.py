@@ -88,9 +88,10 @@ height:1.7rem;border-radius:50%;background:#d5d8de;color:#1f2430;text-align:cent
 .gz-steps li.gz-done::before{background:#0d5323;color:#fff}.gz-steps li.gz-now::before{background:#b3261e;color:#fff}
 .gz-steps .gz-when{display:block;color:#4a4f59;font-size:.9rem}dl{margin:0}dt{font-weight:600;margin-top:.6rem}
 dd{margin:0}fieldset{border:0;padding:0;margin:1rem 0}legend{font-weight:600;margin-bottom:.3rem}
-.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-scores label{flex:1 1 0;justify-content:center;padding:.5rem .3rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
+.gz-choices{display:flex;flex-wrap:wrap;gap:.5rem}.gz-choices label{font-weight:400;border:1px solid #8a8f98;
 border-radius:.4rem;padding:.5rem .8rem;display:flex;gap:.4rem;align-items:center;min-height:2.8rem}
-#gz-map{height:14rem;border:1px solid #8a8f98;border-radius:.4rem;margin:.4rem 0}.gz-js-only{display:none}
+.gz-choices.gz-scores{flex-wrap:nowrap;gap:.35rem}.gz-choices.gz-scores label{flex:1 1 0;min-width:0;
+justify-content:center;padding:.5rem .2rem}#gz-map{height:14rem;border:1px solid #8a8f98;border-radius:.4rem;margin:.4rem 0}.gz-js-only{display:none}
 footer{margin-top:2rem;color:#4a4f59;font-size:.85rem}"""
 
 

@@ -7,7 +7,7 @@ names or phone numbers)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
@@ -165,9 +165,7 @@ class Tracking:
     may_rate: bool = False
     rating: int | None = None
     fix_status: str | None = None
-    photos: int = 0
     closed_at: datetime | None = None
-    history: tuple[tuple[datetime, str, str | None], ...] = field(default=())  # (when, kind, state)
 
 
 def report_by_token(session: Session, token: str | None) -> ResidentReport | None:
@@ -177,44 +175,55 @@ def report_by_token(session: Session, token: str | None) -> ResidentReport | Non
     return session.execute(select(ResidentReport).where(ResidentReport.token_hash == token_hash(token))).scalar_one_or_none()
 
 
+def _steps(entries) -> tuple[Step, ...]:
+    reached: dict[str, datetime] = {}
+    for entry in entries:
+        if entry.kind in ("created", "transition") and entry.to_state:
+            reached[entry.to_state] = entry.created_at  # the latest time (a reopened issue starts again)
+    return tuple(Step(state.value, reached.get(state.value)) for state in STEPS)
+
+
+def _reject_note(entries) -> str:
+    rejections = [entry for entry in entries if entry.kind == "transition" and entry.to_state == IssueState.REJECTED]
+    return mask_personal_data(rejections[-1].note) if rejections else ""
+
+
+def _decision(session: Session, issue_id: int) -> dict:
+    item = session.execute(select(AgendaItem.decision, AgendaItem.decision_note).where(
+        AgendaItem.issue_id == issue_id, AgendaItem.decision.is_not(None)).order_by(AgendaItem.id.desc())).first()
+    if item is None:
+        return {"decision": None, "decision_note": ""}
+    return {"decision": item.decision, "decision_note": mask_personal_data(item.decision_note)}
+
+
+def _lead_name(session: Session, issue: Issue) -> str | None:
+    lead = session.get(Organisation, issue.lead_org_id) if issue.lead_org_id else None
+    return lead.name if lead is not None and lead.deleted_at is None else None
+
+
 def _tracking(session: Session, report: ResidentReport, *, full: bool) -> Tracking:
     own = session.get(Issue, report.issue_id)
     merged_into = own.duplicate_of_id if report.outcome == Outcome.MERGED else None
     issue = session.get(Issue, merged_into) if merged_into else own
     grid = session.get(Area, issue.grid_id)
+    rejected = report.outcome == Outcome.REJECTED
     common = dict(tracking_code=report.tracking_code, issue_id=issue.id, title=issue.title, category=issue.category,
                   grid=grid.name if grid else "", state=issue.state, awaiting_screening=own.awaiting_screening,
-                  outcome=report.outcome, reject_reason=own.reject_reason if report.outcome == Outcome.REJECTED else None,
-                  reject_note="", merged_into=merged_into, closed_at=issue.closed_at)
+                  outcome=report.outcome, reject_reason=own.reject_reason if rejected else None,
+                  merged_into=merged_into, closed_at=issue.closed_at)
     if not full:
-        return Tracking(**common)
+        return Tracking(**common, reject_note="")
     entries = session.execute(select(TimelineEntry.created_at, TimelineEntry.kind, TimelineEntry.to_state,
                                      TimelineEntry.note)
-                              .where(TimelineEntry.issue_id == issue.id).order_by(TimelineEntry.created_at,
-                                                                                   TimelineEntry.id)).all()
-    reached: dict[str, datetime] = {}
-    for entry in entries:
-        if entry.kind in ("created", "transition") and entry.to_state:
-            reached[entry.to_state] = entry.created_at  # the latest time (a reopened issue starts again)
-    steps = tuple(Step(state.value, reached.get(state.value)) for state in STEPS)
-    reject_note = ""
-    if report.outcome == Outcome.REJECTED:
-        last = [e for e in entries if e.kind == "transition" and e.to_state == IssueState.REJECTED]
-        reject_note = mask_personal_data(last[-1].note) if last else ""
-    item = session.execute(select(AgendaItem.decision, AgendaItem.decision_note).where(
-        AgendaItem.issue_id == issue.id, AgendaItem.decision.is_not(None)).order_by(AgendaItem.id.desc())).first()
-    lead = session.get(Organisation, issue.lead_org_id) if issue.lead_org_id else None
-    photos = session.execute(select(func.count()).select_from(ResidentPhoto)
-                             .where(ResidentPhoto.issue_id == own.id)).scalar_one()
-    history = tuple((e.created_at, e.kind, e.to_state) for e in entries if e.kind in ("created", "transition", "rating"))
+                              .where(TimelineEntry.issue_id == issue.id)
+                              .order_by(TimelineEntry.created_at, TimelineEntry.id)).all()
     return Tracking(
-        **{**common, "reject_note": reject_note}, steps=steps,
-        decision=item.decision if item else None, decision_note=mask_personal_data(item.decision_note) if item else "",
-        lead_organisation=lead.name if lead and lead.deleted_at is None else None,
+        **common, reject_note=_reject_note(entries) if rejected else "", steps=_steps(entries),
+        **_decision(session, issue.id), lead_organisation=_lead_name(session, issue),
         due_date=issue.due_date if issue.state in (IssueState.IN_ACTION, IssueState.MEETING) else None,
         reopen_count=issue.reopen_count, residents_affected=support_counts(session, [issue.id]).get(issue.id, 0),
         may_rate=merged_into is None and issue.state == IssueState.RESIDENT_REVIEW,
-        rating=issue.rating, fix_status=issue.fix_status, photos=photos, history=history)
+        rating=issue.rating, fix_status=issue.fix_status)
 
 
 def tracking_by_token(session: Session, token: str | None) -> Tracking | None:
