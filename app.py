@@ -50,10 +50,12 @@ else:  # imported by the server that `streamlit run app.py` starts
     from starlette.middleware import Middleware
 
     from gongzhi.config import BASE_URL_PATH_ENV
+    from gongzhi.public_web import routes as public_routes
     from gongzhi.resident_web import routes as resident_routes
     from gongzhi.web import GongzhiMiddleware, lifespan, routes
 
     # Streamlit's server.baseUrlPath, for the core (which never imports Streamlit) and this
     # process's reruns: every route, redirect, link and cookie path is built under it.
     os.environ[BASE_URL_PATH_ENV] = st.get_option("server.baseUrlPath") or ""
-    app = st.App(__file__, routes=routes() + resident_routes(), middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)
+    app = st.App(__file__, routes=[*routes(), *resident_routes(), *public_routes()],
+                 middleware=[Middleware(GongzhiMiddleware)], lifespan=lifespan)

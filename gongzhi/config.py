@@ -180,3 +180,17 @@ def resident_reports() -> bool:
     """GONGZHI_RESIDENT_REPORTS: residents' own reports from the grid's QR code (/report/…, /track/…)
     are on unless this is `0` (a deployment that does not want them switches them off)."""
     return os.environ.get("GONGZHI_RESIDENT_REPORTS", "1").strip() != "0"
+
+
+DEFAULT_PUBLIC_URL = "http://localhost:8501"
+
+
+def public_url() -> str:
+    """GONGZHI_PUBLIC_URL: the address residents reach this server at (scheme, host and any path
+    prefix, e.g. https://gongzhi.example.org), for the QR codes of the printed posters, which must
+    work from any phone. Default: http://localhost:8501, which works on this machine only."""
+    return (os.environ.get("GONGZHI_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+
+
+def public_url_configured() -> bool:
+    return bool((os.environ.get("GONGZHI_PUBLIC_URL") or "").strip())

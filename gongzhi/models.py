@@ -318,6 +318,19 @@ class DisplayLink(SQLModel, table=True):
     last_used_at: LocalDateTime | None = Field(default=None)
 
 
+class ApiKey(SQLModel, table=True):
+    """A key with which another system (a mobile app speaking Open311) may POST service requests.
+    An admin issues and revokes it (gongzhi.api_keys); only the SHA-256 hash of the key is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = Field(default="", max_length=80)  # who uses it, e.g. the app's name
+    created_by: int = Field(foreign_key="user.id")
+    created_at: LocalDateTime = Field(default_factory=now)
+    revoked_at: LocalDateTime | None = Field(default=None)
+    last_used_at: LocalDateTime | None = Field(default=None)
+
+
 class AuditEntry(SQLModel, table=True):
     """Who changed which record when, with the values before and after (JSON)."""
 

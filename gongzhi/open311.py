@@ -28,6 +28,7 @@ from gongzhi.errors import GongzhiError, ValidationError
 from gongzhi.geo import parse_boundary
 from gongzhi.models import Area, Issue, Organisation, TimelineEntry
 from gongzhi.permissions import Actor
+from gongzhi.privacy import mask_personal_data
 from gongzhi.queries.issues import visible_issue_condition
 from gongzhi.validation import TITLE_MAX, InvalidValue, clean_date
 
@@ -81,11 +82,46 @@ def _status_notes(lang: str, state: str, reject_reason: str | None) -> str:
     return notes
 
 
+@dataclass(frozen=True)
+class RequestQuery:
+    """The filters of GET requests (GeoReport v2): ids (when given, the others are ignored, as the
+    spec says), service codes, statuses (open / closed) and the reported time between start_at
+    and end_at (naive local). public_only: for the public (the HTTP API), any phone or ID number in
+    the text masked; newest first and at most `limit` when given. No request ever shows a resident's
+    report before it is screened (queries.issues.visible_issue_condition)."""
+
+    ids: tuple[int, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    public_only: bool = False
+    limit: int | None = None
+
+
+def _filtered(query, request_query: RequestQuery):
+    if request_query.ids:
+        return query.where(Issue.id.in_(request_query.ids))
+    if request_query.service_codes:
+        query = query.where(Issue.category.in_(request_query.service_codes))
+    if set(request_query.statuses) == {"closed"}:
+        query = query.where(Issue.state.in_(tuple(CLOSED_CODES)))
+    elif set(request_query.statuses) == {"open"}:
+        query = query.where(Issue.state.not_in(tuple(CLOSED_CODES)))
+    if request_query.start_at is not None:
+        query = query.where(Issue.reported_at >= request_query.start_at)
+    if request_query.end_at is not None:
+        query = query.where(Issue.reported_at <= request_query.end_at)
+    return query
+
+
 def service_requests(*, session: Session, lang: str = "zh-CN", start: date | None = None,
-                     end: date | None = None) -> list[dict[str, Any]]:
-    """Every live issue (reported in [start, end] when given) as a GeoReport service request,
-    oldest first. `description` is the title, a blank line and the description (GeoReport has no
-    title); `address` is the grid, and the building when known; expected = the end of the due day."""
+                     end: date | None = None, query: RequestQuery | None = None) -> list[dict[str, Any]]:
+    """Every live issue (reported in [start, end] when given, filtered by `query`) as a GeoReport
+    service request, oldest first (newest first with a limit). `description` is the title, a blank
+    line and the description (GeoReport has no title); `address` is the grid, and the building when
+    known; expected = the end of the due day."""
+    request_query = query or RequestQuery()
     building = Area.__table__.alias("building")
     updated = (select(TimelineEntry.issue_id, func.max(TimelineEntry.created_at).label("at"))
                .group_by(TimelineEntry.issue_id).subquery())
@@ -99,8 +135,12 @@ def service_requests(*, session: Session, lang: str = "zh-CN", start: date | Non
         .outerjoin(Organisation, Organisation.id == Issue.lead_org_id)
         .outerjoin(updated, updated.c.issue_id == Issue.id)
         .where(visible_issue_condition(staff=False))  # never an unscreened resident report
-        .order_by(Issue.reported_at, Issue.id)
     )
+    query = _filtered(query, request_query)
+    if request_query.limit is not None:
+        query = query.order_by(Issue.reported_at.desc(), Issue.id.desc()).limit(request_query.limit)
+    else:
+        query = query.order_by(Issue.reported_at, Issue.id)
     if start is not None:
         query = query.where(Issue.reported_at >= datetime.combine(start, time.min))
     if end is not None:
@@ -108,6 +148,8 @@ def service_requests(*, session: Session, lang: str = "zh-CN", start: date | Non
     requests = []
     for row in session.execute(query).all():
         description = row.title if not row.description else f"{row.title}\n\n{row.description}"
+        if request_query.public_only:
+            description = mask_personal_data(description)
         requests.append({
             "service_request_id": str(row.id),
             "status": "closed" if row.state in CLOSED_CODES else "open",
@@ -321,3 +363,125 @@ def import_requests(*, session: Session, actor: Actor, data: bytes, lang: str = 
         raise Open311ImportError(problems=problems)
     session.flush()
     return result
+
+
+# --- over HTTP (gongzhi.public_web serves these) ------------------------------------------------
+
+DEFAULT_WINDOW = timedelta(days=90)  # GeoReport: with neither date, the last 90 days
+MAX_REQUESTS = 1000  # GeoReport: at most 1,000 requests a response
+STATUSES = ("open", "closed")
+
+
+class Open311HttpError(GongzhiError):
+    """A request the API refuses: `status` is the HTTP code, also the `code` of the error entry."""
+
+    key = "open311.error_bad_request"
+
+    def __init__(self, status: int, key: str | None = None, *, descriptions: list[str] | None = None, **params):
+        self.status = status
+        self.descriptions = descriptions or []
+        super().__init__(key, **params)
+
+    def entries(self, lang: str) -> list[dict[str, Any]]:
+        """The GeoReport error array: one entry per problem, each with the HTTP code."""
+        return [{"code": self.status, "description": text}
+                for text in (self.descriptions or [self.plain_message(lang)])]
+
+
+def render_errors(entries: list[dict[str, Any]], fmt: str) -> bytes:
+    """GeoReport errors: a JSON array of {code, description}, or <errors><error>…</error></errors>."""
+    if fmt == "xml":
+        return _xml("errors", "error", entries)
+    return json.dumps(entries, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _http_time(params: dict[str, str], name: str) -> datetime | None:
+    text = params.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return _local(text.replace(" ", "+") if text.count(":") >= 2 and " " in text else text)
+    except (ValueError, OverflowError) as error:
+        raise Open311HttpError(400, "open311.error_bad_time", name=name) from error
+
+
+def parse_request_query(params: dict[str, str]) -> RequestQuery:
+    """The query of GET requests.json|xml as the spec defines it. Unknown service codes or
+    statuses and unreadable times are refused (400). With neither start_date nor end_date, the
+    last 90 days; at most 1,000 requests, newest first. Only what the public may see."""
+    ids: list[int] = []
+    for part in _split(params.get("service_request_id")):
+        if not part.isdigit():
+            raise Open311HttpError(400, "open311.error_bad_id", value=part[:40])
+        ids.append(int(part))
+    codes = _split(params.get("service_code"))
+    unknown = [code for code in codes if code not in ISSUE_CATEGORIES]
+    if unknown:
+        raise Open311HttpError(400, "open311.error_bad_service_code", value=", ".join(unknown)[:80])
+    statuses = tuple(status.lower() for status in _split(params.get("status")))
+    if any(status not in STATUSES for status in statuses):
+        raise Open311HttpError(400, "open311.error_bad_status")
+    start_at, end_at = _http_time(params, "start_date"), _http_time(params, "end_date")
+    if start_at is None and end_at is None and not ids:
+        start_at = now() - DEFAULT_WINDOW
+    if start_at is not None and end_at is not None and end_at < start_at:
+        raise Open311HttpError(400, "open311.error_bad_range")
+    return RequestQuery(ids=tuple(ids), service_codes=codes, statuses=statuses, start_at=start_at,
+                        end_at=end_at, public_only=True, limit=MAX_REQUESTS)
+
+
+def public_request(*, session: Session, request_id: int, lang: str) -> dict[str, Any] | None:
+    """One service request as the public may see it (GET requests/{id}), or None."""
+    found = service_requests(session=session, lang=lang,
+                             query=RequestQuery(ids=(request_id,), public_only=True, limit=1))
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class PostedReport:
+    """A POST requests.json mapped onto a resident's report: the arguments of
+    gongzhi.resident_reports.submit_report that come from the request."""
+
+    grid_id: int
+    category: str
+    description: str
+    lat: float | None
+    lon: float | None
+    phone: str | None
+
+
+def posted_report(*, session: Session, form: dict[str, str], lang: str = "zh-CN") -> PostedReport:
+    """Read a GeoReport v2 POST (service_code, description, lat/long or address_string, phone):
+    the grid is the one whose boundary holds lat/long, else the one address_string starts with.
+    Names and e-mail addresses a client sends are not kept; media_url is not fetched. Every
+    problem is named at once (400)."""
+    problems: list[str] = []
+    code = form.get("service_code", "").strip()
+    if not code:
+        problems.append(i18n.translate_plain(lang, "open311.error_missing", name="service_code"))
+    elif code not in ISSUE_CATEGORIES:
+        problems.append(i18n.translate_plain(lang, "open311.error_bad_service_code", value=code[:40]))
+    row: list[RowProblem] = []
+    lat, lon = _number(form, "lat", row, 1), _number(form, "long", row, 1)
+    problems += [f"{problem.field}: {problem.reason}" for problem in row]
+    address = form.get("address_string", "")
+    if (lat is None or lon is None) and not address.strip() and not form.get("address_id", "").strip():
+        problems.append(i18n.translate_plain(lang, "open311.error_no_location"))
+    grid_id = _grid_for(_grids(session), lat, lon, address) if not row else None
+    if grid_id is None and not row and ((lat is not None and lon is not None) or address.strip()):
+        problems.append(i18n.translate_plain(lang, "open311.error_no_grid"))
+    if problems:
+        raise Open311HttpError(400, descriptions=problems)
+    return PostedReport(grid_id=grid_id, category=code, description=form.get("description", ""),
+                        lat=lat, lon=lon, phone=form.get("phone", "").strip() or None)
+
+
+def render_created(service_request_id: int | str | None, notice: str, fmt: str) -> bytes:
+    """The answer to a POST: [{service_request_id, service_notice, account_id}]."""
+    item = {"service_request_id": "" if service_request_id is None else str(service_request_id),
+            "service_notice": notice, "account_id": ""}
+    return render([item], fmt, kind="requests")

@@ -96,6 +96,12 @@ def require_rating(actor: Actor, *, grid_id: int | None) -> None:
         raise PermissionDenied(role=actor.role.value)
 
 
+def may_print_posters(actor: Actor) -> bool:
+    """The notice-board posters speak for the whole community and name its grid leaders: the
+    committee and admins print them."""
+    return actor.role in (Role.ADMIN, Role.COMMITTEE)
+
+
 def require_admin(actor: Actor) -> None:
     """The audit trail holds every value ever saved, personal data included: admins only."""
     if actor.role != Role.ADMIN:

@@ -114,7 +114,7 @@ def page_language(request: Request, form_lang: object = None) -> str:
 
 def _with_lang(path: str, lang: str, **params) -> str:
     query = {**params, **({"lang": lang} if lang != i18n.DEFAULT_LANGUAGE else {})}
-    return path + (f"?{urlencode(query)}" if query else "")
+    return site_path(path) + (f"?{urlencode(query)}" if query else "")
 
 
 def _when(moment: datetime | date | None) -> str:
@@ -132,7 +132,7 @@ def _page(lang: str, title: str, body: str, *, switch_to: str, status_code: int 
 <html lang="{escape_text(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{title} · 共治 Gongzhi</title><link rel="icon" href="/favicon.png"><style>{STYLE}</style>{head}</head>
+<title>{title} · 共治 Gongzhi</title><link rel="icon" href="{site_path('/favicon.png')}"><style>{STYLE}</style>{head}</head>
 <body><main><div class="gz-top"><span>共治 Gongzhi</span>
 <a href="{escape_text(switch_to)}" lang="{escape_text(other)}">{_t(lang, "residents.lang_switch")}</a></div>
 {body}<footer>{_t(lang, "residents.privacy_footer")}</footer></main>{script_tags}</body></html>"""
@@ -181,7 +181,7 @@ def _similar_html(lang: str, grid: GridChoice, category: str, similar) -> str:
         items.append(
             f'<li><strong>{escape_text(issue.title)}</strong><br>'
             f'<span class="gz-hint">{_label(lang, "state", issue.state)}{affected}</span>'
-            f'<form method="post" action="{REPORT_PATH}/{grid.id}/metoo">'
+            f'<form method="post" action="{site_path(REPORT_PATH + "/" + str(grid.id) + "/metoo")}">'
             f'<input type="hidden" name="issue_id" value="{issue.id}">'
             f'<input type="hidden" name="category" value="{escape_text(category)}">'
             f'<input type="hidden" name="lang" value="{escape_text(lang)}">'
@@ -223,7 +223,7 @@ def _form_html(lang: str, grid: GridChoice, category: str, values: dict[str, str
         f'<div class="gz-field"><label for="gz-building">{_t(lang, "residents.field_building")}</label>'
         f'<select id="gz-building" name="building_id">{"".join(options)}</select></div>')
     consent = " checked" if values.get("consent") else ""
-    return f"""<form method="post" action="{REPORT_PATH}/{grid.id}" enctype="multipart/form-data" id="gz-report" data-once>
+    return f"""<form method="post" action="{site_path(f'{REPORT_PATH}/{grid.id}')}" enctype="multipart/form-data" id="gz-report" data-once>
 {notice}<input type="hidden" name="category" value="{escape_text(category)}">
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <h2>{_t(lang, "residents.describe")}</h2>
@@ -469,7 +469,7 @@ def _rating_html(lang: str, token: str, errors: list[str], values: dict[str, str
         f'{" checked" if values.get("fix_status") == f.value else ""}>{_label(lang, "fix_status", f.value)}</label>'
         for f in FixStatus)
     return f"""<h2>{_t(lang, "residents.rate_title")}</h2><p class="gz-hint">{_t(lang, "residents.rate_intro")}</p>
-<form method="post" action="{TRACK_PATH}/{escape_text(quote(token))}" id="gz-rate" data-once>{notice}
+<form method="post" action="{escape_text(site_path(f'{TRACK_PATH}/{quote(token)}'))}" id="gz-rate" data-once>{notice}
 <input type="hidden" name="lang" value="{escape_text(lang)}">
 <fieldset><legend>{_t(lang, "residents.rate_score")}</legend><div class="gz-choices gz-scores">{scores}</div></fieldset>
 <fieldset><legend>{_t(lang, "residents.rate_fixed")}</legend><div class="gz-choices">{fixes}</div></fieldset>
@@ -479,7 +479,7 @@ def _rating_html(lang: str, token: str, errors: list[str], values: dict[str, str
 
 
 def _received_html(lang: str, request: Request, view, token: str) -> str:
-    link = str(request.base_url).rstrip("/") + f"{TRACK_PATH}/{quote(token)}"
+    link = str(request.base_url).rstrip("/") + site_path(f"{TRACK_PATH}/{quote(token)}")
     return f"""<div class="gz-ok" role="status"><h2>{_t(lang, "residents.sent_title")}</h2>
 <p>{_t(lang, "residents.sent_intro")}</p>
 <p>{_t(lang, "residents.code_label")}<br><span class="gz-code" id="gz-code">{escape_text(format_code(view.tracking_code))}</span><br>
@@ -542,7 +542,7 @@ async def track(request: Request) -> Response:
 
 
 def _code_form(lang: str, code: str = "") -> str:
-    return (f'<form method="get" action="{TRACK_PATH}"><input type="hidden" name="lang" value="{escape_text(lang)}">'
+    return (f'<form method="get" action="{site_path(TRACK_PATH)}"><input type="hidden" name="lang" value="{escape_text(lang)}">'
             f'<div class="gz-field"><label for="gz-code-input">{_t(lang, "residents.track_code_field")}</label>'
             f'<input type="text" id="gz-code-input" name="code" maxlength="20" autocapitalize="characters" '
             f'value="{escape_text(code)}"></div><button type="submit">{_t(lang, "residents.track_code_submit")}</button></form>')

@@ -212,9 +212,7 @@ def create_display_link(*, session: Session, actor: Actor, label: str, hours: fl
 
 def display_link_for(*, session: Session, token: str | None) -> DisplayLink | None:
     """The display link a token opens, if it still works (not revoked, not expired)."""
-    if not token:
-        return None
-    link = session.execute(select(DisplayLink).where(DisplayLink.token_hash == token_hash(token))).scalar_one_or_none()
+    link = credential_for(session, DisplayLink, token)
     if link is None or link.revoked_at is not None or link.expires_at <= now():
         return None
     return link
@@ -245,11 +243,24 @@ def list_display_links(*, session: Session, actor: Actor) -> pd.DataFrame:
     return pd.DataFrame(rows.all(), columns=DISPLAY_COLUMNS)
 
 
+def revoke_credential(session: Session, model, record_id: int, *, what: str):
+    """Revoke a credential kept as a token's hash (a display link, an Open311 API key): it stops
+    working at once; one already revoked, or none, is NotFound."""
+    record = session.get(model, record_id)
+    if record is None or record.revoked_at is not None:
+        raise NotFound(what=what, id=record_id)
+    record.revoked_at = now()
+    session.flush()
+    return record
+
+
+def credential_for(session: Session, model, token: str | None):
+    """The record of `model` holding this token's hash, if any (revoked or not); None for no token."""
+    if not token:
+        return None
+    return session.execute(select(model).where(model.token_hash == token_hash(token))).scalar_one_or_none()
+
+
 def revoke_display_link(*, session: Session, actor: Actor, link_id: int) -> DisplayLink:
     _require_display_manager(actor)
-    link = session.get(DisplayLink, link_id)
-    if link is None or link.revoked_at is not None:
-        raise NotFound(what="display link", id=link_id)
-    link.revoked_at = now()
-    session.flush()
-    return link
+    return revoke_credential(session, DisplayLink, link_id, what="display link")

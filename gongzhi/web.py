@@ -86,6 +86,8 @@ PAGE_ALIASES = {"/overview": "/"}
 # Streamlit's own prefixes and files, and ours: never a page, never gated.
 NOT_PAGES = ("/_stcore/", "/static/", "/app/static/", "/component/", "/media/", "/auth/", "/oauth2callback",
              "/favicon.png", "/manifest.json", SIGN_IN_PATH, SIGN_OUT_PATH, DISPLAY_PATH + "/", HEALTH_PATH)
+# The public grid pages and Open311 (gongzhi.public_web.PUBLIC_PREFIXES): for everyone.
+NOT_PAGES += ("/grid/", "/open311/")
 # The residents' own pages (gongzhi.resident_web): for everyone, signed in or not.
 NOT_PAGES += ("/report/", "/track")
 OIDC_COOKIE = "_streamlit_user"  # Streamlit's identity cookie after st.login (an [auth] section)

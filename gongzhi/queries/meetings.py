@@ -349,12 +349,13 @@ FOLLOW_UP_STATUSES = ("overdue", "on_time", "done", "deferred", "settled")
 
 
 def follow_up(*, session: Session, start: date | None = None, end: date | None = None,
-              status: str | None = None) -> pd.DataFrame:
+              status: str | None = None, grid_id: int | None = None) -> pd.DataFrame:
     """Every decision of the meetings held between start and end (newest meeting first) and how it
     is being carried out now: an approved issue is done once it reached resident review or beyond,
     overdue when still in action past its current due date, else on time (a free topic by the due
     date the meeting set). With the number of progress notes written on the issue's timeline since
-    (meeting notes left out) and the latest of them."""
+    (meeting notes left out) and the latest of them. With grid_id, only the decisions on that
+    grid's issues (free topics belong to no grid)."""
     on = today()
     progress = (
         select(TimelineEntry.issue_id, func.count(TimelineEntry.id).label("progress_notes"),
@@ -398,6 +399,8 @@ def follow_up(*, session: Session, start: date | None = None, end: date | None =
         .order_by(Meeting.held_at.desc(), AgendaItem.position, AgendaItem.id)
     )
     query = _in_period(query, Meeting.held_at, start, end)
+    if grid_id is not None:
+        query = query.where(Issue.grid_id == grid_id)
     rows = session.execute(query).mappings().all()
     frame = pd.DataFrame(rows, columns=FOLLOW_UP_COLUMNS)
     if status is not None:

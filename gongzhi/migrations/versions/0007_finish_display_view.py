@@ -1,14 +1,14 @@
 """Which view a display link opens: the slideshow (every link made so far) or the live meeting.
 
 Revision ID: 0007_finish_display_view
-Revises: 0007_residents
+Revises: 0007_public311_apikeys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_finish_display_view"
-down_revision = "0007_residents"
+down_revision = "0007_public311_apikeys"
 branch_labels = None
 depends_on = None
 
