@@ -145,8 +145,9 @@ class VolunteerHours(SQLModel, table=True):
     total_millihours: int = Field(default=0, sa_type=BigInteger)
 
 
-# Tables the database keeps from others by triggers: never written by the app, never copied.
-SUMMARY_TABLES = frozenset({VolunteerHours.__tablename__})
+# Tables the database keeps from others by triggers (summary: the table it summarises): never
+# written by the app, never copied.
+SUMMARY_TABLES = {VolunteerHours.__tablename__: ServiceRecord.__tablename__}
 
 
 class Issue(Versioned, SoftDeleted, table=True):
