@@ -367,7 +367,7 @@ def _writes(url: str) -> list[tuple[str, object]]:
     if meeting is not None:
         writes.insert(3, ("meeting attendance recorded", lambda: save(
             record_meeting_attendance, actor=SYSTEM_ACTOR, meeting_id=meeting.id,
-            attendees=f"基准{next(counter)}", quorum_met=None)))
+            attendees=f"基准{next(counter)}-{time.time_ns()}", quorum_met=None)))
     return writes
 
 
