@@ -111,10 +111,11 @@ def bump(session: Session, tables: Iterable[str], *, stripe: int | None = None) 
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    for kind in sorted(kinds_of_tables(tables) | {ANY}):
-        statement = insert(table).values(kind=kind, stripe=stripe, value=1)
-        session.execute(statement.on_conflict_do_update(index_elements=["kind", "stripe"],
-                                                        set_={"value": table.c.value + 1}))
+    # One statement (one round trip), its rows in the order of their kinds.
+    statement = insert(table).values([{"kind": kind, "stripe": stripe, "value": 1}
+                                      for kind in sorted(kinds_of_tables(tables) | {ANY})])
+    session.execute(statement.on_conflict_do_update(index_elements=["kind", "stripe"],
+                                                    set_={"value": table.c.value + 1}))
 
 
 def bump_generation(connection: Connection | Session) -> None:
