@@ -298,3 +298,130 @@ def measure_memory(url: str, *, sessions: int = 20, settle_s: float = 3.0) -> Me
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+# --- the first render after a write (issue 17) ------------------------------------------------
+
+@dataclass(frozen=True)
+class AfterWrite:
+    page: str
+    write: str
+    warm_ms: float
+    after_ms: float
+    changed: bool  # the write bumped a kind of data the page reads
+
+    @property
+    def goal_ms(self) -> float:
+        """Unchanged data: within 1.5× the warm rerun; changed: 400 ms or 5× warm, the larger."""
+        return self.warm_ms * 1.5 if not self.changed else max(400.0, 5 * self.warm_ms)
+
+
+def _writes(url: str) -> list[tuple[str, object]]:
+    """One save of each kind of data, through the core's own write functions, as a user makes it:
+    (name, function doing it in its own write transaction)."""
+    from gongzhi.accounts import create_user
+    from gongzhi.clock import now
+    from gongzhi.crud.events import record_attendance
+    from gongzhi.crud.facilities import FacilityInput, create_facility
+    from gongzhi.crud.issues import IssueCreate, create_issue
+    from gongzhi.crud.meetings import record_meeting_attendance
+    from gongzhi.crud.volunteers import log_service_hours
+    from gongzhi.db import get_engine, write_session
+    from gongzhi.domain import AreaLevel, MeetingStatus
+    from gongzhi.models import Area, Attendance, Event, Meeting, Person, Volunteer
+    from gongzhi.permissions import SYSTEM_ACTOR
+
+    engine = get_engine(url)
+    with Session(engine) as session:
+        grid = session.execute(select(Area).where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
+                               .order_by(Area.id).limit(1)).scalar_one()
+        volunteer_id = session.execute(select(Volunteer.id).where(Volunteer.deleted_at.is_(None))
+                                       .order_by(Volunteer.id).limit(1)).scalar_one()
+        event = session.execute(select(Event).where(Event.deleted_at.is_(None), Event.starts_at <= now())
+                                .order_by(Event.starts_at.desc()).limit(1)).scalar_one()
+        attending = list(session.execute(select(Attendance.person_id).where(Attendance.event_id == event.id)).scalars())
+        newcomer = session.execute(select(Person.id).where(Person.deleted_at.is_(None), Person.id.not_in(attending))
+                                   .order_by(Person.id).limit(1)).scalar_one()
+        meeting = session.execute(select(Meeting).where(Meeting.deleted_at.is_(None),
+                                                        Meeting.status == MeetingStatus.PLANNED)
+                                  .order_by(Meeting.held_at).limit(1)).scalar_one_or_none()
+    counter = iter(range(1_000_000))
+
+    def save(function, **kwargs):
+        with write_session(engine, actor=SYSTEM_ACTOR) as session:
+            function(session=session, **kwargs)
+
+    writes = [
+        ("issue reported", lambda: save(create_issue, actor=SYSTEM_ACTOR, data=IssueCreate(
+            title=f"基准问题 {next(counter)}", category="noise", grid_id=grid.id))),
+        ("service hours logged", lambda: save(log_service_hours, actor=SYSTEM_ACTOR, volunteer_id=volunteer_id,
+                                              served_on=now().date(), hours=1.5)),
+        ("attendance ticked", lambda: save(record_attendance, actor=SYSTEM_ACTOR, event_id=event.id,
+                                           person_ids=[*attending, newcomer], headcount=event.headcount)),
+        ("facility added", lambda: save(create_facility, actor=SYSTEM_ACTOR, data=FacilityInput(
+            name=f"基准设施 {next(counter)}", kind="library", grid_id=grid.id, lon=grid.centroid_lon,
+            lat=grid.centroid_lat))),
+        ("account created", lambda: save(create_user, username=f"bench-{next(counter)}-{time.time_ns()}",
+                                         password="bench-password-123", role="committee", display_name="基准")),
+    ]
+    if meeting is not None:
+        writes.insert(3, ("meeting attendance recorded", lambda: save(
+            record_meeting_attendance, actor=SYSTEM_ACTOR, meeting_id=meeting.id,
+            attendees=f"基准{next(counter)}-{time.time_ns()}", quorum_met=None)))
+    return writes
+
+
+def measure_after_writes(url: str, *, pages: list[str] | None = None, runs: int = 3) -> list[AfterWrite]:
+    """Every page open in its own AppTest and warm; then, for each kind of write, the write and the
+    first rerun of every page after it (the caches as a server has them: nothing cleared)."""
+    from gongzhi import sweeper
+
+    chosen = pages or page_paths()
+    results: list[AfterWrite] = []
+    # The hourly sweep (unrated issues closed) is a write of its own: done once before, and its
+    # thread kept from starting, so that only the measured saves change data while measuring.
+    sweeper.sweep_once(url)
+    start_sweep, sweeper.start_hourly_sweep = sweeper.start_hourly_sweep, lambda *args, **kwargs: None
+    try:
+        return _after_writes(url, chosen, runs, results)
+    finally:
+        sweeper.start_hourly_sweep = start_sweep
+
+
+def _after_writes(url: str, chosen: list[str], runs: int, results: list[AfterWrite]) -> list[AfterWrite]:
+    from components import page_setup
+    from gongzhi import revisions
+
+    with app_under_test(url):
+        apps, warm, reads = {}, {}, {}
+        original = page_setup.kinds_read
+        for page in chosen:
+            apps[page] = open_app(url, page)
+            seen: set[str] = set()
+
+            def recording(function, _seen=seen):
+                kinds = original(function)
+                _seen.update(kinds)
+                return kinds
+
+            page_setup.kinds_read = recording  # what PageContext.key_for looks up: the kinds the page reads
+            try:
+                apps[page].run()
+            finally:
+                page_setup.kinds_read = original
+            reads[page] = seen
+            warm[page] = min(_rerun_ms(apps[page]) for _ in range(runs))
+        for name, write in _writes(url):
+            from gongzhi.db import get_engine, read_session
+
+            with read_session(get_engine(url)) as session:
+                before = revisions.revisions(session)
+            write()
+            with read_session(get_engine(url)) as session:
+                after = revisions.revisions(session)
+            bumped = {kind for kind in after if after[kind] != before.get(kind)}
+            for page in chosen:
+                after_ms = _rerun_ms(apps[page])
+                results.append(AfterWrite(page=page, write=name, warm_ms=warm[page], after_ms=after_ms,
+                                          changed=bool(bumped & reads[page])))
+    return results

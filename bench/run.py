@@ -8,12 +8,19 @@ on a shared machine are noise; ratios are the figure):
   (checked equal), with both query plans: goal ≤ 1.5×;
 - the naive pattern (whole tables through ORM objects into pandas on every rerun) against
   Gongzhi's overview page for the same figures (checked equal): goal ≥ 10× faster;
-- the server's RSS after 1 and after 20 Chromium tabs on the overview: goal ≤ 2 MB per extra tab.
+- the server's RSS after 1 and after 20 Chromium tabs on the overview: goal ≤ 2 MB per extra tab;
+- the first render of every page after a save of each kind of data (issue 17), every page open and
+  warm before: pages whose data did not change within 1.5× their warm rerun, pages whose data did
+  within 400 ms or 5× their warm rerun, whichever is larger (section "First render after a write");
+- with `--postgres URL` (an empty PostgreSQL database): 10 writers in 2 processes saving to
+  different communities for `--write-seconds`, now against the single revision row of before, in
+  the same run (bench/writes.py; section "PostgreSQL writes"): goal ≥ 3× the throughput.
 
 The table goes to bench/RESULTS.md too (sections "District benchmark" and "Query plans"; the
 map's section is bench/district_map.py's).
 
-    /work/main/.venv/bin/python bench/run.py [--runs 3] [--skip pages,naive,memory] [--database PATH]
+    /work/main/.venv/bin/python bench/run.py [--runs 3] [--skip aggregates,pages,naive,memory,after] [--database PATH]
+        [--postgres postgresql+psycopg://USER:PW@HOST:PORT/DB] [--write-seconds 30]
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from bench.aggregates import AggregateResult, default_periods, measure_aggregates  # noqa: E402
 from bench.app_measures import (  # noqa: E402
     EMPTY_PAGE,
+    AfterWrite,
     MemoryResult,
     PageTiming,
+    measure_after_writes,
     measure_memory,
     measure_naive,
     measure_pages,
@@ -49,7 +58,7 @@ PAGE_GOAL = 2.5
 AGGREGATE_GOAL = 1.5
 NAIVE_GOAL = 10.0
 MEMORY_GOAL_MB = 2.0
-SECTIONS = ("## District benchmark", "## Query plans")
+SECTIONS = ("## District benchmark", "## Query plans", "## First render after a write", "## PostgreSQL writes")
 
 
 def _verdict(met: bool) -> str:
@@ -96,6 +105,25 @@ def memory_row(memory: MemoryResult) -> list[tuple[str, str, str, str]]:
              f"≤ {MEMORY_GOAL_MB} MB: {_verdict(per <= MEMORY_GOAL_MB)}", "")]
 
 
+def after_write_table(results: list[AfterWrite]) -> tuple[str, int, int]:
+    """Pages down, writes across: each cell the first render after that write in ms, * where the
+    write changed the page's data, ✗ where the goal was missed. Returns (table, met, goals)."""
+    writes = list(dict.fromkeys(r.write for r in results))
+    pages = list(dict.fromkeys(r.page for r in results))
+    cell = {(r.page, r.write): r for r in results}
+    lines = ["| page (warm ms) | " + " | ".join(writes) + " |", "|---|" + "---|" * len(writes)]
+    met = 0
+    for page in pages:
+        cells = []
+        for write in writes:
+            r = cell[(page, write)]
+            ok = r.after_ms <= r.goal_ms
+            met += ok
+            cells.append(f"{r.after_ms:,.0f}{' *' if r.changed else ''}{'' if ok else ' ✗'}")
+        lines.append(f"| {Path(page).stem} ({cell[(page, writes[0])].warm_ms:,.0f}) | " + " | ".join(cells) + " |")
+    return "\n".join(lines), met, len(results)
+
+
 def table(rows: list[tuple[str, str, str, str]]) -> str:
     lines = ["| measure | ratio (times) | goal | note |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -135,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated: pages, aggregates, naive, memory")
     parser.add_argument("--database", default=None, help="an already seeded district (SQLite file) to use")
     parser.add_argument("--no-write", action="store_true", help="print only, leave bench/RESULTS.md alone")
+    parser.add_argument("--postgres", default=None, help="an empty PostgreSQL database for the write benchmark")
+    parser.add_argument("--write-seconds", type=float, default=30)
     args = parser.parse_args(argv)
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     with tempfile.TemporaryDirectory() as folder:
@@ -167,6 +197,27 @@ def main(argv: list[str] | None = None) -> int:
             memory = measure_memory(url)
             rows += memory_row(memory)
             print(table(rows[-1:]), flush=True)
+        after_text = None
+        if "after" not in skip:
+            after, after_met, after_goals = after_write_table(measure_after_writes(url, runs=args.runs))
+            after_text = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs (load average "
+                          f"{os.getloadavg()[0]:.1f} at the end), SQLite, {seeded}. Every page open in its own "
+                          "AppTest and warm; then one save of each kind through the core's write functions, each "
+                          "followed by one rerun of every page. Milliseconds of that first rerun; * = the save "
+                          "changed data the page reads (goal: ≤ 400 ms or 5× warm, the larger), otherwise goal "
+                          f"≤ 1.5× warm; ✗ = goal missed. {after_met} of {after_goals} met.\n\n{after}")
+            print(after_text, flush=True)
+    writes_text = None
+    if args.postgres:
+        from bench.writes import rows as write_rows
+        from bench.writes import run as run_writes
+
+        write_table = table(write_rows(run_writes(args.postgres, args.write_seconds)))
+        writes_text = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs (load average "
+                       f"{os.getloadavg()[0]:.1f} at the end), PostgreSQL on loopback (`bench/writes.py`): each "
+                       "writer reports issues in its own community through `crud.issues.create_issue`; both modes "
+                       f"in this run, the old one first.\n\n{write_table}")
+        print(writes_text, flush=True)
     met = sum("NOT met" not in row[2] for row in rows if row[2])
     goals = sum(1 for row in rows if row[2])
     header = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs "
@@ -176,7 +227,11 @@ def main(argv: list[str] | None = None) -> int:
               "time); every ratio is measured within this run.")
     text = f"{header}\n\n{table(rows)}"
     print("\n" + text)
-    if not args.no_write:
+    if not args.no_write and after_text:
+        write_section(SECTIONS[2], after_text)
+    if not args.no_write and writes_text:
+        write_section(SECTIONS[3], writes_text)
+    if not args.no_write and rows:
         write_section(SECTIONS[0], text + "\n\n" + EXPLANATIONS)
         if aggregates:
             write_section(SECTIONS[1], "EXPLAIN QUERY PLAN of each statement the core runs for an aggregate, and of "

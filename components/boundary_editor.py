@@ -38,6 +38,7 @@ from gongzhi.errors import GongzhiError
 from gongzhi.escape import escape_text, markdown_join
 from gongzhi.geo import combined_bounds, parse_boundary
 from gongzhi.permissions import may_write
+from gongzhi.queries.areas import grid_boundaries
 
 UPLOAD_KEY = "boundary_upload"
 PREVIEW_KEY = "boundary_preview"
@@ -289,11 +290,13 @@ def draw_section(ctx: PageContext, grids: list[Grid]) -> None:
     st.caption(ctx.t("boundaries.draw_help"))
     names = {grid_id: _grid_label(code, name) for grid_id, code, name, _ in choices}
     grid_id = st.selectbox(ctx.t("boundaries.draw_grid"), list(names), key=DRAW_GRID_KEY, format_func=names.get)
-    # Keyed on the data revision too: after a save the map starts again from what is stored.
-    key = f"boundary_draw_{grid_id}_{ctx.revision}"
+    # Keyed on the areas' revision too: after a save of a boundary the map starts again from what
+    # is stored (gongzhi.revisions; a save of anything else leaves it as it is).
+    revision = ctx.key_for(grid_boundaries)
+    key = f"boundary_draw_{grid_id}_{revision}"
     # Rendered once per grid and data revision: with a district's 1,000 outlines around the chosen
     # grid, rendering took seconds on every rerun (the browser keeps the map while it is the same).
-    payload = cached_map_payload((ctx.database_url, ctx.revision, grid_id, ctx.lang, static_url_prefix()), key,
+    payload = cached_map_payload((ctx.database_url, revision, grid_id, ctx.lang, static_url_prefix()), key,
                                  lambda: build_draw_map(ctx, grids, grid_id))
     value = send_map(payload, key=key, height=MAP_HEIGHT, returned_objects=["all_drawings"])
     geometry = drawn_geometry(value)

@@ -1,6 +1,7 @@
-"""Cached access to the core's queries. Every cached result is keyed on the database's data
-revision, which every write bumps, so a save is visible on every page (and in every app
-process) at the next rerun, and nothing stale is served."""
+"""Cached access to the core's queries. Every cached result is keyed on the revisions of the kinds
+of data its query reads (gongzhi.revisions; declared next to the query with `@reads`), which the
+writes of those kinds bump: a save is visible on every page (and in every app process) at the
+next rerun, nothing stale is served, and figures that read nothing the save wrote stay cached."""
 
 import importlib
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from gongzhi.db import get_engine, read_session
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
-def _cached(function_path: str, database_url: str, revision: int, day: date, kwargs: tuple) -> Any:
+def _cached(function_path: str, database_url: str, revision: tuple, day: date, kwargs: tuple) -> Any:
     module_name, name = function_path.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), name)
     with read_session(get_engine(database_url)) as session:
@@ -28,12 +29,12 @@ def query(function: Callable, **kwargs) -> Any:
     hashable (ints, strings, dates, tuples)."""
     ctx = current_context()
     # The day is part of the key: "overdue" and "upcoming" change at midnight without any write.
-    return _cached(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
+    return _cached(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.key_for(function), today(),
                    tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached_rows(function_path: str, database_url: str, revision: int, day: date, kwargs: tuple, start: int,
+def _cached_rows(function_path: str, database_url: str, revision: tuple, day: date, kwargs: tuple, start: int,
                  stop: int) -> tuple[pd.DataFrame, int]:
     frame = _cached(function_path, database_url, revision, day, kwargs)
     return frame.iloc[start:stop].reset_index(drop=True), len(frame)
@@ -44,7 +45,7 @@ def query_rows(function: Callable, first: int, stop: int, /, **kwargs) -> tuple[
     warm rerun unpickles only those rows: every cache hit hands out a copy, and a district's
     full lists (20,000 volunteers) took longer to copy than the rest of the page to draw."""
     ctx = current_context()
-    return _cached_rows(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
+    return _cached_rows(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.key_for(function), today(),
                         tuple(sorted(kwargs.items())), first, stop)
 
 
@@ -52,13 +53,13 @@ def query_later(function: Callable, **kwargs) -> Callable[[], Any]:
     """`query(function, **kwargs)` run only when called (e.g. a download's file built on click),
     keyed on the data as it is now."""
     ctx = current_context()
-    key = (f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.revision, today(),
+    key = (f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.key_for(function), today(),
            tuple(sorted(kwargs.items())))
     return lambda: _cached(*key)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached_view(view_path: str, function_path: str, database_url: str, revision: int, day: date,
+def _cached_view(view_path: str, function_path: str, database_url: str, revision: tuple, day: date,
                  kwargs: tuple) -> Any:
     module_name, name = view_path.rsplit(".", 1)
     view = getattr(importlib.import_module(module_name), name)
@@ -71,4 +72,4 @@ def query_view(view: Callable[[Any], Any], function: Callable, **kwargs) -> Any:
     neither copies the large result nor builds its view again."""
     ctx = current_context()
     return _cached_view(f"{view.__module__}.{view.__qualname__}", f"{function.__module__}.{function.__qualname__}",
-                        ctx.database_url, ctx.revision, today(), tuple(sorted(kwargs.items())))
+                        ctx.database_url, ctx.key_for(function), today(), tuple(sorted(kwargs.items())))

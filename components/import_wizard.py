@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from components.data import query
+from components.data import query, query_later
 from components.forms import FLASH_KEY, show_flash
 from components.page_setup import PageContext
 from gongzhi import i18n
@@ -196,7 +196,9 @@ def export_section(ctx: PageContext) -> None:
                         format_func=lambda code: ctx.t(f"imports.kind_{code}"))
     columns = st.columns(2)
     for column, fmt in zip(columns, ("csv", "xlsx"), strict=True):
-        data = query(export_file, kind=kind, fmt=fmt, actor=ctx.actor, lang=ctx.lang)
+        # Built when clicked (a district's issues are 100,000 rows, in two formats): a render
+        # after a save no longer rebuilds both files of the chosen kind.
+        data = query_later(export_file, kind=kind, fmt=fmt, actor=ctx.actor, lang=ctx.lang)
         column.download_button(ctx.t(f"imports.download_{fmt}"), data, file_name=f"{kind}.{fmt}",
                                mime=MEDIA_TYPES[fmt],
                                key=f"export_{fmt}")

@@ -1,6 +1,7 @@
 """Shared set-up that runs on every rerun before the page: database, language, actor, and the
 context object that pages use to translate and to query through the cache."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -10,8 +11,9 @@ from components.projector import projector_mode
 from gongzhi import i18n, logs, sweeper
 from gongzhi.accounts import actor_for, user_for_identity
 from gongzhi.config import database_url, public_access
-from gongzhi.db import current_revision, is_empty, prepare_database, read_session, write_session
+from gongzhi.db import is_empty, prepare_database, read_session, write_session
 from gongzhi.permissions import Actor, Role
+from gongzhi.revisions import ANY, key_for, kinds_read, revisions
 from gongzhi.sessions import (
     DISPLAY_COOKIE,
     SESSION_COOKIE,
@@ -31,10 +33,15 @@ LANGUAGE_KEY = "lang"
 class PageContext:
     lang: str
     actor: Actor | None  # None: not signed in (only the login page is offered)
-    revision: int
+    revision: int  # moves at every write (gongzhi.revisions.total)
     database_url: str
     empty: bool
     projector: bool = False  # large type, high contrast, no sidebar (components.projector)
+    revisions: tuple[tuple[str, int], ...] = ()  # (kind, revision) of every kind of data (gongzhi.revisions)
+
+    def key_for(self, *queries: Callable) -> tuple:
+        """The cache key of what `queries` read: the revisions of the kinds of data they declare."""
+        return key_for(dict(self.revisions), frozenset().union(*(kinds_read(query) for query in queries)))
 
     def t(self, key: str, **params) -> str:
         """Markdown, for every element that renders it (parameters shown as typed)."""
@@ -185,9 +192,10 @@ def page_setup() -> PageContext:
     sweeper.start_hourly_sweep(url)
     lang = _language()
     with read_session() as session:
-        revision = current_revision(session)
+        kinds = revisions(session)
         empty = is_empty(session)
-    context = PageContext(lang=lang, actor=_actor(lang), revision=revision, database_url=url, empty=empty,
+    context = PageContext(lang=lang, actor=_actor(lang), revision=kinds[""] + kinds.get(ANY, 0), revisions=tuple(sorted(kinds.items())),
+                          database_url=url, empty=empty,
                           projector=projector_mode())
     st.session_state["page_context"] = context
     return context

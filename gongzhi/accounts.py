@@ -17,6 +17,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.errors import FieldError, GongzhiError, NotFound, PermissionDenied, ValidationError
 from gongzhi.models import AppSetting, Area, LoginAttempt, LoginSession, User, UserGrid
 from gongzhi.permissions import Actor, Role, require_admin
+from gongzhi.revisions import reads
 from gongzhi.sessions import EndReason, end_sessions
 from gongzhi.validation import (
     DISPLAY_NAME,
@@ -163,6 +164,7 @@ def _leader_grids(role: str, grid_ids) -> tuple[int, ...]:
     return tuple(sorted(set(grid_ids))) if role in (Role.LEADER, Role.REPRESENTATIVE) else ()
 
 
+@reads(Area, User, UserGrid)
 def list_accounts(*, session: Session, viewer: Actor) -> pd.DataFrame:
     """Every account (but soft-deleted ones), by username: role, the names (and ids) of the grids
     it leads, whether it is active and linked to an OIDC identity, and its version for an edit."""

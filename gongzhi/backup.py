@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from gongzhi.clock import now
 from gongzhi.config import backup_dir
 from gongzhi.errors import GongzhiError
+from gongzhi.revisions import ANY
 
 BACKUP_PREFIX = "gongzhi-"
 BACKUP_SUFFIX = ".db"
@@ -219,8 +220,14 @@ def _has_table(database: sqlite3.Connection, schema: str, name: str) -> bool:
 
 
 def _revision_in(database: sqlite3.Connection, schema: str) -> int:
+    """The generation plus every write's count (gongzhi.revisions.total) of `schema`."""
     try:
         row = database.execute(f"SELECT value FROM {schema}.revision WHERE id = 1").fetchone()
     except sqlite3.OperationalError:  # no revision table (yet)
         return 0
-    return int(row[0]) if row else 0
+    try:
+        writes = database.execute(f"SELECT SUM(value) FROM {schema}.datarevision WHERE kind = ?",
+                                  (ANY,)).fetchone()
+    except sqlite3.OperationalError:  # a backup made before revisions per kind of data
+        writes = None
+    return (int(row[0]) if row else 0) + int(writes[0] or 0 if writes else 0)

@@ -1,9 +1,8 @@
 """Engine, schema and sessions. One engine per DATABASE_URL (SQLite or PostgreSQL).
 
-Write transactions run one at a time per database, so a read-then-write cannot silently overwrite
-another session's commit: SQLite (in WAL mode, with a busy timeout) starts them with BEGIN
-IMMEDIATE; PostgreSQL locks the data revision row first (SELECT … FOR UPDATE), which every write
-bumps anyway. The schema is brought to the newest alembic revision by `init_db`."""
+A read-then-write cannot silently overwrite another session's commit: SQLite (in WAL mode, with a
+busy timeout) starts write transactions with BEGIN IMMEDIATE, one at a time; PostgreSQL locks the
+rows a write transaction loads (FOR UPDATE), so writes of different rows run side by side. The schema is brought to the newest alembic revision by `init_db`."""
 
 import functools
 from collections.abc import Iterator
@@ -15,11 +14,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine as create_plain_engine
-from sqlalchemy import event, inspect, select, text, update
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
-from gongzhi import models
+from gongzhi import models, revisions
 from gongzhi.audit import AUDIT_KEY
 from gongzhi.config import database_url
 from gongzhi.permissions import SYSTEM_ACTOR, Actor
@@ -205,31 +205,63 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 
 @contextmanager
 def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None) -> Iterator[Session]:
-    """A transaction for one user action: all of it is committed, or none of it. Bumps the data
-    revision in the same transaction so every cache sees the change, and records every changed
-    row in the audit trail under `actor` (the system when none is given)."""
+    """A transaction for one user action: all of it is committed, or none of it. Notes every table
+    the transaction writes and bumps the revisions of those kinds of data in the same transaction
+    (gongzhi.revisions), so every cache reading them sees the change, and records every changed
+    row in the audit trail under `actor` (the system when none is given).
+
+    PostgreSQL: every row an ORM query loads in the transaction is locked (FOR UPDATE, see
+    `_lock_rows_read`), so a read-then-write of the same rows waits for the writer before it;
+    writes of other rows (another community's) do not wait at all."""
     engine = (engine or get_engine()).execution_options(sqlite_immediate=True)
     with Session(engine) as session:
         session.info[AUDIT_KEY] = actor or SYSTEM_ACTOR
+        written, connection_info = revisions.start_noting_writes(session.connection())
         try:
             if engine.dialect.name == "postgresql":
+                session.info[LOCK_ROWS_READ_KEY] = True
                 session.execute(text(f"SET LOCAL lock_timeout = '{POSTGRES_LOCK_TIMEOUT}'"))
-                session.execute(select(models.Revision.value).where(models.Revision.id == 1).with_for_update())
             yield session
             session.flush()
-            bump_revision(session)
+            revisions.stop_noting_writes(connection_info)
+            revisions.bump(session, written)
             session.commit()
         except BaseException:
             session.rollback()
             raise
+        finally:
+            revisions.stop_noting_writes(connection_info)
 
 
-def bump_revision(session: Session) -> None:
-    session.execute(update(models.Revision).where(models.Revision.id == 1).values(value=models.Revision.value + 1))
+LOCK_ROWS_READ_KEY = "lock_rows_read"  # session.info: ORM entity loads take FOR UPDATE (PostgreSQL)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _lock_rows_read(state) -> None:
+    """In a PostgreSQL write session, a SELECT that loads whole rows of one table (session.get,
+    select(Model).where(...)) locks them FOR UPDATE: the read-then-write of a save is atomic against
+    another save of the same rows, as when every write took one global lock, but without one.
+    Aggregates, DISTINCT and joins are left as they are (FOR UPDATE is not allowed there)."""
+    if not state.session.info.get(LOCK_ROWS_READ_KEY) or not state.is_select:
+        return
+    statement = state.statement
+    if getattr(statement, "_for_update_arg", None) is not None or statement._group_by_clauses \
+            or statement._distinct or statement._setup_joins or len(statement.get_final_froms()) != 1:
+        return
+    descriptions = statement.column_descriptions
+    if not descriptions or any(d.get("entity") is None or d.get("expr") is not d.get("entity") for d in descriptions):
+        return
+    state.statement = statement.with_for_update(key_share=True)  # FOR NO KEY UPDATE: new rows may refer to it
+
+
+def bump_revision(connection: Connection | Session) -> None:
+    """A whole-database operation: every cached result is stale (the generation moves)."""
+    revisions.bump_generation(connection)
 
 
 def current_revision(session: Session) -> int:
-    return session.execute(select(models.Revision.value).where(models.Revision.id == 1)).scalar_one_or_none() or 0
+    """One number that moves at every write transaction (gongzhi.revisions.total)."""
+    return revisions.total(session)
 
 
 def is_empty(session: Session) -> bool:

@@ -44,7 +44,8 @@ def copy_database(source: Engine, target: Engine) -> list[TableCopy]:
             raise CopyRefused(reason=f"the target already holds data (tables {', '.join(occupied)})")
         writing.execute(models.Revision.__table__.delete())  # the source's revision row replaces it
         for table in tables:
-            _copy_rows(reading, writing, table)
+            if table.name not in models.SUMMARY_TABLES:  # the target's triggers build them from the copied rows
+                _copy_rows(reading, writing, table)
         for table in tables:
             _restore_late_keys(reading, writing, table)
         if writing.dialect.name == "postgresql":

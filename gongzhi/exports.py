@@ -38,6 +38,7 @@ from gongzhi.models import (
 from gongzhi.permissions import Actor, require_admin
 from gongzhi.privacy import phone_for
 from gongzhi.queries.common import datetime_range
+from gongzhi.revisions import reads
 
 LIST_KINDS = ("issues", "volunteers", "events", "attendance", "meetings", "decisions")
 LIST_SEPARATOR = {"zh-CN": "、", "en": ", "}
@@ -157,6 +158,7 @@ ATTENDANCE_COLUMNS = ["event_id", "event_title", "starts_at", "event_grid_name",
                       "person_grid_id", "person_grid_name"]
 
 
+@reads(Area, Attendance, Event, Person)
 def attendance_list(*, session: Session, start: date | None = None, end: date | None = None,
                     grid_id: int | None = None) -> pd.DataFrame:
     """Named attendance of the (live) events starting in [start, end] held for `grid_id` (as the
@@ -396,6 +398,7 @@ def person_archive(*, session: Session, actor: Actor, person_id: int) -> tuple[b
     return buffer.getvalue(), counts
 
 
+@reads(Area, Person)
 def find_people(*, session: Session, search: str, limit: int = 50) -> pd.DataFrame:
     """People whose name contains `search` or whose phone ends with it (id, name, phone as stored,
     grid_name), for an admin choosing whose data to export."""

@@ -34,6 +34,7 @@ from gongzhi.errors import GongzhiError
 from gongzhi.escape import markdown_literal
 from gongzhi.i18n import label, translate_plain
 from gongzhi.queries.meetings import MeetingDetail, meeting_detail
+from gongzhi.revisions import reads
 
 # (font file, face number in a collection). Noto Sans CJK collections hold JP, KR, SC, TC, HK in
 # that order: face 2 draws Chinese characters in their mainland (simplified) forms.
@@ -263,6 +264,7 @@ def minutes_pdf(detail: MeetingDetail, lang: str | None = None) -> bytes:
         return bytes(pdf.output())
 
 
+@reads(meeting_detail)
 def meeting_minutes_pdf(*, session: Session, meeting_id: int) -> bytes | None:
     """The PDF minutes of one meeting in its language (None when there is no such meeting), in
     the signature of a query so that pages can cache it on the data revision."""

@@ -5,7 +5,7 @@ functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shan
 from datetime import date
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -35,10 +35,19 @@ class SoftDeleted(SQLModel):
 
 
 class Revision(SQLModel, table=True):
-    """A single row whose counter every write bumps in its own transaction: caches key on it,
-    so every app process sees a change at its next rerun."""
+    """The generation of the data (row 1): bumped by whole-database operations (a reset, a restore,
+    the district seed) so that no cache key made before one is seen again (gongzhi.revisions)."""
 
     id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0)
+
+
+class DataRevision(SQLModel, table=True):
+    """One of a kind of data's counter rows (gongzhi.revisions): the kind's revision is the sum of
+    its stripes, and each write transaction bumps one stripe, so no row is locked by every write."""
+
+    kind: str = Field(primary_key=True, max_length=40)
+    stripe: int = Field(primary_key=True)
     value: int = Field(default=0)
 
 
@@ -124,6 +133,21 @@ class ServiceRecord(SQLModel, table=True):
     issue_id: int | None = Field(default=None, foreign_key="issue.id")
     note: str = Field(default="", max_length=300)
     created_at: LocalDateTime = Field(default_factory=now)
+
+
+class VolunteerHours(SQLModel, table=True):
+    """Summary: a volunteer's all-time service hours in thousandths (an integer, so adding and
+    subtracting is exact and two writers' additions never lose one another). Kept by database
+    triggers on servicerecord (migration 0007_scale_revisions) in the writing transaction,
+    whatever writes the record; read by the star-level figure."""
+
+    volunteer_id: int = Field(primary_key=True, foreign_key="volunteer.id")
+    total_millihours: int = Field(default=0, sa_type=BigInteger)
+
+
+# Tables the database keeps from others by triggers (summary: the table it summarises): never
+# written by the app, never copied.
+SUMMARY_TABLES = {VolunteerHours.__tablename__: ServiceRecord.__tablename__}
 
 
 class Issue(Versioned, SoftDeleted, table=True):

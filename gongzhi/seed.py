@@ -49,6 +49,7 @@ from gongzhi.models import (
     AgendaItem,
     Area,
     Attendance,
+    DataRevision,
     Event,
     Facility,
     Issue,
@@ -65,6 +66,7 @@ from gongzhi.models import (
 )
 from gongzhi.permissions import SYSTEM_ACTOR, Actor, Role
 from gongzhi.privacy import normalise_phone
+from gongzhi.revisions import generation, total
 
 SEED = 20260101
 DATA_DIR = PROJECT_ROOT / "data" / "demo"
@@ -159,8 +161,8 @@ def reset_schema(engine: Engine) -> None:
     drop_all_tables(engine)
     init_db(engine)  # migrates the empty database to the newest schema
     if old_revision:
-        with Session(engine) as session:
-            session.execute(update(Revision).where(Revision.id == 1).values(value=old_revision))
+        with Session(engine) as session:  # the generation ends above every old key
+            session.execute(update(Revision).where(Revision.id == 1).values(value=old_revision + 1))
             session.commit()
 
 
@@ -211,7 +213,9 @@ def _read_revision(engine: Engine) -> int:
     if not inspect(engine).has_table(Revision.__tablename__):
         return 0
     with Session(engine) as session:
-        return session.execute(select(Revision.value).where(Revision.id == 1)).scalar_one_or_none() or 0
+        if not inspect(engine).has_table(DataRevision.__tablename__):
+            return generation(session)
+        return total(session)
 
 
 def _summarise(session: Session, today: date) -> SeedSummary:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
+from gongzhi import revisions
 from gongzhi.db import dispose_engine, get_engine, init_db, write_session
 from gongzhi.permissions import Actor, Role
 
@@ -28,6 +29,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("gongzhi", derandomize=True, database=None, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 settings.load_profile("gongzhi")
+# Every cached query run by any test checks that it reads only the tables it declares (@reads):
+# a query whose declaration drifted from what it reads fails the tests that run it.
+revisions.CHECK_READS = True
 COMMITTEE = Actor(name="测试秘书", role=Role.COMMITTEE)
 TEST_PASSWORD = "test-password-123"
 TEST_DISPLAY_NAMES = {"admin": "测试管理员", "committee": "测试秘书", "leader": "测试网格长", "representative": "测试代表"}

@@ -85,6 +85,11 @@ def _dump(engine) -> dict[str, list[tuple]]:
             rows = [tuple(row) for row in connection.execute(select(table).order_by(*order))]
             if name == "auditentry":
                 rows = sorted((row[1:] for row in rows), key=repr)
+            if name == "datarevision":  # each write bumps a stripe drawn at random: compare the sums per kind
+                sums: dict[str, int] = {}
+                for kind, _stripe, value in rows:
+                    sums[kind] = sums.get(kind, 0) + value
+                rows = sorted(sums.items())
             if "password_hash" in table.columns:  # argon2 salts are random by design
                 index = list(table.columns.keys()).index("password_hash")
                 assert all(row[index].startswith("$argon2id$") for row in rows)

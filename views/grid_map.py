@@ -52,8 +52,9 @@ with map_column:
                 facilities=query(facilities), events=query(upcoming_events, limit=EVENT_LAYER_LIMIT))
 
         clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers,
-                           cache_key=(ctx.database_url, ctx.revision, period.start, period.end, show_closed,
-                                      ctx.actor.may_see_personal_data))
+                           cache_key=(ctx.database_url,
+                                      ctx.key_for(grid_metrics, grid_shapes, issue_points, facilities, upcoming_events),
+                                      period.start, period.end, show_closed, ctx.actor.may_see_personal_data))
         if clicked is not None and clicked != selected:
             select_grid(clicked)
             st.rerun()

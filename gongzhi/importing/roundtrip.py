@@ -14,9 +14,18 @@ from sqlmodel import Session
 from gongzhi import i18n
 from gongzhi.domain import AreaLevel
 from gongzhi.importing.schema import export_header
-from gongzhi.models import Area, Attendance, Event, Issue, Organisation, Person, Volunteer
+from gongzhi.models import (
+    Area,
+    Attendance,
+    Event,
+    Issue,
+    Organisation,
+    Person,
+    Volunteer,
+)
 from gongzhi.permissions import Actor, Role
 from gongzhi.privacy import display_phone
+from gongzhi.revisions import reads
 from gongzhi.spreadsheet import to_file
 
 _MINUTE = "%Y-%m-%d %H:%M"
@@ -82,6 +91,7 @@ def export_rows(session: Session, *, kind: str, actor: Actor, lang: str) -> tupl
     return export_header(kind, lang), rows
 
 
+@reads(Area, Attendance, Event, Issue, Organisation, Person, Volunteer)
 def export_file(session: Session, *, kind: str, fmt: str, actor: Actor, lang: str) -> bytes:
     """The export as CSV (UTF-8 with BOM) or XLSX bytes, formula-like cells neutralised."""
     header, rows = export_rows(session, kind=kind, actor=actor, lang=lang)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi.models import AppSetting
+from gongzhi.revisions import reads
 
 KINDS = ("volunteers", "people", "population", "events", "attendance", "issues")
 
@@ -145,6 +146,7 @@ def _setting_key(kind: str, header: str) -> str:
     return f"{_SETTING_PREFIX}{kind}.{digest}"  # at most 34 characters: AppSetting.key holds 40
 
 
+@reads(AppSetting)
 def remembered_mappings(session: Session, kind: str) -> dict[str, str]:
     """normalised header -> column key, as users of this installation mapped them before."""
     mappings = {}

@@ -8,8 +8,10 @@ from sqlmodel import Session
 from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, Person
 from gongzhi.privacy import display_phone
+from gongzhi.revisions import reads
 
 
+@reads(Area, Person)
 def list_grids(*, session: Session, may_see_personal_data: bool = False) -> pd.DataFrame:
     """One row per grid: id, code, name, community, population, households, leader, leader phone
     (masked unless the viewer may see it), centroid. Ordered by code."""
@@ -29,6 +31,7 @@ def list_grids(*, session: Session, may_see_personal_data: bool = False) -> pd.D
                          for row in rows], columns=columns)
 
 
+@reads(Area)
 def grid_boundaries(*, session: Session) -> list[tuple[int, str, str, str | None]]:
     """(id, code, name, GeoJSON boundary) of every grid, for the map."""
     return [tuple(r) for r in session.execute(
@@ -37,6 +40,7 @@ def grid_boundaries(*, session: Session) -> list[tuple[int, str, str, str | None
     ).all()]
 
 
+@reads(Area)
 def list_buildings(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     query = select(Area.id, Area.code, Area.name, Area.parent_id.label("grid_id")).where(
         Area.level == AreaLevel.BUILDING, Area.deleted_at.is_(None))

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from gongzhi.models import AuditEntry, Event, Facility, Issue, Meeting, Organisation, Person, Volunteer
 from gongzhi.permissions import Actor, require_admin
 from gongzhi.queries.common import datetime_range
+from gongzhi.revisions import reads
 
 # The records that are deleted softly and may be restored, by the kind name the UI and the
 # crud functions use. The kind is the table name too.
@@ -49,6 +50,7 @@ def changed_values(before: str | None, after: str | None) -> list[tuple[str, obj
     return changes
 
 
+@reads(AuditEntry)
 def audit_entries(*, session: Session, viewer: Actor, actor_name: str | None = None, table_name: str | None = None,
                   record_id: str | int | None = None, start: date | None = None, end: date | None = None,
                   limit: int = 500) -> pd.DataFrame:
@@ -74,18 +76,21 @@ def audit_entries(*, session: Session, viewer: Actor, actor_name: str | None = N
     ], columns=ENTRY_COLUMNS)
 
 
+@reads(AuditEntry)
 def actors_in_audit(*, session: Session, viewer: Actor) -> list[str]:
     """Everyone who appears in the trail, for the person filter."""
     require_admin(viewer)
     return list(session.execute(select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)).scalars())
 
 
+@reads(AuditEntry)
 def tables_in_audit(*, session: Session, viewer: Actor) -> list[str]:
     """Every table the trail has entries for, for the record filter."""
     require_admin(viewer)
     return list(session.execute(select(AuditEntry.table_name).distinct().order_by(AuditEntry.table_name)).scalars())
 
 
+@reads(AuditEntry)
 def last_change(*, session: Session, table_name: str, record_id: str | int,
                 action: str | None = None) -> tuple[str, datetime] | None:
     """Who last changed a record (optionally: by this action) and when, or None when the trail
@@ -110,6 +115,7 @@ def _labels(session: Session, kind: str, ids: list[int]) -> dict[int, str]:
     return {int(record_id): label for record_id, label in rows}
 
 
+@reads(AuditEntry, Person, *DELETABLE_KINDS.values())
 def deleted_records(*, session: Session, viewer: Actor, limit_per_kind: int = 200) -> pd.DataFrame:
     """kind, id, label, deleted_at and who deleted it, of every soft-deleted record an admin may
     restore, most recently deleted first."""

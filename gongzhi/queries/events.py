@@ -17,6 +17,7 @@ from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, Attendance, Event, Organisation, Person
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
+from gongzhi.revisions import reads
 
 LIST_COLUMNS = ["id", "title", "kind", "host", "grid_id", "grid_name", "starts_at", "ends_at", "place", "capacity",
                 "named_attendance", "headcount", "total"]
@@ -89,6 +90,7 @@ def _named_rows():
             .where(Person.deleted_at.is_(None)))
 
 
+@reads(Area, Attendance, Event, Person)
 def event_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> EventHeadline:
     events_where = _events_where(start, end, grid_id)
     events, headcount = session.execute(
@@ -115,6 +117,7 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
                          participants=int(participants), participation_rate=share(participants, population))
 
 
+@reads(Area, Attendance, Event, Person)
 def participation_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (all grids): population, unique residents of the grid who took part in
     any event of the period, and their rate (None when the population is 0)."""
@@ -135,6 +138,7 @@ def participation_by_grid(*, session: Session, start: date, end: date) -> pd.Dat
         columns=["grid_id", "grid_name", "population", "participants", "rate"])
 
 
+@reads(Area, Event)
 def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int = 10) -> pd.DataFrame:
     rows = session.execute(
         select(Event.id, Event.title, Event.kind, Event.starts_at, Event.place, Event.grid_id,
@@ -146,6 +150,7 @@ def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int 
     return pd.DataFrame(rows, columns=UPCOMING_COLUMNS)
 
 
+@reads(Attendance, Event, Person)
 def monthly_participation(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Every month of the period: events held, and attendance = named + anonymous headcount."""
     events_where = _events_where(start, end, grid_id)
@@ -174,6 +179,7 @@ def _named_per_event():
             .group_by(Attendance.event_id).subquery())
 
 
+@reads(Area, Attendance, Event, Organisation, Person)
 def list_events(*, session: Session, start: date | None = None, end: date | None = None, grid_id: int | None = None,
                 kind: str | None = None, upcoming: bool | None = None) -> pd.DataFrame:
     """Events starting in [start, end] (either bound optional). upcoming=True: not started yet,
@@ -206,6 +212,7 @@ def person_label(name: str, phone: str | None) -> str:
     return f"{name} (…{phone[-4:]})" if phone else name
 
 
+@reads(Area, Attendance, Event, Organisation, Person)
 def event_detail(*, session: Session, event_id: int, may_see_personal_data: bool) -> EventDetail | None:
     """One event with its version (for edits) and attendance. Attendee names are personal data:
     without the right to see them only the counts are returned. None when there is no such event."""
@@ -233,6 +240,7 @@ def event_detail(*, session: Session, event_id: int, may_see_personal_data: bool
                        attendees=attendees)
 
 
+@reads(Person)
 def people_options(*, session: Session, grid_id: int | None = None, search: str | None = None, limit: int = 200,
                    may_see_personal_data: bool = False) -> pd.DataFrame:
     """Residents to pick as named attendees: id and a label (name + last four phone digits).

@@ -5,10 +5,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi.models import Area, Facility
+from gongzhi.revisions import reads
 
 COLUMNS = ["id", "name", "kind", "grid_id", "lon", "lat"]
 
 
+@reads(Area, Facility)
 def facilities(*, session: Session) -> pd.DataFrame:
     """Every facility not deleted, in a grid not deleted, ordered by grid and kind."""
     rows = session.execute(
@@ -20,6 +22,7 @@ def facilities(*, session: Session) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
 
 
+@reads(Facility)
 def facility_version(*, session: Session, facility_id: int) -> int | None:
     """The stored version of a facility not deleted (what an edit form starts from), else None."""
     return session.execute(select(Facility.version).where(

@@ -14,6 +14,7 @@ from gongzhi.queries.areas import grid_boundaries, list_grids
 from gongzhi.queries.events import participation_by_grid, upcoming_events
 from gongzhi.queries.issues import OPEN_STATE_CODES, issue_headline, issues_by_grid, list_issues
 from gongzhi.queries.volunteers import volunteers_by_grid
+from gongzhi.revisions import reads
 
 # The figures a grid can be coloured by, in the order the page offers them.
 METRICS = ("open_issues", "overdue", "participation_rate", "volunteers_per_1000")
@@ -53,6 +54,7 @@ class GridPanel:
     events: pd.DataFrame  # upcoming events of the grid: id, title, kind, starts_at, place
 
 
+@reads(list_grids, issues_by_grid, issue_headline, participation_by_grid, volunteers_by_grid, list_issues, upcoming_events, grid_boundaries)
 def grid_metrics(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (ordered by code) with COLUMNS. open_issues and overdue are the current
     snapshot; participation_rate is for [start, end] (NaN when the population is 0);
@@ -74,6 +76,7 @@ def grid_metrics(*, session: Session, start: date, end: date) -> pd.DataFrame:
     return frame[COLUMNS].reset_index(drop=True)
 
 
+@reads(grid_boundaries, list_grids)
 def grid_shapes(*, session: Session) -> list[GridShape]:
     """The grids that have a usable boundary, simplified for display, ordered by code."""
     parsed = [(grid_id, code, name, parse_boundary(boundary))
@@ -93,6 +96,7 @@ def grid_shapes(*, session: Session) -> list[GridShape]:
     return shapes
 
 
+@reads(list_grids, issue_headline, list_issues, upcoming_events, participation_by_grid, volunteers_by_grid, issues_by_grid)
 def grid_panel(*, session: Session, grid_id: int, may_see_personal_data: bool) -> GridPanel | None:
     """The clicked grid: leader (phone masked unless allowed), population, households, open and
     overdue issues now with the newest open ones, and its upcoming events. None if there is no such grid."""

@@ -22,6 +22,7 @@ from gongzhi.domain import (
 )
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, ResidentReport, TimelineEntry
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
+from gongzhi.revisions import reads
 
 OPEN_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in OPEN_STATES)
 RESOLVED_STATE_CODES = tuple(s.value for s in ISSUE_STATE_ORDER if s in RESOLVED_STATES)
@@ -104,6 +105,7 @@ def _median_days_to_resolve(session: Session, where) -> float | None:
     return float(sum(middle)) / len(middle)
 
 
+@reads(Issue, Rating)
 def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
     """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
     the rest count what happened in [start, end]. On-time share counts open overdue issues in
@@ -145,6 +147,7 @@ def issue_headline(*, session: Session, start: date, end: date, grid_id: int | N
 
 # --- breakdowns -----------------------------------------------------------------------------
 
+@reads(Area, Issue)
 def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (zeros included): open and overdue now, reported in the period."""
     on = today()
@@ -165,6 +168,7 @@ def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
                         columns=["grid_id", "open_issues", "overdue", "reported"])
 
 
+@reads(Issue)
 def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     """Open issues now, per state in loop order (every open state, zeros included)."""
     counts = dict(session.execute(
@@ -174,6 +178,7 @@ def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFra
                          "count": [int(counts.get(state, 0)) for state in OPEN_STATE_CODES]})
 
 
+@reads(Issue)
 def issues_by_category(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Per category (all of them, zeros included, most reported first): issues reported in the
     period, and how many of those are still open."""
@@ -187,6 +192,7 @@ def issues_by_category(*, session: Session, start: date, end: date, grid_id: int
     return frame.sort_values(["reported", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
+@reads(Issue)
 def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Issues reported and resolved per month, every month of the period."""
     def per_month(column, condition, name):
@@ -203,6 +209,7 @@ def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: in
     return frame.astype({"reported": int, "resolved": int})
 
 
+@reads(Area, Issue)
 def overdue_issues(*, session: Session, grid_id: int | None = None, limit: int = 20) -> pd.DataFrame:
     """Open issues not yet resolved and past their due date, most overdue first."""
     on = today()
@@ -223,6 +230,7 @@ LIST_COLUMNS = ["id", "title", "category", "state", "grid_id", "grid_name", "rep
                 "lead_org", "rating", "reporter"]
 
 
+@reads(Area, Issue, Organisation, Person)
 def list_issues(*, session: Session, states: tuple[str, ...] = (), category: str | None = None,
                 grid_id: int | None = None, overdue_only: bool = False, start: date | None = None,
                 end: date | None = None, include_open: bool = False, may_see_personal_data: bool = False,
@@ -308,6 +316,7 @@ class IssueDetail:
     lon: float | None
 
 
+@reads(Area, Issue, IssueCooperator, Organisation, Person, Rating)
 def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool) -> IssueDetail | None:
     """One issue with its names resolved, co-operators and ratings; None when it does not exist
     (or was deleted)."""
@@ -357,6 +366,7 @@ def issue_detail(*, session: Session, issue_id: int, may_see_personal_data: bool
 TIMELINE_COLUMNS = ["id", "kind", "from_state", "to_state", "actor", "actor_role", "note", "meeting_id", "created_at"]
 
 
+@reads(TimelineEntry)
 def issue_timeline(*, session: Session, issue_id: int) -> pd.DataFrame:
     """Every line of an issue's timeline, oldest first."""
     rows = session.execute(
@@ -369,6 +379,7 @@ def issue_timeline(*, session: Session, issue_id: int) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=TIMELINE_COLUMNS)
 
 
+@reads(Area, Person)
 def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: int | None = None) -> pd.DataFrame:
     """Residents who can be named as an issue's reporter (id, name, grid_name). Empty for viewers
     who may not see personal data: they report anonymously."""
@@ -386,6 +397,7 @@ def reporter_choices(*, session: Session, may_see_personal_data: bool, grid_id: 
 POINT_COLUMNS = ["id", "title", "state", "category", "grid_id", "lon", "lat"]
 
 
+@reads(Area, Issue)
 def issue_points(*, session: Session, start: date, end: date, include_closed: bool = False,
                  staff: bool = False) -> pd.DataFrame:
     """The issues the map draws as points, chosen as the issues page chooses them (list_issues with

@@ -15,6 +15,7 @@ from gongzhi.clock import today
 from gongzhi.domain import OPEN_STATES, RESOLVED_STATES, Decision, IssueState, MeetingStatus
 from gongzhi.models import AgendaItem, AgendaItemCooperator, Area, Issue, Meeting, Organisation, TimelineEntry
 from gongzhi.queries.common import datetime_range
+from gongzhi.revisions import reads
 
 MEETING_COLUMNS = ["id", "title", "kind", "held_at", "place", "status", "agenda_items", "decided_items",
                    "quorum", "quorum_met"]
@@ -76,6 +77,7 @@ def _in_period(query, column, start: date | None, end: date | None):
     return query
 
 
+@reads(AgendaItem, Issue, Meeting)
 def list_meetings(*, session: Session, start: date | None = None, end: date | None = None,
                   status: str | None = None) -> pd.DataFrame:
     """Meetings held (or planned) between start and end inclusive, newest first, with how many
@@ -99,6 +101,7 @@ def list_meetings(*, session: Session, start: date | None = None, end: date | No
     return pd.DataFrame(rows, columns=MEETING_COLUMNS)
 
 
+@reads(AgendaItem, AgendaItemCooperator, Issue, Meeting, Organisation)
 def meeting_detail(*, session: Session, meeting_id: int) -> MeetingDetail | None:
     """One meeting with its attendees, minutes and agenda (items in position order; an item is an
     issue, shown with its current title and state, or a free topic). None when there is no such
@@ -150,6 +153,7 @@ def _cooperator_names(session: Session, meeting_id: int) -> dict[int, tuple[str,
     return names
 
 
+@reads(AgendaItem, Issue, Meeting, Organisation)
 def decisions(*, session: Session, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Every decided agenda item of meetings held between start and end, newest meeting first,
     with the issue's state and due date as they are now: whether a decision was carried out."""
@@ -171,6 +175,7 @@ def decisions(*, session: Session, start: date | None = None, end: date | None =
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 
+@reads(AgendaItem, Area, Issue, Meeting, TimelineEntry)
 def issues_awaiting_meeting(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     """Issues in state `meeting` (of one grid, or all) that no meeting has settled yet, deferred
     ones included, longest waiting first: since when they wait, how often they were deferred, and
@@ -246,6 +251,7 @@ def _on_a_planned_agenda():
                    Meeting.status == MeetingStatus.PLANNED.value, Meeting.deleted_at.is_(None)))
 
 
+@reads(AgendaItem, Area, Issue, Meeting, TimelineEntry)
 def agenda_proposal(*, session: Session) -> pd.DataFrame:
     """What the next meeting should discuss, in this order: issues deferred by an earlier meeting
     (reason "deferred"), the other issues waiting for a meeting ("waiting"), both longest waiting
@@ -301,6 +307,7 @@ class ItemFigures:
     similar: pd.DataFrame  # id, title, state, reported_at: the newest SIMILAR_SHOWN of them
 
 
+@reads(AgendaItem, Issue, Meeting, TimelineEntry)
 def item_figures(*, session: Session, issue_id: int) -> ItemFigures | None:
     issue = session.execute(
         select(Issue.id, Issue.grid_id, Issue.category, Issue.state, Issue.reported_at, Issue.due_date)
@@ -348,6 +355,7 @@ FOLLOW_UP_COLUMNS = ["agenda_item_id", "meeting_id", "meeting_title", "held_at",
 FOLLOW_UP_STATUSES = ("overdue", "on_time", "done", "deferred", "settled")
 
 
+@reads(AgendaItem, Issue, Meeting, Organisation, TimelineEntry)
 def follow_up(*, session: Session, start: date | None = None, end: date | None = None,
               status: str | None = None, grid_id: int | None = None) -> pd.DataFrame:
     """Every decision of the meetings held between start and end (newest meeting first) and how it

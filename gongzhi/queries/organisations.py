@@ -6,8 +6,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from gongzhi.models import Organisation
+from gongzhi.revisions import reads
 
 
+@reads(Organisation)
 def list_organisations(*, session: Session, kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
     """id, name, kind of every organisation (optionally only some kinds), ordered by name."""
     query = select(Organisation.id, Organisation.name, Organisation.kind).where(Organisation.deleted_at.is_(None))

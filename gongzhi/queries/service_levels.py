@@ -20,6 +20,7 @@ from gongzhi.clock import today
 from gongzhi.domain import FALLBACK_CATEGORY, ISSUE_CATEGORIES, service_levels
 from gongzhi.models import Issue
 from gongzhi.queries.common import datetime_range, day_of, days_after, share
+from gongzhi.revisions import reads
 
 COLUMNS = ["category", "response_days", "responded", "on_time", "waiting_late", "on_time_share"]
 
@@ -42,6 +43,7 @@ def _count_where(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+@reads(Issue)
 def first_response_by_category(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """One row per category (all of them, in the domain's order, zeros included): response
     days, first responses in [start, end], of those on time, issues still waiting late today,
@@ -69,6 +71,7 @@ def first_response_by_category(*, session: Session, start: date, end: date, grid
     return pd.DataFrame(records, columns=COLUMNS)
 
 
+@reads(Issue)
 def first_response_headline(*, session: Session, start: date, end: date,
                             grid_id: int | None = None) -> FirstResponseHeadline:
     """The figures of first_response_by_category over all categories."""

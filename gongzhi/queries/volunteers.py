@@ -11,11 +11,23 @@ from sqlmodel import Session
 
 from gongzhi.clock import today
 from gongzhi.domain import STAR_THRESHOLDS, AreaLevel, VolunteerStatus
-from gongzhi.models import Area, Event, Issue, Organisation, Person, ServiceRecord, TeamMembership, Volunteer
+from gongzhi.models import (
+    Area,
+    Event,
+    Issue,
+    Organisation,
+    Person,
+    ServiceRecord,
+    TeamMembership,
+    Volunteer,
+    VolunteerHours,
+)
 from gongzhi.privacy import display_phone
 from gongzhi.queries.common import fill_months, month_key, twelve_months_start
+from gongzhi.revisions import reads
 
 STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
+MILLIHOURS_PER_HOUR = 1000  # volunteerhours.total_millihours counts thousandths of an hour
 
 ROSTER_COLUMNS = ["id", "name", "phone", "grid_id", "grid_name", "skills", "teams", "status", "joined_on",
                   "total_hours", "hours_12m", "stars"]
@@ -52,9 +64,10 @@ def _live_volunteers():
     return Volunteer.deleted_at.is_(None)
 
 
-def _star_case(hours):
-    """Star level of a cumulative-hours expression, in SQL (thresholds from the domain)."""
-    return case(*[(hours >= minimum, stars) for stars, minimum in STAR_THRESHOLDS], else_=0)
+def _star_case(hours, *, per_hour: int = 1):
+    """Star level of a cumulative-hours expression, in SQL (thresholds from the domain); in
+    `per_hour` parts of an hour (1000: the thousandths of the volunteerhours summary)."""
+    return case(*[(hours >= minimum * per_hour, stars) for stars, minimum in STAR_THRESHOLDS], else_=0)
 
 
 def _hours_per_volunteer():
@@ -69,6 +82,7 @@ def _hours_per_volunteer():
     )
 
 
+@reads(ServiceRecord, Volunteer)
 def volunteer_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> VolunteerHeadline:
     """Active volunteers now; distinct volunteers who served and hours served between start and
     end (inclusive dates). With grid_id: volunteers of that grid."""
@@ -86,6 +100,7 @@ def volunteer_headline(*, session: Session, start: date, end: date, grid_id: int
                              volunteers_served=int(volunteers_served), service_hours=float(hours or 0.0))
 
 
+@reads(Area, Volunteer)
 def volunteers_by_grid(*, session: Session) -> pd.DataFrame:
     """Active volunteers per grid, every grid (zeros included)."""
     rows = session.execute(
@@ -100,6 +115,7 @@ def volunteers_by_grid(*, session: Session) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=["grid_id", "active_volunteers"])
 
 
+@reads(ServiceRecord, Volunteer)
 def monthly_hours(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Service hours per month of the period (every month, 0 when none)."""
     month = month_key(ServiceRecord.served_on)
@@ -115,6 +131,7 @@ def monthly_hours(*, session: Session, start: date, end: date, grid_id: int | No
     return fill_months(frame, start, end, ["hours"])
 
 
+@reads(Area, Organisation, Person, ServiceRecord, TeamMembership, Volunteer)
 def volunteer_roster(*, session: Session, grid_id: int | None = None, status: str | None = None,
                      skill: str | None = None, team_id: int | None = None, search: str | None = None,
                      may_see_personal_data: bool = False) -> pd.DataFrame:
@@ -171,6 +188,7 @@ def _team_names(volunteer_ids: list[int], session: Session) -> dict[int, list[st
     return names
 
 
+@reads(Area, Organisation, Person, ServiceRecord, TeamMembership, Volunteer)
 def volunteer_detail(*, session: Session, volunteer_id: int, may_see_personal_data: bool) -> VolunteerDetail | None:
     """One volunteer for the edit form, or None when there is no such (live) volunteer."""
     hours = _hours_per_volunteer()
@@ -201,6 +219,7 @@ def volunteer_detail(*, session: Session, volunteer_id: int, may_see_personal_da
     )
 
 
+@reads(Event, Issue, ServiceRecord)
 def service_records(*, session: Session, volunteer_id: int, limit: int = 50) -> pd.DataFrame:
     """A volunteer's service records, newest first: id, served_on, hours, event, issue, note."""
     rows = session.execute(
@@ -215,15 +234,17 @@ def service_records(*, session: Session, volunteer_id: int, limit: int = 50) -> 
     return pd.DataFrame([tuple(r) for r in rows], columns=["id", "served_on", "hours", "event", "issue", "note"])
 
 
+@reads(VolunteerHours, Volunteer)
 def hours_by_star_level(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     """How many volunteers hold each star level 0..5 (all-time hours), every level listed.
-    Counts every volunteer on the roster whatever their status: a star, once earned, stays."""
-    hours = _hours_per_volunteer()
-    stars = _star_case(func.coalesce(hours.c.total_hours, 0.0))
+    Counts every volunteer on the roster whatever their status: a star, once earned, stays.
+    From the volunteerhours summary (kept by the database in each write's transaction), not from
+    every service record: a save does not make this figure cost a pass over all of them."""
+    stars = _star_case(func.coalesce(VolunteerHours.total_millihours, 0), per_hour=MILLIHOURS_PER_HOUR)
     query = (
         select(stars.label("stars"), func.count(Volunteer.id).label("volunteers"))
         .select_from(Volunteer)
-        .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
+        .outerjoin(VolunteerHours, VolunteerHours.volunteer_id == Volunteer.id)
         .where(_live_volunteers())
         .group_by(stars)
     )
@@ -233,6 +254,7 @@ def hours_by_star_level(*, session: Session, grid_id: int | None = None) -> pd.D
     return pd.DataFrame([(level, counts.get(level, 0)) for level in STAR_LEVELS], columns=["stars", "volunteers"])
 
 
+@reads(Area, Person, ServiceRecord, Volunteer)
 def top_volunteers(*, session: Session, start: date, end: date, limit: int = 10,
                    grid_id: int | None = None) -> pd.DataFrame:
     """Volunteers with the most hours served between start and end: id, name, grid_name, hours."""

@@ -95,7 +95,7 @@ def short_busy_timeout(monkeypatch):
 
 def hold_write_lock(url: str, seconds: float | None) -> tuple[threading.Event, threading.Thread]:
     """Another connection holding the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the data
-    revision row, which every write locks first) for `seconds`, or until the returned event is set.
+    revision table, whose rows every write bumps) for `seconds`, or until the returned event is set.
     Returns once the lock is held."""
     taken, release = threading.Event(), threading.Event()
 
@@ -110,7 +110,8 @@ def hold_write_lock(url: str, seconds: float | None) -> tuple[threading.Event, t
             from sqlalchemy.engine import make_url
 
             connection = psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
-            connection.execute("SELECT value FROM revision WHERE id = 1 FOR UPDATE")
+            # Every save bumps revision rows (gongzhi.revisions): no one may while the table is locked.
+            connection.execute("LOCK TABLE datarevision IN EXCLUSIVE MODE")
         taken.set()
         release.wait(seconds)
         connection.rollback()

@@ -49,7 +49,8 @@ def writer_state(path: Path) -> tuple[int, int, int]:
     """(people the writer added, audit entries of theirs, revision): one transaction adds one of each."""
     return (scalar(path, "SELECT COUNT(*) FROM person WHERE name LIKE 'writer-%'"),
             scalar(path, "SELECT COUNT(*) FROM auditentry WHERE actor = ? AND table_name = 'person'", WRITER.name),
-            scalar(path, "SELECT value FROM revision WHERE id = 1"))
+            scalar(path, "SELECT (SELECT value FROM revision WHERE id = 1) + "
+                   "COALESCE((SELECT SUM(value) FROM datarevision WHERE kind = 'any'), 0)"))
 
 
 @pytest.mark.sqlite_only(SQLITE_BACKUP)

@@ -24,7 +24,6 @@ from gongzhi.db import (
     read_session,
     schema_revisions,
     upgrade,
-    write_session,
 )
 from gongzhi.models import Organisation
 
@@ -90,8 +89,10 @@ def test_a_database_made_before_migrations_is_adopted_with_its_data(new_database
     url = new_database()
     _pre_migration_database(url)
     engine = get_engine(url)
-    with write_session(engine) as session:
-        session.add(Organisation(name="老数据", kind="committee"))
+    with engine.begin() as connection:  # as the app of that time wrote: the row and its one revision
+        connection.execute(text("INSERT INTO organisation (name, kind, description, version) "
+                                "VALUES ('老数据', 'committee', '', 1)"))
+        connection.execute(text("UPDATE revision SET value = value + 1 WHERE id = 1"))
     init_db(engine)
     with engine.connect() as connection:
         assert schema_revisions(connection) == head_revisions()
