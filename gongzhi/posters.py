@@ -19,6 +19,7 @@ from gongzhi.i18n import translate_plain
 from gongzhi.minutes import FONT_FAMILY, find_cjk_font
 from gongzhi.public_web import GRID_PATH, REPORT_PATH
 from gongzhi.queries.areas import list_grids
+from gongzhi.revisions import reads
 
 QR_MM = 80  # printed size of each code: read from a metre away by a phone
 MARGIN_MM = 16
@@ -122,6 +123,7 @@ def posters_pdf(grids: list[PosterGrid], lang: str = "zh-CN", *, base: str | Non
     return bytes(pdf.output())
 
 
+@reads(list_grids)
 def grid_posters_pdf(*, session: Session, grid_id: int | None = None, lang: str = "zh-CN") -> bytes | None:
     """The poster of one grid, or of every grid when grid_id is None; None when there is no such
     grid. In the signature of a query, so that a page can cache it on the data revision."""

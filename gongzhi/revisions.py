@@ -8,8 +8,8 @@ so a new write path is covered without a line of its own.
 
 Each query a page caches declares the tables it reads (`@reads(Issue, Area)`); its cache key is
 the revisions of their kinds. With `CHECK_READS` on (the test suite turns it on) a query that
-reads a table it did not declare raises `UndeclaredRead`, so a declaration cannot drift from the
-query; `components.data` refuses a query without one.
+reads a table of a kind it did not declare raises `UndeclaredRead` (the key is made of kinds), so a
+declaration cannot drift from the query; `components.data` refuses a query without one.
 
 No single row every write locks: a kind's revision is the sum of `STRIPES` counter rows
 (`datarevision`, keyed on kind and stripe), and each write transaction bumps the rows of one
@@ -43,7 +43,9 @@ from gongzhi import models
 # would have made almost every figure cold again. A summary table kept by triggers is in the kind
 # of the table it summarises (its writes are the database's, never seen as statements).
 KINDS: dict[str, tuple[str, ...]] = {
-    "issues": ("issue", "issuecooperator", "timelineentry", "rating"),
+    "issues": ("issue", "issuecooperator", "timelineentry", "rating",
+               # residents' own reports, their photos and "me too": written with their issue
+               "residentreport", "residentphoto", "issuesupport"),
     "people": ("person",),
     "organisations": ("organisation",),
     "volunteers": ("volunteer", "teammembership"),
@@ -52,7 +54,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "meetings": ("meeting", "agendaitem", "agendaitemcooperator"),
     "areas": ("area",),
     "facilities": ("facility",),
-    "accounts": ("user", "usergrid", "appsetting"),
+    "accounts": ("user", "usergrid", "appsetting", "apikey"),
     "audit": ("auditentry",),
 }
 ANY = "any"  # bumped by every write transaction: "something changed", one step per write
@@ -185,7 +187,9 @@ def reads(*read: Any) -> Callable[[Callable], Callable]:
                 _reading.reset(token)
             if outer is not None:
                 outer.update(touched)
-            undeclared = touched - declared
+            # The cache key is made of kinds: a table read is covered when its kind is declared.
+            declared_kinds = {kind_of(table) for table in declared}
+            undeclared = {table for table in touched if kind_of(table) not in declared_kinds}
             if undeclared:
                 raise UndeclaredRead(f"{function.__module__}.{function.__qualname__} reads "
                                      f"{sorted(undeclared)} but declares only {sorted(declared)}")

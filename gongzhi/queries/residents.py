@@ -29,6 +29,7 @@ from gongzhi.models import (
 from gongzhi.permissions import Actor, may_write
 from gongzhi.privacy import mask_personal_data, phone_for
 from gongzhi.queries.issues import visible_issue_condition
+from gongzhi.revisions import reads
 from gongzhi.sessions import token_hash
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
@@ -59,6 +60,7 @@ class GridChoice:
     boundary: str | None  # GeoJSON geometry, WGS-84
 
 
+@reads(Area)
 def grid_for_report(session: Session, grid_id: int) -> GridChoice | None:
     """A live grid and its live buildings, for the resident page; None for anything else."""
     grid = session.get(Area, grid_id)
@@ -80,6 +82,7 @@ class SimilarIssue:
     residents_affected: int
 
 
+@reads(IssueSupport)
 def support_counts(session: Session, issue_ids: Iterable[int]) -> dict[int, int]:
     """"Me too" per issue (residents affected besides the reporter)."""
     ids = list(issue_ids)
@@ -90,6 +93,7 @@ def support_counts(session: Session, issue_ids: Iterable[int]) -> dict[int, int]
     return {issue_id: int(count) for issue_id, count in rows}
 
 
+@reads(Issue, IssueSupport)
 def open_issues_like(session: Session, *, grid_id: int, category: str, limit: int = 5) -> list[SimilarIssue]:
     """Open issues of the grid in the category that anyone may see (screened), newest first."""
     rows = session.execute(
@@ -107,6 +111,7 @@ QUEUE_COLUMNS = ["id", "version", "title", "description", "category", "grid_id",
                  "reported_at", "source", "phone", "photos", "tracking_code"]
 
 
+@reads(Issue, ResidentReport, ResidentPhoto, Area)
 def screening_queue(session: Session, *, actor: Actor) -> pd.DataFrame:
     """Residents' reports waiting for screening that `actor` may screen (a grid leader: their
     grids; the committee and admins: all), oldest first; phone numbers as the actor may see them."""
@@ -126,6 +131,7 @@ def screening_queue(session: Session, *, actor: Actor) -> pd.DataFrame:
     return pd.DataFrame(records, columns=QUEUE_COLUMNS)
 
 
+@reads(ResidentPhoto)
 def report_photos(session: Session, *, issue_id: int) -> list[bytes]:
     return list(session.execute(select(ResidentPhoto.content).where(ResidentPhoto.issue_id == issue_id)
                                 .order_by(ResidentPhoto.position)).scalars())
@@ -168,6 +174,7 @@ class Tracking:
     closed_at: datetime | None = None
 
 
+@reads(ResidentReport)
 def report_by_token(session: Session, token: str | None) -> ResidentReport | None:
     """The report whose private link holds `token` (looked up by the token's hash)."""
     if not token or len(token) > 200:
@@ -226,12 +233,14 @@ def _tracking(session: Session, report: ResidentReport, *, full: bool) -> Tracki
         rating=issue.rating, fix_status=issue.fix_status)
 
 
+@reads(ResidentReport, Issue, TimelineEntry, AgendaItem, Organisation, Area)
 def tracking_by_token(session: Session, token: str | None) -> Tracking | None:
     """The whole picture for the holder of the private link; None for an unknown token."""
     report = report_by_token(session, token)
     return None if report is None else _tracking(session, report, full=True)
 
 
+@reads(ResidentReport, Issue, TimelineEntry, AgendaItem, Organisation, Area)
 def status_by_code(session: Session, code: str | None) -> Tracking | None:
     """The status only, for the tracking code alone (no steps, decision or rating)."""
     normalised = normalise_code(code)
