@@ -3,17 +3,18 @@ machine (CI has two cores) only makes them wait longer.
 
 When is the app done? Streamlit says little in the page: `stApp`'s `data-test-script-state`
 shows `notRunning` between the runs of one chain (a form that calls `st.rerun()`), and right
-after a click, before the browser has even asked for the run the click causes. So the tests
-also read the app's websocket, decoded with Streamlit's own protobuf messages (`ScriptRuns`):
-the browser asks for a run (`BackMsg.rerun_script`), the server starts it (`new_session`) and
-ends it (`script_finished`, which says whether another run follows)."""
+after a click, before the browser has even asked for the run the click causes. So a script put
+into every page (`RUN_TRACKER_JS`) reads the app's websocket in the page itself, with Streamlit's
+own protobuf field numbers: the browser asks for a run (`BackMsg.rerun_script`), and the server
+ends each run with `script_finished`, which says whether another run follows. The app is done
+when the last run asked for has finished with no run following, the page has had an idle moment
+since, and it shows the finished run (connected, not running, nothing faded as stale)."""
 
 import itertools
 import time
 import weakref
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
@@ -23,13 +24,74 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TIMEOUT_MS = 300_000  # generous: a condition that holds costs nothing; at a load of 20 on 2 cores a page's first run took minutes
 
+_FIELD = {"rerun_script": BackMsg.DESCRIPTOR.fields_by_name["rerun_script"].number,
+          "script_finished": ForwardMsg.DESCRIPTOR.fields_by_name["script_finished"].number,
+          "early": ForwardMsg.FINISHED_EARLY_FOR_RERUN}
+
+# Put into every document the page loads (before the app's own scripts): wraps WebSocket so that
+# the app's stream is watched. `window.gongzhiRuns` holds, as positions in one sequence of events,
+# the latest run asked for and the latest run finished with no run following (0: none yet on this
+# connection), whether the last run ended handing over to another, and how many runs were asked for.
+RUN_TRACKER_JS = """(() => {
+  if (window.gongzhiRuns !== undefined || !window.WebSocket) { return; }
+  const runs = window.gongzhiRuns = {seq: 0, asked: 0, finished: 0, handedOver: false, requests: 0};
+  const varint = (bytes, i) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, i];
+  };
+  // The top-level fields of one protobuf message: {field number: varint value, or true}.
+  const fields = (bytes) => {
+    const found = {};
+    let i = 0;
+    while (i < bytes.length) {
+      let tag, length;
+      [tag, i] = varint(bytes, i);
+      const number = Math.floor(tag / 8), wire = tag & 7;
+      if (wire === 0) { [found[number], i] = varint(bytes, i); }
+      else if (wire === 2) { [length, i] = varint(bytes, i); found[number] = true; i += length; }
+      else if (wire === 1) { found[number] = true; i += 8; }
+      else if (wire === 5) { found[number] = true; i += 4; }
+      else { break; }
+    }
+    return found;
+  };
+  const asBytes = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      if (!String(args[0]).endsWith('/_stcore/stream')) { return; }
+      runs.socket = this;
+      runs.asked = runs.finished = 0;  // a new connection is a new session
+      runs.handedOver = false;
+      this.addEventListener('message', (event) => {
+        const bytes = asBytes(event.data);
+        if (this !== runs.socket || bytes === null) { return; }
+        const status = fields(bytes)[FINISHED];
+        if (status === undefined) { return; }
+        runs.handedOver = status === EARLY;
+        if (!runs.handedOver) { runs.finished = ++runs.seq; }
+      });
+    }
+    send(data) {
+      const bytes = asBytes(data);
+      if (this === runs.socket && bytes !== null && fields(bytes)[RERUN] !== undefined) {
+        runs.asked = ++runs.seq;
+        runs.requests += 1;
+      }
+      return super.send(data);
+    }
+  };
+})();""".replace("FINISHED", str(_FIELD["script_finished"])).replace("RERUN", str(_FIELD["rerun_script"])).replace(
+    "EARLY", str(_FIELD["early"]))
+
 # The page has had an idle moment since this wait began: the browser calls an idle callback only
 # when nothing else is queued (the messages it received, a component's message, React's render),
 # so everything queued before has been handled. On a machine so busy that the page never idles
 # (a map redrawing under a load of 20 on two cores), the callback's timeout queues it as a task
-# after a second: the tasks queued before it have then run all the same. The first call of a wait (`token` new) asks for the
-# callback; later calls (Playwright calls the predicate on every animation frame) see if it came.
-# Playwright's waits take a predicate's value as it is, so none of these may return a promise.
+# after a second: the tasks queued before it have then run all the same.
 IDLE_SINCE_JS = """(token) => {
   window.gongzhiIdle = window.gongzhiIdle || {};
   if (!(token in window.gongzhiIdle)) {
@@ -39,163 +101,63 @@ IDLE_SINCE_JS = """(token) => {
   return window.gongzhiIdle[token];
 }"""
 
-# ... and then Streamlit shows a finished run: connected, not running, nothing left faded as
-# stale, something drawn in the main area.
+# ... and then the app has finished what was last asked of it, and the page shows it: connected,
+# not running, nothing left faded as stale, something drawn in the main area.
 APP_IDLE_JS = """(token) => {
   if (!(IDLE_SINCE)(token)) { return false; }
+  const runs = window.gongzhiRuns;
   const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null && app.dataset.testConnectionState === 'CONNECTED'
+  return runs !== undefined && runs.finished > runs.asked && !runs.handedOver
+    && app !== null && app.dataset.testConnectionState === 'CONNECTED'
     && app.dataset.testScriptState === 'notRunning'
     && document.querySelector('[data-stale="true"]') === null
     && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]') !== null;
 }""".replace("IDLE_SINCE", IDLE_SINCE_JS)
 
-# Counts, in the page, the frames it sends on its latest websocket to the app: compared with the
-# frames the test has seen (`ScriptRuns.frames_sent`), it tells when the test knows all the page sent.
-COUNT_SENT_JS = """(() => {
-  const send = WebSocket.prototype.send;
-  WebSocket.prototype.send = function (data) {
-    if (this.url.endsWith('/_stcore/stream')) {
-      window.gongzhiSocket = this;
-      this.gongzhiSent = (this.gongzhiSent || 0) + 1;
-    }
-    return send.call(this, data);
-  };
-})();"""
-
-# What the page has sent on that socket, once it has been idle (a click's or a component's
-# message goes out in a task of its own): {sent: n}, or false before the idle moment.
-SENT_WHEN_IDLE_JS = """(token) => (IDLE_SINCE)(token)
-  && {sent: window.gongzhiSocket === undefined ? 0 : window.gongzhiSocket.gongzhiSent}""".replace(
-    "IDLE_SINCE", IDLE_SINCE_JS)
+# What the page shows of its state, for the message of a wait that ran out.
+PAGE_STATE_JS = """(token) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const runs = window.gongzhiRuns || {};
+  return {idle: (window.gongzhiIdle || {})[token], asked: runs.asked, finished: runs.finished,
+          handedOver: runs.handedOver, connection: app && app.dataset.testConnectionState,
+          script: app && app.dataset.testScriptState,
+          stale: [...document.querySelectorAll('[data-stale="true"]')].map((e) => e.className.slice(0, 60)).slice(0, 5),
+          drawn: document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length};
+}"""
 
 _tokens = itertools.count()
+_WATCHED: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def when_idle(page, predicate_js: str, timeout: float = TIMEOUT_MS):
     """The value of `predicate_js` (which takes an idle-wait token) once it is truthy."""
-    return page.wait_for_function(predicate_js, arg=f"wait-{next(_tokens)}", timeout=timeout).json_value()
-
-
-class ScriptRuns:
-    """The script runs of one page, as its websocket to the app carries them."""
-
-    def __init__(self, page):
-        self.page = page
-        self.socket = None
-        self.frames_sent = 0  # on the current connection
-        self.requests = 0  # runs the browser asked for (BackMsg.rerun_script), on every connection
-        self._log: list[tuple[str, object]] = []  # ("requested" | "started" | "finished", detail), this connection
-        page.add_init_script(COUNT_SENT_JS)
-        page.on("websocket", self._watch)
-
-    def _watch(self, socket) -> None:
-        if not urlparse(socket.url).path.endswith("/_stcore/stream"):
-            return
-        self.socket, self._log, self.frames_sent = socket, [], 0  # a new connection is a new session
-        socket.on("framesent", lambda payload: self._sent(socket, payload))
-        socket.on("framereceived", lambda payload: self._received(socket, payload))
-
-    def _sent(self, socket, payload) -> None:
-        if socket is not self.socket:
-            return
-        self.frames_sent += 1
-        message = BackMsg.FromString(payload if isinstance(payload, bytes) else payload.encode())
-        if message.WhichOneof("type") == "rerun_script":
-            self.requests += 1
-            self._log.append(("requested", None))
-
-    def _received(self, socket, payload) -> None:
-        if socket is not self.socket or not isinstance(payload, bytes):
-            return
-        message = ForwardMsg.FromString(payload)
-        kind = message.WhichOneof("type")
-        if kind == "new_session":
-            self._log.append(("started", message.metadata.run.script_run_id))
-        elif kind == "script_finished":
-            self._log.append(("finished", (message.script_finished, message.metadata.run.script_run_id)))
-
-    @property
-    def settled(self) -> bool:
-        """The server has run what the browser last asked for, and no run follows: the last run
-        started after the last request and has finished without handing over to a rerun
-        (`st.rerun()`, or a request that arrived while it ran)."""
-        if not self._log or self._log[-1][0] != "finished":
-            return False
-        status, run_id = self._log[-1][1]
-        kinds = [kind for kind, _ in self._log]
-        last_request = max((i for i, kind in enumerate(kinds) if kind == "requested"), default=-1)
-        starts = [i for i, kind in enumerate(kinds) if kind == "started"]
-        if not starts or starts[-1] < last_request or status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-            return False
-        started_id = self._log[starts[-1]][1]
-        return not run_id or not started_id or run_id == started_id
-
-    def _wait_for_frame(self, event: str, until: float, waiting_for: str) -> None:
-        """Until the socket's next `event` ("framereceived" or "framesent"), or until the page
-        opens its socket."""
-        remaining = (until - time.monotonic()) * 1000
-        if remaining <= 0:
-            raise AssertionError(f"{waiting_for}; the app's websocket carried {self._log[-6:]}")
+    token = f"wait-{next(_tokens)}"
+    try:
+        return page.wait_for_function(predicate_js, arg=token, timeout=timeout).json_value()
+    except PlaywrightError as error:
         try:
-            if self.socket is None or self.socket.is_closed():
-                self.page.wait_for_event("websocket", timeout=remaining)
-            else:
-                self.socket.wait_for_event(event, timeout=remaining)
-        except PlaywrightError:  # the socket closed, or time is up (the next round says so)
-            pass
-
-    def left(self, until: float) -> float:
-        """Milliseconds left until `until` (time.monotonic()); an error once none are."""
-        left = (until - time.monotonic()) * 1000
-        if left <= 0:
-            raise AssertionError(f"the app did not become idle in time: {self.requests} runs asked for, "
-                                 f"{self.frames_sent} frames sent; the websocket carried {self._log[-6:]}")
-        return left
-
-    def wait_seen_all_sent(self, timeout: float = TIMEOUT_MS) -> None:
-        """Until the test has seen every frame the page has sent so far (the browser reports a
-        frame a little after the page sends it)."""
-        until = time.monotonic() + timeout / 1000
-        while self.frames_sent < when_idle(self.page, SENT_WHEN_IDLE_JS, timeout)["sent"]:
-            self._wait_for_frame("framesent", until, "the test did not see all the page sent")
-
-    def wait_settled(self, timeout: float = TIMEOUT_MS) -> None:
-        until = time.monotonic() + timeout / 1000
-        while not self.settled:
-            self._wait_for_frame("framereceived", until, "the app did not finish its run")
-
-    def wait_for_request(self, after: int, timeout: float = TIMEOUT_MS) -> None:
-        """Until the browser has asked for a run since it had asked for `after` of them."""
-        until = time.monotonic() + timeout / 1000
-        while self.requests <= after:
-            self._wait_for_frame("framesent", until, "the browser did not ask the app to run again")
+            state = page.evaluate(PAGE_STATE_JS, token)
+        except PlaywrightError:
+            state = "unreadable"
+        raise AssertionError(f"the app did not settle in time: {state}") from error
 
 
-_RUNS: "weakref.WeakKeyDictionary[object, ScriptRuns]" = weakref.WeakKeyDictionary()
-
-
-def script_runs(page) -> ScriptRuns:
-    """The page's `ScriptRuns`, watched from now on: call it before the page opens the app
+def script_runs(page) -> None:
+    """Watch the page's script runs from its next load on: call it before the page opens the app
     (`RecordedPage` and the sign-in helpers do)."""
-    if page not in _RUNS:
-        _RUNS[page] = ScriptRuns(page)
-    return _RUNS[page]
+    if page not in _WATCHED:
+        _WATCHED.add(page)
+        page.add_init_script(RUN_TRACKER_JS)
+
+
+def runs_requested(page) -> int:
+    """How many runs the page has asked the app for since it loaded."""
+    return page.evaluate("() => window.gongzhiRuns === undefined ? 0 : window.gongzhiRuns.requests")
 
 
 def wait_for_app(page, timeout: float = TIMEOUT_MS) -> None:
-    """Wait until Streamlit has finished all the page asked it to run and the page shows it:
-    the page asked for nothing more while the last run was being drawn."""
-    runs = script_runs(page)
-    until = time.monotonic() + timeout / 1000
-    while True:
-        runs.wait_seen_all_sent(runs.left(until))
-        asked = runs.requests
-        runs.wait_settled(runs.left(until))
-        when_idle(page, APP_IDLE_JS, runs.left(until))
-        runs.wait_seen_all_sent(runs.left(until))
-        if runs.requests == asked:
-            return
+    """Wait until Streamlit has finished all the page asked it to run and the page shows it."""
+    when_idle(page, APP_IDLE_JS, timeout)
 
 
 @contextmanager
@@ -204,11 +166,10 @@ def rerun_by(page, timeout: float = TIMEOUT_MS):
     the page listens to): first the app is idle, then the browser asks for the run, and the
     block ends when that run is over and drawn, so nothing after it reads the page from before.
     Usage: `with rerun_by(page): page.get_by_role("button", name=...).click()`."""
-    runs = script_runs(page)
     wait_for_app(page, timeout)
-    asked = runs.requests
+    asked = runs_requested(page)
     yield
-    runs.wait_for_request(asked, timeout)
+    page.wait_for_function("(asked) => window.gongzhiRuns.requests > asked", arg=asked, timeout=timeout)
     wait_for_app(page, timeout)
 
 

@@ -14,16 +14,18 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.issues import list_issues
 from tests.browser.helpers import (
+    IDLE_SINCE_JS,
     TIMEOUT_MS,
     bare_spot,
     frame_with,
     open_from_menu,
     rerun_by,
+    runs_requested,
     save_screenshot,
-    script_runs,
     sign_in,
     wait_for_map_still,
     wait_until_drawn,
+    when_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -105,15 +107,13 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
 
 def test_panning_and_zooming_do_not_rerun_the_app(app_server, page):
     """The map returns only a clicked grid (and a click count) to the app: dragging and zooming
-    it send nothing over the app's websocket, so the script does not run again."""
-    sent: list[str] = []
-    page.page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    it ask the app for no run over its websocket, so the script does not run again."""
     sign_in(page.page, app_server.url, "committee")
     open_from_menu(page.page, translate("en", "nav.grid_map"))
     frame = frame_with(page.page, "path.gongzhi-grid")
     wait_until_drawn(page.page)  # the map's first value (sent as it is made) and its run are over
     wait_for_map_still(frame)
-    before = len(sent)
+    before = runs_requested(page.page)
     view = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
 
     box = frame.frame_element().bounding_box()
@@ -131,8 +131,8 @@ def test_panning_and_zooming_do_not_rerun_the_app(app_server, page):
     # sent has then been posted to the app's page, which sends it on before it is next idle.
     wait_for_map_still(frame)
     frame.evaluate("() => new Promise((resolve) => setTimeout(resolve, 1000))")
-    script_runs(page.page).wait_seen_all_sent()
+    when_idle(page.page, IDLE_SINCE_JS)
 
     moved = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
     assert moved[:2] != view[:2] and moved[2] > view[2]  # the map did pan and zoom
-    assert sent[before:] == []
+    assert runs_requested(page.page) == before
