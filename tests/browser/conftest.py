@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser.helpers import script_runs
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 
@@ -33,7 +35,7 @@ def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60)
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.3)
+            time.sleep(0.3)  # polling: nothing tells us when a port starts answering
     raise TimeoutError("streamlit did not become healthy")
 
 
@@ -98,10 +100,12 @@ def browser(chromium_path):
 
 
 class RecordedPage:
-    """A page plus every URL it requested (including inside iframes such as the map)."""
+    """A page plus every URL it requested (including inside iframes such as the map); its
+    script runs are watched from the start (see helpers.ScriptRuns)."""
 
     def __init__(self, page):
         self.page = page
+        script_runs(page)
         self.requests: list[str] = []
         page.on("request", lambda request: self.requests.append(request.url))
 

@@ -2,11 +2,9 @@
 straight into projector mode (as a bookmark of ?mode=projector does), moving between pages
 through the projector menu, and reading computed sizes and contrasts off the page."""
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from gongzhi.i18n import translate
 from tests.browser.conftest import RecordedPage
-from tests.browser.helpers import fill_sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, fill_sign_in, rerun_by, script_runs, wait_for_app
 
 PROJECTOR_VIEWPORT = {"width": 1024, "height": 768}
 
@@ -19,33 +17,36 @@ def new_page(browser, viewport=PROJECTOR_VIEWPORT) -> RecordedPage:
 def sign_in_at(page, url: str, username: str, *, lang: str = "en") -> None:
     """Open `url` (e.g. a bookmark with ?mode=projector), which leads to the sign-in page, and sign
     in there: the browser comes back to `url`."""
+    script_runs(page)
     page.goto(url)
     fill_sign_in(page, username, lang=lang)
-    page.locator("h1").filter(has_text=translate(lang, "nav.overview")).wait_for(timeout=30_000)
+    page.locator("h1").filter(has_text=translate(lang, "nav.overview")).wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
 
 
-def open_in_projector(page, title: str, *, lang: str = "en", tries: int = 3, press_escape: bool = True) -> None:
-    """Go to a page through the projector bar's menu (the sidebar is hidden). A rerun that ends
-    while the menu is open can close it before the click lands, so try again a few times.
+def open_in_projector(page, title: str, *, lang: str = "en", press_escape: bool = True) -> None:
+    """Go to a page through the projector bar's menu (the sidebar is hidden). The menu is opened
+    only once the app is idle, so no rerun can close it before the click lands.
     `press_escape=False` leaves the menu as the app leaves it (it closes by itself after a choice)."""
     heading = page.locator("h1").filter(has_text=title)
-    for _ in range(tries):
-        wait_for_app(page)
-        page.get_by_role("button", name=translate(lang, "projector.pages")).click()
-        try:
-            # A page's link; the page already shown is a button that closes the menu.
-            page.locator("[data-testid='stPopoverBody'] a, [data-testid='stPopoverBody'] button").filter(
-                has_text=title).first.click(timeout=10_000)
-            heading.wait_for(timeout=30_000)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    else:
-        raise AssertionError(f"could not open {title!r} from the projector menu")
-    if press_escape:
-        page.keyboard.press("Escape")
     wait_for_app(page)
+    already_there = heading.count() > 0
+    page.get_by_role("button", name=translate(lang, "projector.pages")).click()
+    wait_for_app(page)  # opening the menu runs the app (it tracks whether the menu is open)
+    # A page's link; the page already shown is a button that closes the menu.
+    link = page.locator("[data-testid='stPopoverBody'] a, [data-testid='stPopoverBody'] button").filter(
+        has_text=title).first
+    link.wait_for(timeout=TIMEOUT_MS)
+    if already_there:  # choosing the page that is open may not run the app again
+        link.click()
+        wait_for_app(page)
+    else:
+        with rerun_by(page):
+            link.click()
+    heading.first.wait_for(timeout=TIMEOUT_MS)
+    if press_escape:
+        page.keyboard.press("Escape")  # the menu may stay open over the new page
+        page.locator("[data-testid='stPopoverBody']").wait_for(state="hidden", timeout=TIMEOUT_MS)
 
 
 # The contrast of every visible piece of text in the main area against the colour behind it

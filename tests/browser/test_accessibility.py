@@ -8,7 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from components.navigation import LOGIN_PAGE, PAGES
 from gongzhi.i18n import translate
-from tests.browser.helpers import open_from_menu, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, rerun_by, sign_in, wait_until_drawn
 from tests.browser.projector_helpers import new_page, open_in_projector, sign_in_at
 
 pytestmark = pytest.mark.browser
@@ -42,15 +42,15 @@ def _open(entry, mode: str, signed_in, browser, app_server):
     if entry.url_path == LOGIN_PAGE:
         page = new_page(browser).page
         page.goto(f"{app_server.url}/{LOGIN_PAGE}?lang=en" + ("&mode=projector" if mode == "projector" else ""))
-        page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
-        wait_for_app(page)
+        page.locator("h1").filter(has_text=title).wait_for(timeout=TIMEOUT_MS)
+        wait_until_drawn(page)
         return page
     page = signed_in(mode)
     if mode == "projector":
         open_in_projector(page, title)
     else:
         open_from_menu(page, title)
-    page.wait_for_timeout(1_000)  # charts and the map settle
+    wait_until_drawn(page)  # charts and maps drawn before axe looks
     return page
 
 
@@ -84,13 +84,11 @@ def test_the_meeting_views_have_no_serious_or_critical_violation(view, mode, bro
     else:
         sign_in(page, app_server.url, "admin")
         open_from_menu(page, translate("en", "nav.meetings"))
-    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", f"meetings.view_{view}"), exact=True).click()
-    # The overview's title gives way to the view's; then no element is left faded as stale.
-    page.locator("h1").filter(has_text=translate("en", "nav.meetings")).first.wait_for(state="detached",
-                                                                                      timeout=30_000)
-    wait_for_app(page)
-    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
-    page.wait_for_timeout(1_000)
+    with rerun_by(page):
+        page.get_by_test_id("stRadioGroup").get_by_text(translate("en", f"meetings.view_{view}"), exact=True).click()
+    # The overview's title has given way to the view's, and the view is drawn.
+    assert page.locator("h1").filter(has_text=translate("en", "nav.meetings")).count() == 0
+    wait_until_drawn(page)
     violations = Axe().run(page).response["violations"]
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     page.context.close()

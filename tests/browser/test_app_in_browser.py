@@ -13,7 +13,16 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.common import twelve_months_start
 from gongzhi.queries.issues import issue_headline
-from tests.browser.helpers import choose, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    choose,
+    frame_with,
+    open_from_menu,
+    rerun_by,
+    save_screenshot,
+    sign_in,
+    wait_until_drawn,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +66,7 @@ def test_map_draws_one_polygon_per_grid_from_local_assets(app_server, page):
     sign_in(page.page, app_server.url, "representative")
     open_from_menu(page.page, translate("en", "nav.grid_map"))
     frame = _map_frame(page.page)
-    page.page.wait_for_timeout(1000)
+    wait_until_drawn(page.page)  # Leaflet adds every polygon of the layer at once, before it is loaded
     with _server_session(app_server) as session:
         grids = session.execute(select(func.count()).select_from(Area).where(
             Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))).scalar_one()
@@ -79,12 +88,12 @@ def test_an_issue_created_through_the_form_appears_in_the_list(app_server, page)
     with _server_session(app_server) as session:
         grid_name = session.execute(select(Area.name).where(Area.level == AreaLevel.GRID).order_by(Area.code)).first()[0]
     choose(page.page, form, translate("en", "issues.field_grid"), grid_name)
-    form.get_by_role("button", name=translate("en", "issues.report_submit")).click()
-    page.page.get_by_text(translate("en", "issues.reported_ok")).wait_for(timeout=30_000)
-    wait_for_app(page.page)
+    with rerun_by(page.page):
+        form.get_by_role("button", name=translate("en", "issues.report_submit")).click()
+    page.page.get_by_text(translate("en", "issues.reported_ok")).wait_for(timeout=TIMEOUT_MS)
     # The grid is drawn on a canvas; its accessible table holds the cell texts.
     cell = page.page.locator("[data-testid='stDataFrame'] [role='gridcell']").filter(has_text=title)
-    cell.first.wait_for(state="attached", timeout=30_000)
+    cell.first.wait_for(state="attached", timeout=TIMEOUT_MS)
     assert cell.first.get_attribute("data-testid") == "glide-cell-2-0"  # the newest issue comes first
     with _server_session(app_server) as session:
         from gongzhi.models import Issue

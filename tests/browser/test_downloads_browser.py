@@ -9,14 +9,15 @@ import pytest
 from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
 from gongzhi.queries.volunteers import volunteer_roster
-from tests.browser.helpers import open_from_menu, sign_in
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, sign_in, wait_for_app
 from tests.personal_data import cell_texts, full_mobiles
 
 pytestmark = pytest.mark.browser
 
 
 def download(page, label: str) -> bytes:
-    with page.expect_download(timeout=60_000) as started:
+    wait_for_app(page)  # the button of the finished run, not one a rerun is about to replace
+    with page.expect_download(timeout=TIMEOUT_MS) as started:
         page.get_by_role("button", name=label).click()
     return open(started.value.path(), "rb").read()
 

@@ -5,7 +5,7 @@ import pytest
 
 from gongzhi.i18n import translate
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import fill_sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, fill_sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_a_page_bookmark_works_as_the_first_request_after_a_start(demo_url, tmp_
         # Signed out, the bookmark leads to the sign-in page (served before the app loads).
         assert page.page.locator("h1").first.inner_text().strip() == translate("en", "nav.login")
         fill_sign_in(page.page, "leader")
-        page.page.locator("h1").filter(has_text=translate("en", "nav.volunteers")).wait_for(timeout=30_000)
+        page.page.locator("h1").filter(has_text=translate("en", "nav.volunteers")).wait_for(timeout=TIMEOUT_MS)
         wait_for_app(page.page)
         assert page.page.url == f"{server.url}/volunteers?lang=en"
         page.page.wait_for_selector("[data-testid='stMetric']")

@@ -20,7 +20,17 @@ from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    bare_spot,
+    frame_with,
+    open_from_menu,
+    rerun_by,
+    save_screenshot,
+    sign_in,
+    wait_for_app,
+    wait_until_drawn,
+)
 from tests.browser.helpers import choose as _choose
 from tests.markdown_payloads import LOOPBACK
 from tests.markdown_payloads import PAYLOADS as MARKDOWN_PAYLOADS
@@ -80,6 +90,7 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     dialogs: list[str] = []
     page.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page.page, poisoned_server.url, "committee")
+    wait_until_drawn(page.page)
     assert payload_elements(page.page) == 0
 
     open_from_menu(page.page, translate("en", "nav.grid_map"))
@@ -88,12 +99,13 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     # The grid's middle carries its label point, where issue and event markers sit: point at bare polygon.
     spot = bare_spot(polygon)
     polygon.hover(position=spot)
-    polygon.click(position=spot)
-    frame.locator(".gongzhi-tooltip").first.wait_for(timeout=10_000)
+    frame.locator(".gongzhi-tooltip").first.wait_for(timeout=TIMEOUT_MS)
     assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-tooltip").first.inner_text()  # as text
     # The click selects the grid: its panel names it, as text, once the app has run again.
-    page.page.locator("[data-testid='stMain'] h3").filter(has_text="onerror=alert(1)").first.wait_for(timeout=30_000)
-    wait_for_app(page.page)
+    with rerun_by(page.page):
+        polygon.click(position=spot)
+    page.page.locator("[data-testid='stMain'] h3").filter(has_text="onerror=alert(1)").first.wait_for(timeout=TIMEOUT_MS)
+    wait_until_drawn(page.page)
     frame = frame_with(page.page, "path.gongzhi-grid")
     assert "<img src=x onerror=alert(1)>" in frame.locator(".gongzhi-grid-label").first.inner_text()
     # Each facility's tooltip in turn, until the poisoned one's: its name shows as text.
@@ -113,12 +125,13 @@ def test_payloads_run_no_script_anywhere(poisoned_server, page):
     assert payload_elements(page.page) == 0
 
     open_from_menu(page.page, translate("en", "nav.issues"))
-    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=10_000)  # the newest issue is open
+    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=TIMEOUT_MS)  # the newest issue is open
+    wait_until_drawn(page.page)
     assert payload_elements(page.page) == 0
 
     open_from_menu(page.page, translate("en", "nav.events"))
-    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=10_000)
-    page.page.wait_for_timeout(1000)
+    page.page.get_by_text("onerror=alert(1)").first.wait_for(state="attached", timeout=TIMEOUT_MS)
+    wait_until_drawn(page.page)  # every frame drawn before it is searched
     assert payload_elements(page.page) == 0
     assert dialogs == []
 
@@ -163,7 +176,7 @@ def test_markdown_payloads_show_as_typed_in_the_browser(markdown_server, page):
     sign_in(page.page, markdown_server.url, "committee")
     open_from_menu(page.page, translate("en", "nav.issues"))
     heading = page.page.locator("[data-testid='stMain'] h3").filter(has_text="material")
-    heading.first.wait_for(timeout=30_000)  # the newest issue is open
+    heading.first.wait_for(timeout=TIMEOUT_MS)  # the newest issue is open
     wait_for_app(page.page)
     assert heading.first.inner_text().replace("\u2060", "").endswith(MARKDOWN_PAYLOAD)
     assert markdown_markup(page.page) == dict.fromkeys(markdown_markup(page.page), 0)
@@ -172,7 +185,7 @@ def test_markdown_payloads_show_as_typed_in_the_browser(markdown_server, page):
     open_from_menu(page.page, translate("en", "nav.grid_map"))
     _choose(page.page, page.page.locator("[data-testid='stSidebar']"), translate("en", "common.grid"), GRID_NAME)
     panel = page.page.locator("[data-testid='stMain'] h3").filter(has_text="red")
-    panel.first.wait_for(timeout=30_000)
+    panel.first.wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page.page)
     assert panel.first.inner_text().replace("\u2060", "").startswith(":red[X] [l](")
     assert markdown_markup(page.page) == dict.fromkeys(markdown_markup(page.page), 0)

@@ -13,7 +13,20 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area
 from gongzhi.queries.issues import list_issues
-from tests.browser.helpers import bare_spot, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import (
+    IDLE_SINCE_JS,
+    TIMEOUT_MS,
+    bare_spot,
+    frame_with,
+    open_from_menu,
+    rerun_by,
+    runs_requested,
+    save_screenshot,
+    sign_in,
+    wait_for_map_still,
+    wait_until_drawn,
+    when_idle,
+)
 
 pytestmark = pytest.mark.browser
 GRID_CODE_SUFFIX = "G05"
@@ -54,6 +67,7 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
     sign_in(page.page, app_server.url, "committee")
     open_from_menu(page.page, translate("en", "nav.grid_map"))
     frame = frame_with(page.page, "path.gongzhi-grid")
+    wait_until_drawn(page.page)
     polygon = frame.locator(f"path.gongzhi-grid[data-grid-code='{grid.code}']")
     assert polygon.count() == 1
     # The grid's middle carries its label and issue markers: click where the polygon itself is.
@@ -65,9 +79,10 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
     assert frame_top + MAP_HEIGHT > page.page.viewport_size["height"]
     panel_title = page.page.locator("[data-testid='stMain'] h3").filter(
         has_text=translate("en", "map.panel_title", name=grid.name, code=grid.code))
-    polygon.click(position=spot, force=True)
-    assert frame.evaluate("window.__GLOBAL_DATA__.last_object_clicked_count") > 0
-    panel_title.wait_for(timeout=30_000)
+    with rerun_by(page.page):  # st_folium sends the click 250 ms after it
+        polygon.click(position=spot, force=True)
+        assert frame.evaluate("window.__GLOBAL_DATA__.last_object_clicked_count") > 0
+    panel_title.wait_for(timeout=TIMEOUT_MS)
     assert panel_title.count() == 1
     save_screenshot(page.page, "map_click_selected")
 
@@ -78,7 +93,7 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
     assert sidebar_grid.locator("input").input_value() == grid.name
 
     table = page.page.locator("[data-testid='stDataFrame']").first
-    table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
+    table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=TIMEOUT_MS)
     grid_cells = _column_cells(page.page, table, translate("en", "issues.col_grid"))
     id_cells = _column_cells(page.page, table, translate("en", "issues.col_id"))
     assert grid_cells and set(grid_cells) == {grid.name}
@@ -92,15 +107,13 @@ def test_clicking_a_grid_filters_the_issues_page(app_server, page):
 
 def test_panning_and_zooming_do_not_rerun_the_app(app_server, page):
     """The map returns only a clicked grid (and a click count) to the app: dragging and zooming
-    it send nothing over the app's websocket, so the script does not run again."""
-    sent: list[str] = []
-    page.page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    it ask the app for no run over its websocket, so the script does not run again."""
     sign_in(page.page, app_server.url, "committee")
     open_from_menu(page.page, translate("en", "nav.grid_map"))
     frame = frame_with(page.page, "path.gongzhi-grid")
-    page.page.wait_for_timeout(2_000)  # the component's value after mounting has been sent by now
-    wait_for_app(page.page)
-    before = len(sent)
+    wait_until_drawn(page.page)  # the map's first value (sent as it is made) and its run are over
+    wait_for_map_still(frame)
+    before = runs_requested(page.page)
     view = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
 
     box = frame.frame_element().bounding_box()
@@ -110,8 +123,16 @@ def test_panning_and_zooming_do_not_rerun_the_app(app_server, page):
     page.page.mouse.move(x + 120, y + 60, steps=8)
     page.page.mouse.up()
     page.page.mouse.wheel(0, -400)
-    page.page.wait_for_timeout(1_500)  # st_folium sends changes 250 ms after the last one
+    frame.wait_for_function(f"() => window.map.getZoom() > {view[2]}", timeout=TIMEOUT_MS)  # the zoom is over
+    # No condition says "nothing was sent": st_folium decides 250 ms after the map's last move
+    # (a debounce timer in the map's frame) and is silent when it sends nothing. So: once the map
+    # stands still, a timer of four times that delay set in the same frame fires after st_folium's
+    # (a page runs its timers in the order they fall due, however busy the machine); anything it
+    # sent has then been posted to the app's page, which sends it on before it is next idle.
+    wait_for_map_still(frame)
+    frame.evaluate("() => new Promise((resolve) => setTimeout(resolve, 1000))")
+    when_idle(page.page, IDLE_SINCE_JS)
 
     moved = frame.evaluate("[window.map.getCenter().lat, window.map.getCenter().lng, window.map.getZoom()]")
     assert moved[:2] != view[:2] and moved[2] > view[2]  # the map did pan and zoom
-    assert sent[before:] == []
+    assert runs_requested(page.page) == before

@@ -8,7 +8,15 @@ from sqlalchemy import select
 from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
 from gongzhi.models import AgendaItem, Issue, Meeting
-from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    frame_with,
+    open_from_menu,
+    rerun_by,
+    save_screenshot,
+    sign_in,
+    wait_until_drawn,
+)
 from tests.browser.projector_helpers import body_font_sizes, new_page, open_in_projector, sign_in_at
 
 pytestmark = pytest.mark.browser
@@ -32,12 +40,12 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     assert agenda and agenda[0][1] is not None, "the demo's planned meeting opens with an issue"
     sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
     open_in_projector(page, translate("en", "nav.meetings"))
-    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_live"), exact=True).click()
-    page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
-    wait_for_app(page)
+    with rerun_by(page):
+        page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_live"), exact=True).click()
+    page.locator("h1").filter(has_text=title).wait_for(timeout=TIMEOUT_MS)
     position, issue_id, issue_title, _ = agenda[0]
     heading = page.locator("h2").filter(has_text=issue_title).first
-    heading.wait_for(timeout=30_000)
+    heading.wait_for(timeout=TIMEOUT_MS)
     assert heading.inner_text().strip() == f"{position}. #{issue_id} {issue_title}"
     assert min(body_font_sizes(page)) >= 24
     save_screenshot(page, "meeting-live-item")
@@ -47,13 +55,13 @@ def test_live_meeting_on_a_projector_screen(app_server, browser):
     frame = frame_with(page, "path.gongzhi-meeting-grid-item")
     assert frame.locator("path.gongzhi-meeting-grid-item").count() == 1
     assert "mode=projector" in page.url
-    wait_for_app(page)
+    wait_until_drawn(page)
     save_screenshot(page, "meeting-live-item-map")
 
     heading.click()  # the shortcut listens on the page, not inside a field
-    page.keyboard.press("PageDown")
-    page.get_by_text(translate("en", "meetings.live_position", n=2, total=len(agenda))).wait_for(timeout=30_000)
-    wait_for_app(page)
+    with rerun_by(page):
+        page.keyboard.press("PageDown")
+    page.get_by_text(translate("en", "meetings.live_position", n=2, total=len(agenda))).wait_for(timeout=TIMEOUT_MS)
     assert recorded.external_requests() == []
     context.close()
 
@@ -69,11 +77,11 @@ def test_minutes_download_as_pdf(app_server, browser):
     title, agenda = _planned_agenda(app_server)
     sign_in(page, app_server.url)
     open_from_menu(page, translate("en", "nav.meetings"))
-    page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_minutes"), exact=True).click()
-    page.get_by_role("heading", name=translate("en", "meetings.minutes_title", title=title)).wait_for(timeout=30_000)
-    wait_for_app(page)
+    with rerun_by(page):
+        page.get_by_test_id("stRadioGroup").get_by_text(translate("en", "meetings.view_minutes"), exact=True).click()
+    page.get_by_role("heading", name=translate("en", "meetings.minutes_title", title=title)).wait_for(timeout=TIMEOUT_MS)
     save_screenshot(page, "meeting-minutes")
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.get_by_role("button", name=translate("en", "meetings.download_pdf")).click()
     data = open(download.value.path(), "rb").read()
     assert data.startswith(b"%PDF")

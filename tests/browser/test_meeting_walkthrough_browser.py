@@ -14,7 +14,7 @@ from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import label, translate
 from gongzhi.models import AgendaItem, Issue, Meeting
 from gongzhi.queries.meetings import attendee_names
-from tests.browser.helpers import save_screenshot, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, save_screenshot, wait_for_app
 from tests.browser.projector_helpers import PROJECTOR_VIEWPORT, open_in_projector, sign_in_at
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,7 @@ def _inside_window(page, selectors: list[str]) -> None:
                   return b.height > 0 && b.top >= 0 && b.left >= 0 && b.bottom <= window.innerHeight
                          && b.right <= window.innerWidth; })"""
     try:
-        page.wait_for_function(script, arg=selectors, timeout=20_000)
+        page.wait_for_function(script, arg=selectors, timeout=TIMEOUT_MS)
     except Exception:
         save_screenshot(page, "meeting-walkthrough-failed")
     for selector in selectors:
@@ -58,11 +58,11 @@ def _inside_window(page, selectors: list[str]) -> None:
 
 def _item_on_screen(page, item_id: int, position: int, issue_id: int | None, title: str | None, total: int,
                     *, undecided: bool = True) -> None:
-    page.get_by_text(t("meetings.live_position", n=position, total=total), exact=True).wait_for(timeout=30_000)
+    page.get_by_text(t("meetings.live_position", n=position, total=total), exact=True).wait_for(timeout=TIMEOUT_MS)
     heading = page.locator(".st-key-meeting_item h2").first
     expected = f"{position}. #{issue_id} {title}" if issue_id is not None else None
     if expected:
-        page.locator(".st-key-meeting_item h2").filter(has_text=title).first.wait_for(timeout=30_000)
+        page.locator(".st-key-meeting_item h2").filter(has_text=title).first.wait_for(timeout=TIMEOUT_MS)
         assert heading.inner_text().strip() == expected
     wait_for_app(page)
     selectors = [".st-key-meeting_item h2"]
@@ -94,7 +94,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     sign_in_at(page, f"{app_server.url}/?lang={LANG}&mode=projector", "committee")
     open_in_projector(page, t("nav.meetings"))
     page.get_by_test_id("stRadioGroup").get_by_text(t("meetings.view_live"), exact=True).click()
-    page.locator("h1").filter(has_text=meeting.title).wait_for(timeout=30_000)
+    page.locator("h1").filter(has_text=meeting.title).wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
 
     # Attendance: everyone invited came (the list starts from the invitation); quorum held.
@@ -104,7 +104,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     assert body.locator("textarea").input_value().split("\n") == list(invited)
     body.get_by_text(translate(LANG, "common.yes"), exact=True).click()
     body.get_by_role("button", name=t("meetings.attendance_submit")).click()
-    page.get_by_text(t("meetings.attendance_saved")).wait_for(timeout=30_000)
+    page.get_by_text(t("meetings.attendance_saved")).wait_for(timeout=TIMEOUT_MS)
     page.keyboard.press("Escape")
     wait_for_app(page)
     present = len(invited)
@@ -121,7 +121,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     save_screenshot(page, "meeting-walkthrough-approve")
     _choose(page, f".st-key-decide_lead_{item_id}")
     page.locator(f".st-key-decide_unanimous_{item_id} button").click()
-    page.get_by_text(t("meetings.live_position", n=position + 1, total=total), exact=True).wait_for(timeout=30_000)
+    page.get_by_text(t("meetings.live_position", n=position + 1, total=total), exact=True).wait_for(timeout=TIMEOUT_MS)
 
     # The next item waiting for the meeting: rejected, with a reason and a note.
     page.locator(".st-key-meeting_item h2").first.click()
@@ -131,7 +131,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     item_id, position, issue_id, title, _ = reject
     _item_on_screen(page, item_id, position, issue_id, title, total)
     page.locator(f".st-key-decide_kind_{item_id}").get_by_text(label(LANG, "decision", "reject"), exact=True).click()
-    page.locator(f".st-key-decide_reason_{item_id}").wait_for(timeout=30_000)
+    page.locator(f".st-key-decide_reason_{item_id}").wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
     _inside_window(page, [".st-key-meeting_item h2", f".st-key-decide_unanimous_{item_id} button"])
     _choose(page, f".st-key-decide_reason_{item_id}")
@@ -139,7 +139,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     save_screenshot(page, "meeting-walkthrough-reject")
     page.locator(f".st-key-decide_unanimous_{item_id} button").click()
     page.get_by_text(t("meetings.live_position", n=min(position + 1, total), total=total),
-                     exact=True).wait_for(timeout=30_000)
+                     exact=True).wait_for(timeout=TIMEOUT_MS)
 
     # Every item from the first, by Page Up / Page Down: each starts at the top of the screen.
     while not page.get_by_text(t("meetings.live_position", n=1, total=total), exact=True).is_visible():
@@ -158,7 +158,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     # The rest is deferred after one confirmation.
     page.get_by_role("button", name=t("meetings.defer_rest", count=total - 2)).click()
     page.get_by_role("button", name=t("meetings.defer_rest_confirm", count=total - 2)).click()
-    page.get_by_text(t("meetings.defer_rest_saved", count=total - 2)).wait_for(timeout=30_000)
+    page.get_by_text(t("meetings.defer_rest_saved", count=total - 2)).wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
 
     # Closed, with its chair and recorder, days before its planned date: the minutes follow.
@@ -167,7 +167,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     body.get_by_label(t("meetings.field_chair")).fill(CHAIR)
     body.get_by_label(t("meetings.field_recorder")).fill(RECORDER)
     body.get_by_role("button", name=t("meetings.close_submit")).click()
-    page.get_by_role("heading", name=t("meetings.minutes_title", title=meeting.title)).wait_for(timeout=30_000)
+    page.get_by_role("heading", name=t("meetings.minutes_title", title=meeting.title)).wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
     save_screenshot(page, "meeting-walkthrough-minutes")
 
@@ -185,7 +185,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
         assert closed.held_at.date() > today(), "closed before its planned date, yet listed and shown"
         minutes_lang = closed.language
 
-    with page.expect_download(timeout=60_000) as download:
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
         page.get_by_role("button", name=t("meetings.download_pdf")).click()
     data = open(download.value.path(), "rb").read()
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)

@@ -10,7 +10,7 @@ import pytest
 
 from components.navigation import PAGES
 from gongzhi.i18n import translate
-from tests.browser.helpers import ARTIFACTS, open_from_menu, wait_for_app
+from tests.browser.helpers import ARTIFACTS, TIMEOUT_MS, open_from_menu, wait_until_drawn
 from tests.browser.projector_helpers import open_in_projector, sign_in_at
 
 pytestmark = pytest.mark.browser
@@ -64,11 +64,10 @@ def test_no_text_is_cut_on_any_page(app_server, browser, mode, lang):
             # The pages menu closed by itself after the choice; nothing covers the page.
             page.wait_for_function("() => !document.querySelector('[data-testid=\"stPopoverBody\"]')"
                                    " || !document.querySelector('[data-testid=\"stPopoverBody\"]').checkVisibility()",
-                                   timeout=10_000)
+                                   timeout=TIMEOUT_MS)
         else:
             open_from_menu(page, title)
-        wait_for_app(page)
-        page.wait_for_timeout(500)  # fonts and cards settle after the run
+        wait_until_drawn(page)  # the run is over, fonts loaded, charts and maps drawn
         page.screenshot(path=str(SCREENSHOTS / f"{mode}-{lang}-{path}.png"))
         if projector and path in FILTERED_PAGES:
             assert page.get_by_text(translate(lang, "common.filters")).is_visible(), path

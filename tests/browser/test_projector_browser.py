@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from components.projector import BODY_FONT_PX, PROJECTOR_ROWS
 from gongzhi.i18n import translate
-from tests.browser.helpers import save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, rerun_by, save_screenshot, sign_in, wait_until_drawn
 from tests.browser.projector_helpers import (
     body_font_sizes,
     new_page,
@@ -53,6 +53,7 @@ def test_a_bookmark_opens_the_overview_in_large_type_and_high_contrast(app_serve
     page = projector_page.page
     sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
     page.wait_for_selector("[data-testid='stMetric']")
+    wait_until_drawn(page)
     _assert_projected(page)
     value_size = page.eval_on_selector("[data-testid='stMetricValue']", "n => parseFloat(getComputedStyle(n).fontSize)")
     assert value_size >= 2.5 * MIN_BODY_PX  # headline figures much larger than the text
@@ -69,17 +70,18 @@ def test_the_toggle_switches_projector_mode_on_it_survives_a_page_change_and_the
     page = projector_page.page
     sign_in(page, app_server.url, "committee")
     assert "mode=" not in page.url
-    page.locator("[data-testid='stSidebar']").get_by_text(translate("en", "projector.toggle")).click()
-    page.wait_for_url(re.compile(r"mode=projector"), timeout=30_000)
-    wait_for_app(page)
-    page.locator("[data-testid='stSidebar']").wait_for(state="hidden")
+    with rerun_by(page):
+        page.locator("[data-testid='stSidebar']").get_by_text(translate("en", "projector.toggle")).click()
+    page.wait_for_url(re.compile(r"mode=projector"), timeout=TIMEOUT_MS)
+    page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=TIMEOUT_MS)
     open_in_projector(page, translate("en", "nav.meetings"))
     assert re.search(r"/meetings\?(.*&)?mode=projector", page.url), page.url
+    wait_until_drawn(page)
     _assert_projected(page)
     save_screenshot(page, "meetings_projector")
-    page.get_by_role("button", name=translate("en", "projector.exit")).click()
-    page.locator("[data-testid='stSidebar']").wait_for(state="visible", timeout=30_000)
-    wait_for_app(page)
+    with rerun_by(page):
+        page.get_by_role("button", name=translate("en", "projector.exit")).click()
+    page.locator("[data-testid='stSidebar']").wait_for(state="visible", timeout=TIMEOUT_MS)
     assert "mode=" not in page.url
     assert page.locator("h1").filter(has_text=translate("en", "nav.meetings")).is_visible()
 
@@ -88,7 +90,7 @@ def _position(page) -> str:
     return page.get_by_text(re.compile(r"^Slide \d+ of \d+$")).inner_text()
 
 
-def _wait_for_slide(page, index: int, timeout: float = 30_000) -> None:
+def _wait_for_slide(page, index: int, timeout: float = TIMEOUT_MS) -> None:
     page.get_by_text(re.compile(rf"^Slide {index} of \d+$")).wait_for(timeout=timeout)
 
 
@@ -97,15 +99,18 @@ def test_the_slideshow_moves_on_by_arrow_and_page_keys_and_by_its_timer(app_serv
     sign_in_at(page, f"{app_server.url}/?lang=en&mode=projector", "committee")
     open_in_projector(page, translate("en", "nav.slideshow"))
     _wait_for_slide(page, 1)
+    wait_until_drawn(page)
     _assert_projected(page)
     save_screenshot(page, "slideshow_projector")
     page.locator("h1").click()  # focus on the page, nowhere to type, as in a meeting
     for key, index in (("ArrowRight", 2), ("PageDown", 3), ("ArrowLeft", 2), ("PageUp", 1)):
-        page.keyboard.press(key)
+        with rerun_by(page):
+            page.keyboard.press(key)
         _wait_for_slide(page, index)
     assert _position(page).startswith("Slide 1 of")
     # Now on a timer: it moves on without any key or click.
-    page.get_by_text(translate("en", "slideshow.interval_seconds", seconds=5), exact=True).click()
+    with rerun_by(page):
+        page.get_by_text(translate("en", "slideshow.interval_seconds", seconds=5), exact=True).click()
     _wait_for_slide(page, 2)
     _wait_for_slide(page, 3)
     save_screenshot(page, "slideshow_grid_projector")
@@ -133,7 +138,7 @@ def test_list_pages_in_projector_mode_page_their_tables_instead_of_scrolling(app
     tables = 0
     for title_key in LIST_PAGES:
         open_in_projector(page, translate("en", title_key))
-        page.wait_for_timeout(500)
+        wait_until_drawn(page)
         found = page.evaluate(SCROLLING_JS)
         assert found["grids"] == 0, title_key
         assert found["scrolling"] == [], (title_key, found["scrolling"])

@@ -22,7 +22,7 @@ from gongzhi.i18n import translate
 from gongzhi.models import AgendaItem, Area, Issue, Meeting, Person, User
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import RecordedPage
-from tests.browser.helpers import choose, fill_sign_in, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, choose, fill_sign_in, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 NOT_FOUND = "does not seem to exist"  # Streamlit's "Page not found" dialog, also logged to the console
@@ -57,7 +57,7 @@ def contexts(browser):
 
 
 def heading(page, key: str) -> None:
-    page.locator("h1").filter(has_text=t(key)).first.wait_for(timeout=30_000)
+    page.locator("h1").filter(has_text=t(key)).first.wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
 
 
@@ -85,7 +85,7 @@ def test_a_bookmark_opened_signed_out_leads_through_the_sign_in_to_that_page(app
     page.goto(bookmark)
     assert page.url.startswith(f"{app_server.url}/signin?next=")
     fill_sign_in(page, "committee")
-    page.wait_for_url(bookmark, timeout=30_000)
+    page.wait_for_url(bookmark, timeout=TIMEOUT_MS)
     wait_for_app(page)
     if "grid=" in path:
         heading(page, "nav.issues")
@@ -94,7 +94,7 @@ def test_a_bookmark_opened_signed_out_leads_through_the_sign_in_to_that_page(app
         assert grid_box.locator("input").input_value() == grid.name  # the query chose the grid
     else:
         heading(page, "nav.slideshow")
-        page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=15_000)  # projector mode
+        page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=TIMEOUT_MS)  # projector mode
     assert not [text for text in recorded.console if NOT_FOUND in text]
 
 
@@ -114,19 +114,19 @@ def test_a_new_password_signs_the_other_browser_out_at_its_next_action(app_serve
         wait_for_app(admin)
         admin.get_by_role("tab", name=t("accounts.password_title")).click()
         try:
-            admin.locator(prefix + "password input").wait_for(timeout=10_000)
+            admin.locator(prefix + "password input").wait_for(timeout=TIMEOUT_MS)
             break
         except PlaywrightTimeout:
             continue
     admin.locator(prefix + "password input").fill(NEW_PASSWORD)
     admin.locator(prefix + "password_repeat input").fill(NEW_PASSWORD)
     admin.get_by_role("button", name=t("accounts.password_button")).click()
-    admin.get_by_text(t("accounts.password_reset", username="leader")).wait_for(timeout=30_000)
+    admin.get_by_text(t("accounts.password_reset", username="leader")).wait_for(timeout=TIMEOUT_MS)
 
     # The leader's next action: signed out, told why, on the same page's address.
     leader.locator("[data-testid='stSidebarNav'] a").filter(has_text=t("nav.volunteers")).first.click()
     heading(leader, "nav.login")
-    leader.get_by_text(t("sessions.ended_password_changed")).wait_for(timeout=10_000)
+    leader.get_by_text(t("sessions.ended_password_changed")).wait_for(timeout=TIMEOUT_MS)
     assert "/volunteers" in leader.url
     # Signing in again, there, with the new password, returns to that page.
     leader.get_by_role("textbox", name=t("auth.field_username"), exact=True).fill("leader")
@@ -149,7 +149,7 @@ def test_a_display_link_shows_the_slideshow_without_a_password_until_revoked(app
     committee.get_by_label(t("sessions.field_label"), exact=True).fill("Room A")
     committee.get_by_role("button", name=t("sessions.display_create")).click()
     link = committee.locator("[data-testid='stCode'] code").first
-    link.wait_for(timeout=30_000)
+    link.wait_for(timeout=TIMEOUT_MS)
     url = link.inner_text().strip()
     assert re.fullmatch(re.escape(app_server.url) + r"/display/[A-Za-z0-9_-]{43,}", url)
 
@@ -157,7 +157,7 @@ def test_a_display_link_shows_the_slideshow_without_a_password_until_revoked(app
     screen.page.goto(url)
     heading(screen.page, "nav.slideshow")
     assert "mode=projector" in screen.page.url
-    screen.page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=15_000)  # projector mode
+    screen.page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=TIMEOUT_MS)  # projector mode
     assert screen.page.get_by_role("textbox", name=t("auth.field_password")).count() == 0
     people = _people(app_server.database_url)
     texts = []
@@ -173,7 +173,7 @@ def test_a_display_link_shows_the_slideshow_without_a_password_until_revoked(app
     committee.reload()
     heading(committee, "nav.my_account")
     committee.get_by_role("button", name=t("sessions.display_revoke")).first.click()
-    committee.get_by_text(t("sessions.display_revoked")).wait_for(timeout=30_000)
+    committee.get_by_text(t("sessions.display_revoked")).wait_for(timeout=TIMEOUT_MS)
     # The screen stops at its next rerun, and the link no longer opens anything.
     screen.page.get_by_role("button", name=re.compile(t("slideshow.next"))).first.click()
     heading(screen.page, "nav.login")
@@ -249,9 +249,10 @@ def test_no_page_not_found_on_any_menu_page_signed_in_or_out(app_server, context
         visitor.page.get_by_role("button", name=t("auth.sign_in"), exact=True).wait_for()
     visitor.page.goto(f"{app_server.url}/{LOGIN_PAGE}?lang=en")
     heading(visitor.page, "nav.login")
-    # A check that something did NOT happen (no console error): there is no condition to wait on, so
-    # a short grace period lets a late error arrive; the pages above were waited for by condition.
-    admin.page.wait_for_timeout(1_000)
+    # "Page not found" comes from the run of the page asked for: once both pages' runs are over,
+    # any such message has arrived.
+    wait_for_app(admin.page)
+    wait_for_app(visitor.page)
     for recorded in (admin, visitor):
         assert not [text for text in recorded.console if NOT_FOUND in text], recorded.console
         assert not [text for text in recorded.console if "Content Security Policy" in text], recorded.console
@@ -300,13 +301,15 @@ def test_an_outside_image_in_an_issue_title_is_never_fetched(app_server, context
     recorded = contexts()
     sign_in(recorded.page, app_server.url, "committee")
     open_from_menu(recorded.page, t("nav.issues"))
-    recorded.page.get_by_text("broken").first.wait_for(state="attached", timeout=30_000)  # the newest issue is open
-    # Whatever the page makes of the title, an image from elsewhere may not load.
-    recorded.page.evaluate(f"""() => {{ const img = document.createElement("img"); img.src = "{image}?injected";
-                                        document.body.appendChild(img); }}""")
-    # No request may reach the recorder: nothing to wait on for an absence, so a grace period (the
-    # control request above proved the recorder is reachable and fast).
-    recorded.page.wait_for_timeout(1_500)
+    recorded.page.get_by_text("broken").first.wait_for(state="attached", timeout=TIMEOUT_MS)  # the newest issue is open
+    # Whatever the page makes of the title, an image from elsewhere may not load. The browser says
+    # when it has refused one (a securitypolicyviolation event): a refusal is the condition waited on.
+    recorded.page.evaluate(f"""() => {{
+        window.gongzhiRefused = [];
+        document.addEventListener("securitypolicyviolation", (e) => window.gongzhiRefused.push(e.blockedURI));
+        const img = document.createElement("img"); img.src = "{image}?injected"; document.body.appendChild(img); }}""")
+    recorded.page.wait_for_function("() => window.gongzhiRefused.some((uri) => uri.includes('?injected'))",
+                                    timeout=TIMEOUT_MS)
     # Chromium reports what the page asked for (the title's image, if the Markdown drew it, and the
     # injected one), but the browser refused to send it: the recorder got nothing.
     assert _Recorder.hits == ["/pixel.gif?control"]

@@ -12,7 +12,7 @@ from gongzhi.i18n import label, translate
 from gongzhi.models import Area, Issue, TimelineEntry, User
 from gongzhi.queries.audit import last_change
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, rerun_by, save_screenshot, sign_in
 from tests.conftest import COMMITTEE, postgres_server_url
 
 pytestmark = [
@@ -43,7 +43,7 @@ def _open_issue(page, server, username: str) -> None:
     """Signed in, on the issues page, with the newest issue (the one made above) open."""
     sign_in(page, server.url, username)
     open_from_menu(page, translate("en", "nav.issues"))
-    page.locator("h3").filter(has_text=TITLE).wait_for(timeout=30_000)
+    page.locator("h3").filter(has_text=TITLE).wait_for(timeout=TIMEOUT_MS)
 
 
 def _shown_state(page) -> str:
@@ -52,7 +52,8 @@ def _shown_state(page) -> str:
 
 
 def _move_to_first_offered_state(page) -> None:
-    page.get_by_role("button", name=translate("en", "issues.move_submit")).click()
+    with rerun_by(page):
+        page.get_by_role("button", name=translate("en", "issues.move_submit")).click()
 
 
 def _state(url: str) -> tuple[str, int, int]:
@@ -79,7 +80,7 @@ def test_two_servers_share_one_database_consistently(two_servers, browser):
         # The first server moves the issue on (reported → grid review, the only move offered).
         _move_to_first_offered_state(on_first)
         grid_review = label("en", "state", IssueState.GRID_REVIEW)
-        on_first.get_by_text(translate("en", "issues.moved_ok", state=grid_review)).wait_for(timeout=30_000)
+        on_first.get_by_text(translate("en", "issues.moved_ok", state=grid_review)).wait_for(timeout=TIMEOUT_MS)
         assert _state(first.database_url) == (IssueState.GRID_REVIEW, version + 1, 1)
 
         # The second still shows the version it loaded; a save made against it is refused, names
@@ -90,8 +91,7 @@ def test_two_servers_share_one_database_consistently(two_servers, browser):
             who, when = last_change(session=session, table_name="issue", record_id=issue_id)
             assert who == session.execute(select(User.display_name).where(User.username == "committee")).scalar_one()
         refusal = translate("en", "errors.conflict", who=who, what="issue", id=issue_id, when=when.strftime("%Y-%m-%d %H:%M"))
-        on_second.locator("[data-testid='stAlert']").filter(has_text=refusal).first.wait_for(timeout=30_000)
-        wait_for_app(on_second)
+        on_second.locator("[data-testid='stAlert']").filter(has_text=refusal).first.wait_for(timeout=TIMEOUT_MS)
         assert _shown_state(on_second) == grid_review
         assert _state(first.database_url) == (IssueState.GRID_REVIEW, version + 1, 1)  # nothing of it was saved
         save_screenshot(on_second, "two_servers_conflict")
@@ -100,10 +100,10 @@ def test_two_servers_share_one_database_consistently(two_servers, browser):
         # another page and back, in the same browser session).
         _move_to_first_offered_state(on_first)
         meeting = label("en", "state", IssueState.MEETING)
-        on_first.get_by_text(translate("en", "issues.moved_ok", state=meeting)).wait_for(timeout=30_000)
+        on_first.get_by_text(translate("en", "issues.moved_ok", state=meeting)).wait_for(timeout=TIMEOUT_MS)
         open_from_menu(on_second, translate("en", "nav.overview"))
         open_from_menu(on_second, translate("en", "nav.issues"))
-        on_second.locator("h3").filter(has_text=TITLE).wait_for(timeout=30_000)
+        on_second.locator("h3").filter(has_text=TITLE).wait_for(timeout=TIMEOUT_MS)
         assert _shown_state(on_second) == meeting
         assert _state(first.database_url) == (IssueState.MEETING, version + 2, 2)
     finally:
