@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.helpers import script_runs
+from tests.browser.helpers import RUN_TRACKER_JS, script_runs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -95,8 +95,27 @@ def browser(chromium_path):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                   "--no-first-run", "--disable-component-update", "--disable-sync"],
         )
+        watch_script_runs(browser)
         yield browser
         browser.close()
+
+
+def watch_script_runs(browser) -> None:
+    """Every page of every context this browser opens watches the app's script runs from its first
+    load (helpers.RUN_TRACKER_JS), whichever way a test opens it: the waits rely on it."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(RUN_TRACKER_JS)
+        return context
+
+    def watched_page(*args, **kwargs):
+        page = new_page(*args, **kwargs)
+        page.add_init_script(RUN_TRACKER_JS)
+        return page
+
+    browser.new_context, browser.new_page = watched_context, watched_page
 
 
 class RecordedPage:

@@ -11,6 +11,7 @@ without telling the browser, which kept showing the issue it had (e.g. "#400" ov
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from gongzhi.db import get_engine, read_session
@@ -18,6 +19,7 @@ from gongzhi.domain import AreaLevel
 from gongzhi.i18n import translate
 from gongzhi.models import Area, Issue
 from tests.browser.helpers import (
+    TIMEOUT_MS,
     bare_spot,
     choose,
     frame_with,
@@ -59,16 +61,29 @@ def picked_and_shown(page) -> tuple[int, int]:
     return int(NUMBER.search(picked).group(1)), int(NUMBER.search(heading).group(1))
 
 
+# The issue number the picker shows and the one the detail's heading names agree (both found as
+# `picked_and_shown` finds them).
+AGREE_JS = """(label) => {
+  const number = (text) => { const m = /#(\\d+)/.exec(text || ''); return m ? m[1] : null; };
+  const box = [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stSelectbox"]')]
+    .find((b) => b.innerText.includes(label));
+  const heading = [...document.querySelectorAll('[data-testid="stMain"] h3')].find((h) => number(h.innerText) !== null);
+  const picked = box && number(box.querySelector('input').value);
+  return picked !== null && heading !== undefined && picked === number(heading.innerText);
+}"""
+
+
 def assert_agree(page, route: str) -> int:
-    """Once the app has run, the two agree within a few seconds (the browser applies a value the
-    server sets a moment after it draws the page); a picker left on a stale issue never does."""
+    """Once the app has run, the two agree (the browser applies a value the server sets a moment
+    after it draws the page); a picker left on a stale issue never does."""
     wait_for_app(page)
-    for _ in range(40):
-        picked, shown = picked_and_shown(page)
-        if picked == shown:
-            return shown
-        page.wait_for_timeout(250)  # polling the condition itself: the two numbers agreeing
-    raise AssertionError(f"after {route}: the picker shows #{picked}, the detail #{shown}")
+    try:
+        page.wait_for_function(AGREE_JS, arg=translate("en", "issues.pick"), timeout=TIMEOUT_MS)
+    except PlaywrightError:
+        pass  # the message below says what the page shows
+    picked, shown = picked_and_shown(page)
+    assert picked == shown, f"after {route}: the picker shows #{picked}, the detail #{shown}"
+    return shown
 
 
 def test_picker_and_detail_agree_after_every_route(app_server, page):
@@ -108,7 +123,7 @@ def test_picker_and_detail_agree_after_every_route(app_server, page):
     frame = frame_with(page.page, "path.gongzhi-grid")
     polygon = frame.locator(f"path.gongzhi-grid[data-grid-code='{target.code}']")
     polygon.click(position=bare_spot(polygon), force=True)
-    page.page.locator("[data-testid='stMain'] h3").filter(has_text=target.code).wait_for(timeout=30_000)
+    page.page.locator("[data-testid='stMain'] h3").filter(has_text=target.code).wait_for(timeout=TIMEOUT_MS)
     open_from_menu(page.page, issues_title)
     assert_agree(page.page, "a map click")
     assert page.page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
@@ -117,6 +132,6 @@ def test_picker_and_detail_agree_after_every_route(app_server, page):
     # Deep link: an issue by number, also one the current filters do not list.
     oldest = _oldest_issue(app_server)
     page.page.goto(f"{app_server.url}/issues?issue={oldest.id}&lang=en")
-    page.page.locator("h1").filter(has_text=issues_title).wait_for(timeout=30_000)
+    page.page.locator("h1").filter(has_text=issues_title).wait_for(timeout=TIMEOUT_MS)
     assert assert_agree(page.page, "a deep link") == oldest.id
     save_screenshot(page.page, "picker_after_deep_link")

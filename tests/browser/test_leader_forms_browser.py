@@ -10,7 +10,7 @@ from gongzhi.accounts import actor_for
 from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
 from gongzhi.models import Area, User
-from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_a_leader_records_attendance_without_losing_the_tab(app_server, page, la
     assert tab(page, lang, "events.record_attendance").get_attribute("aria-selected") == "true"
 
     page.get_by_role("button", name=translate(lang, "events.save_attendance")).click()
-    page.locator("[data-testid='stAlertContentSuccess']").first.wait_for(timeout=30_000)
+    page.locator("[data-testid='stAlertContentSuccess']").first.wait_for(timeout=TIMEOUT_MS)
     wait_for_app(page)
     assert tab(page, lang, "events.record_attendance").get_attribute("aria-selected") == "true"
     assert event_box.locator("input").input_value() == chosen

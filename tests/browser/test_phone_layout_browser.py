@@ -15,7 +15,7 @@ from gongzhi.clock import today
 from gongzhi.db import get_engine, read_session
 from gongzhi.i18n import translate
 from gongzhi.queries.issues import list_issues
-from tests.browser.helpers import frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, frame_with, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -43,7 +43,7 @@ def open_page(page, lang: str, title_key: str, phone: bool) -> None:
     if phone:  # the menu is behind the sidebar's button; choosing a page folds the sidebar again
         page.get_by_test_id("stExpandSidebarButton").click()
         page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
-        page.locator("h1").filter(has_text=title).wait_for(timeout=30_000)
+        page.locator("h1").filter(has_text=title).wait_for(timeout=TIMEOUT_MS)
         wait_for_app(page)
     else:
         open_from_menu(page, title)
@@ -71,13 +71,13 @@ def test_issue_list_and_map_fit_the_screen(app_server, screen):
     if phone:
         page.wait_for_function("""() => { const bar = document.querySelector("[data-testid='stSidebar']");
             return !bar || bar.getBoundingClientRect().right <= 1 || bar.getAttribute("aria-expanded") === "false"; }""",
-                               timeout=10_000)
+                               timeout=TIMEOUT_MS)
         assert sidebar_folded(page)
 
     newest = newest_issues(app_server)
     if phone:
         cards = page.locator(".st-key-issue_cards button")
-        cards.first.wait_for(timeout=30_000)
+        cards.first.wait_for(timeout=TIMEOUT_MS)
         assert page.locator(".st-key-issue_table").is_hidden()
         for card, issue in zip(cards.all()[:5], newest, strict=True):
             text = card.inner_text()
@@ -87,10 +87,10 @@ def test_issue_list_and_map_fit_the_screen(app_server, screen):
             assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[name]["width"]
         # A tap opens that issue below.
         cards.nth(2).click()
-        page.locator("[data-testid='stMain'] h3").filter(has_text=f"#{newest[2].id} ").wait_for(timeout=30_000)
+        page.locator("[data-testid='stMain'] h3").filter(has_text=f"#{newest[2].id} ").wait_for(timeout=TIMEOUT_MS)
     else:
         table = page.locator(".st-key-issue_table [data-testid='stDataFrame']")
-        table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=30_000)
+        table.locator("[role='gridcell']").first.wait_for(state="attached", timeout=TIMEOUT_MS)
         # The canvas table keeps an accessible copy of its headers, in the order drawn: number,
         # title and stage come first, and the table is wider than the widths given to them, so
         # none of them is off-screen.
@@ -102,7 +102,7 @@ def test_issue_list_and_map_fit_the_screen(app_server, screen):
 
     open_page(page, lang, "nav.grid_map", phone)
     frame = frame_with(page, "path.gongzhi-grid")
-    frame.wait_for_function("document.querySelectorAll('.gongzhi-grid-label').length > 0", timeout=30_000)
+    frame.wait_for_function("document.querySelectorAll('.gongzhi-grid-label').length > 0", timeout=TIMEOUT_MS)
     layout = map_layout(frame)
     width = layout["outline"]["right"] - layout["outline"]["left"]
     height = layout["outline"]["bottom"] - layout["outline"]["top"]
@@ -130,7 +130,7 @@ def map_layout(frame) -> dict:
     frame.wait_for_function("""() => {
         const now = JSON.stringify([window.map.getCenter(), window.map.getZoom()]);
         const same = window.__lastView === now; window.__lastView = now; return same;
-    }""", polling=300, timeout=30_000)
+    }""", polling=300, timeout=TIMEOUT_MS)
     layout = frame.evaluate("""() => {
         const rect = (e) => e.getBoundingClientRect();
         const container = rect(window.map.getContainer());

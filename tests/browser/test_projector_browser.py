@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from components.projector import BODY_FONT_PX, PROJECTOR_ROWS
 from gongzhi.i18n import translate
-from tests.browser.helpers import TIMEOUT_MS, rerun_by, save_screenshot, sign_in, wait_until_drawn
+from tests.browser.helpers import TIMEOUT_MS, rerun_by, save_screenshot, sign_in, wait_for_app, wait_until_drawn
 from tests.browser.projector_helpers import (
     body_font_sizes,
     new_page,
@@ -163,10 +163,10 @@ def test_the_pages_menu_closes_after_any_choice_the_page_already_shown_included(
     body = page.locator("[data-testid='stPopoverBody']")
     # The page already shown: the menu closes, the page stays.
     menu.click()
-    body.wait_for(timeout=10_000)
+    body.wait_for(timeout=TIMEOUT_MS)
     body.get_by_text(translate("en", "nav.issues"), exact=True).click()
     page.wait_for_function("() => { const body = document.querySelector('[data-testid=\"stPopoverBody\"]');"
-                           " return !body || !body.checkVisibility(); }", timeout=15_000)
+                           " return !body || !body.checkVisibility(); }", timeout=TIMEOUT_MS)
     wait_for_app(page)
     assert not _menu_open(page)
     assert "/issues" in page.url and "mode=projector" in page.url

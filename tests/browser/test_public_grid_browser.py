@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from gongzhi.i18n import translate, translate_plain
-from tests.browser.helpers import ARTIFACTS, open_from_menu, sign_in, wait_for_app
+from tests.browser.helpers import ARTIFACTS, TIMEOUT_MS, open_from_menu, sign_in, wait_for_app
 from tests.conftest import Sql
 
 pytestmark = pytest.mark.browser
@@ -77,10 +77,10 @@ def test_the_committee_downloads_a_grids_poster(app_server, browser):
         open_from_menu(page, translate("en", "nav.boundaries"))
         page.get_by_role("tab", name=translate_plain("en", "public.poster_section_title")).click()
         button = page.get_by_role("button", name=translate_plain("en", "public.poster_download"))
-        button.wait_for(timeout=30_000)
+        button.wait_for(timeout=TIMEOUT_MS)
         wait_for_app(page)
         screenshot(page, "boundaries-posters-tab")
-        with page.expect_download(timeout=60_000) as download:
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
             button.click()
         data = open(download.value.path(), "rb").read()
         reader = PdfReader(io.BytesIO(data))

@@ -30,7 +30,7 @@ from gongzhi.i18n import translate_plain
 from gongzhi.lifecycle import move
 from gongzhi.privacy import mask_personal_data
 from gongzhi.resident_reports import MAX_REPORTS_PER_ADDRESS
-from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, save_screenshot, sign_in, wait_for_app
 from tests.conftest import COMMITTEE, Sql
 
 pytestmark = pytest.mark.browser
@@ -150,7 +150,7 @@ def test_a_resident_reports_follows_and_rates_from_a_phone(app_server, browser, 
     card.get_by_label(translate_plain("en", "issues.field_title")).fill("5栋楼道灯损坏")
     save_screenshot(leader, "resident-screening-en")
     card.get_by_role("button", name=translate_plain("en", "residents.screening_accept")).click()
-    expect(leader.get_by_text(translate_plain("en", "residents.screening_done"))).to_be_visible(timeout=30_000)
+    expect(leader.get_by_text(translate_plain("en", "residents.screening_done"))).to_be_visible(timeout=TIMEOUT_MS)
     wait_for_app(leader)
     assert sql.scalar("SELECT state FROM issue WHERE id = :id", id=issue_id) == "grid_review"
 

@@ -22,7 +22,15 @@ from gongzhi.i18n import translate
 from gongzhi.models import AgendaItem, Area, Issue, Meeting, Person, User
 from gongzhi.permissions import Actor, Role
 from tests.browser.conftest import RecordedPage
-from tests.browser.helpers import TIMEOUT_MS, choose, fill_sign_in, open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    choose,
+    fill_sign_in,
+    open_from_menu,
+    save_screenshot,
+    sign_in,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 NOT_FOUND = "does not seem to exist"  # Streamlit's "Page not found" dialog, also logged to the console
@@ -202,18 +210,18 @@ def test_a_display_link_for_the_live_meeting_shows_it_read_only_until_revoked(ap
     committee.get_by_text(t("sessions.view_live_meeting"), exact=True).click()
     committee.get_by_role("button", name=t("sessions.display_create")).click()
     link = committee.locator("[data-testid='stCode'] code").first
-    link.wait_for(timeout=30_000)
+    link.wait_for(timeout=TIMEOUT_MS)
     url = link.inner_text().strip()
 
     screen = contexts()
     screen.page.goto(url)
     title, item = _soonest_planned_meeting(app_server.database_url)
-    screen.page.locator("h1").filter(has_text=title).first.wait_for(timeout=30_000)
+    screen.page.locator("h1").filter(has_text=title).first.wait_for(timeout=TIMEOUT_MS)
     wait_for_app(screen.page)
     assert "mode=projector" in screen.page.url
-    screen.page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=15_000)  # projector mode
+    screen.page.locator("[data-testid='stSidebar']").wait_for(state="hidden", timeout=TIMEOUT_MS)  # projector mode
     header = screen.page.locator("[data-testid='stMain'] h2").filter(has_text=item).first
-    header.wait_for(timeout=15_000)
+    header.wait_for(timeout=TIMEOUT_MS)
     shown = screen.page.locator("[data-testid='stMain']").inner_text()
     save_screenshot(screen.page, "display-link-live-meeting")
     # Read-only: no decision, attendance, closing or moving to another item; no password asked.
@@ -229,7 +237,7 @@ def test_a_display_link_for_the_live_meeting_shows_it_read_only_until_revoked(ap
     heading(committee, "nav.my_account")
     row = committee.locator("[data-testid='stHorizontalBlock']").filter(has_text="Room B").first
     row.get_by_role("button", name=t("sessions.display_revoke")).click()
-    committee.get_by_text(t("sessions.display_revoked")).wait_for(timeout=30_000)
+    committee.get_by_text(t("sessions.display_revoked")).wait_for(timeout=TIMEOUT_MS)
     # The screen checks every few seconds by itself (no one touches it) and stops.
     heading(screen.page, "nav.login")
     assert screen.page.get_by_text(title).count() == 0

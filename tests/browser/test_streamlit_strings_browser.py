@@ -5,7 +5,7 @@ results" in English (static/gongzhi-streamlit-strings.js with the catalogue's st
 import pytest
 
 from gongzhi.i18n import translate
-from tests.browser.helpers import open_from_menu, save_screenshot, sign_in, wait_for_app
+from tests.browser.helpers import TIMEOUT_MS, open_from_menu, save_screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,12 @@ def test_a_multiselect_dropdown_speaks_the_page_language(app_server, fresh_page,
     page.keyboard.press("ArrowDown")
     options = page.locator("[role='listbox'] [role='option']")
     select_all = translate(lang, "streamlit.select_all")
-    options.filter(has_text=select_all).first.wait_for(timeout=15_000)
+    options.filter(has_text=select_all).first.wait_for(timeout=TIMEOUT_MS)
     assert options.first.inner_text().strip() == select_all
     save_screenshot(page, f"streamlit-strings-select-all-{lang}")
     states.fill("zzzz-nothing-matches")
     popover = page.locator("[role='listbox']")
-    popover.get_by_text(translate(lang, "streamlit.no_results"), exact=True).wait_for(timeout=15_000)
+    popover.get_by_text(translate(lang, "streamlit.no_results"), exact=True).wait_for(timeout=TIMEOUT_MS)
     save_screenshot(page, f"streamlit-strings-no-results-{lang}")
     other = "No results" if lang == "zh-CN" else "无结果"
     assert popover.get_by_text(other, exact=True).count() == 0
