@@ -4,6 +4,7 @@ with --debug, and masked. And `migrate-sqlite-to-postgres` names the row the tar
 leaving the target empty."""
 
 import io
+import re
 import sqlite3
 import sys
 
@@ -28,7 +29,10 @@ BUSY = translate("en", "errors.database_busy")
 
 
 def error_lines(capsys) -> list[str]:
-    return capsys.readouterr().err.splitlines()
+    """What the CLI said on stderr, without its progress lines ("Writing 3/3…": a long import
+    reports how far it got before a failure, which is not an error line)."""
+    progress = re.compile(re.escape(translate("en", "imports.writing", done="0", total="0")).replace("0", r"\d+"))
+    return [line for line in capsys.readouterr().err.splitlines() if not progress.fullmatch(line)]
 
 
 def count(url: str, model) -> int:
