@@ -19,10 +19,14 @@ SEPARATOR_BETWEEN_DIGITS = re.compile(r"(?<=\d)[ \-\u00a0](?=\d)")
 # The names folium and branca give the map's elements (`geo_json_` + 32 random hex digits): code,
 # never shown, and their random digits can form an 11-digit run that looks like a mobile number.
 GENERATED_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+# The ids Streamlit gives its widgets (`$$ID-` + an MD5 + `-` + the widget's key) and the SHA-256
+# keys of components (the map's, and the second part of an id when the widget has no key): never
+# shown, and their hex digits, like the names above, can form a run that looks like a mobile number.
+WIDGET_ID_HASHES = re.compile(r"(?<=\$\$ID-)[0-9a-f]{32}(?![0-9a-f])|(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 def without_generated_ids(text: str) -> str:
-    return GENERATED_ELEMENT_ID.sub("id", text)
+    return WIDGET_ID_HASHES.sub("id", GENERATED_ELEMENT_ID.sub("id", text))
 
 
 def cell_texts(data: bytes, fmt: str) -> list[str]:
