@@ -440,8 +440,9 @@ class FocusWithoutScrolling(MacroElement):
 class FitGrids(MacroElement):
     """Fit the map to every grid with a small margin, leaving room for the map's controls so that
     they cover no grid: beside the open legend or above it (whichever leaves the grids larger),
-    above its folded summary, below the layer switch (added later: measured once it is there). Fit again when the frame is resized (the column's width settles after loading)
-    or the legend is opened or folded, until the user pans or zooms. Added after the legend and
+    above its folded summary, below the layer switch (added later: measured once it is there). Fit again when the frame is
+    resized (the column's width settles after loading), when the legend is opened or folded, or
+    when a control changes size (its style arriving late), until the user pans or zooms. Added after the legend and
     the layer switch and before the grids (drawn once, at the fitted zoom)."""
 
     _template = Template("""
@@ -469,8 +470,17 @@ class FitGrids(MacroElement):
                 map.on("zoomstart", function () { if (!fitting) { touched = true; } });
                 map.on("resize gongzhilegendtoggle", function () { if (!touched) { fit(); } });
                 fit();
-                // Again once the layer switch, added after the layers it switches, is there.
-                setTimeout(function () { if (!touched) { fit(); } }, 0);
+                // Again once the layer switch, added after the layers it switches, is there, and
+                // whenever a control changes size: its style sheet may arrive after this script
+                // (a busy machine), and an unstyled control measures differently.
+                setTimeout(function () {
+                    if (!touched) { fit(); }
+                    if (window.ResizeObserver) {
+                        var watcher = new ResizeObserver(function () { if (!touched) { fit(); } });
+                        map.getContainer().querySelectorAll(".gongzhi-legend, .leaflet-control-layers")
+                            .forEach(function (control) { watcher.observe(control); });
+                    }
+                }, 0);
             })({{ this._parent.get_name() }});
         {% endmacro %}
     """)

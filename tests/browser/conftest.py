@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.helpers import RUN_TRACKER_JS, script_runs
+from tests.browser.helpers import RUN_TRACKER_JS, TIMEOUT_MS, script_runs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -25,7 +25,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_healthy(base_url: str, process: subprocess.Popen, timeout: float = TIMEOUT_MS / 1000) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,19 +100,56 @@ def browser(chromium_path):
         browser.close()
 
 
+_OPEN_CONTEXTS: list = []  # every context a browser test has opened, for the pictures of a failure
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, each page still open is saved as it stood, a picture and its
+    text, under test-artifacts/failed/ (named after the test), for people to see what went wrong."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    folder = PROJECT_ROOT / "test-artifacts" / "failed"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in item.nodeid.split("::", 1)[-1])[:120]
+    pages = [page for context in _OPEN_CONTEXTS for page in _pages_of(context)]
+    for number, page in enumerate(pages, 1):
+        try:
+            page.screenshot(path=str(folder / f"{name}-{number}.png"), full_page=True, timeout=60_000)
+            (folder / f"{name}-{number}.txt").write_text(f"{page.url}\n\n{page.inner_text('body', timeout=60_000)}")
+        except Exception as error:  # a closed or hung page: the report keeps the test's own failure
+            (folder / f"{name}-{number}.txt").write_text(f"not saved: {error}")
+
+
+def _pages_of(context) -> list:
+    try:
+        return list(context.pages)
+    except Exception:
+        return []
+
+
 def watch_script_runs(browser) -> None:
     """Every page of every context this browser opens watches the app's script runs from its first
-    load (helpers.RUN_TRACKER_JS), whichever way a test opens it: the waits rely on it."""
+    load (helpers.RUN_TRACKER_JS), whichever way a test opens it: the waits rely on it. Every wait
+    Playwright makes of its own (a click waits for its element) has the one deadline, TIMEOUT_MS."""
     new_context, new_page = browser.new_context, browser.new_page
 
     def watched_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
+        _OPEN_CONTEXTS.append(context)
+        context.on("close", lambda closed: _OPEN_CONTEXTS.remove(closed) if closed in _OPEN_CONTEXTS else None)
         context.add_init_script(RUN_TRACKER_JS)
+        context.set_default_timeout(TIMEOUT_MS)  # one deadline, also for a click's own wait
         return context
 
     def watched_page(*args, **kwargs):
         page = new_page(*args, **kwargs)
+        _OPEN_CONTEXTS.append(page.context)
+        page.on("close", lambda closed: _OPEN_CONTEXTS.remove(closed.context) if closed.context in _OPEN_CONTEXTS else None)
         page.add_init_script(RUN_TRACKER_JS)
+        page.set_default_timeout(TIMEOUT_MS)
         return page
 
     browser.new_context, browser.new_page = watched_context, watched_page

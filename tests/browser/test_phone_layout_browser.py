@@ -41,6 +41,8 @@ def newest_issues(app_server) -> list:
 def open_page(page, lang: str, title_key: str, phone: bool) -> None:
     title = translate(lang, title_key)
     if phone:  # the menu is behind the sidebar's button; choosing a page folds the sidebar again
+        # (static/gongzhi-sidebar.js does, once the page has loaded it: a busy machine loads it late)
+        page.wait_for_function("() => window.gongzhiSidebar === true", timeout=TIMEOUT_MS)
         page.get_by_test_id("stExpandSidebarButton").click()
         page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
         page.locator("h1").filter(has_text=title).wait_for(timeout=TIMEOUT_MS)
@@ -125,7 +127,11 @@ def test_issue_list_and_map_fit_the_screen(app_server, screen):
 
 def map_layout(frame) -> dict:
     """Where the grids' outline, their names, the markers and the controls lie in the map's frame,
-    once the map has settled (its view the same at two looks in a row)."""
+    once the map has settled: its style sheets and fonts loaded (the controls' sizes depend on
+    them, and the map is fitted again when they change), then its view the same at two looks in a row."""
+    frame.wait_for_function("""() => document.fonts.status === "loaded"
+        && [...document.querySelectorAll("link[rel='stylesheet']")].every((link) => link.sheet !== null)""",
+                            timeout=TIMEOUT_MS)
     frame.evaluate("window.__lastView = null")
     frame.wait_for_function("""() => {
         const now = JSON.stringify([window.map.getCenter(), window.map.getZoom()]);
