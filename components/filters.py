@@ -3,18 +3,23 @@ sidebar is hidden, in one expander at the top of the page). Their values persist
 grid chosen on the map stays chosen on the issues page) and `?grid=CODE` opens a page already
 filtered."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import streamlit as st
+from sqlalchemy.exc import InternalError, OperationalError
 
 from components.data import query
 from components.page_setup import PageContext
 from gongzhi.clock import today
-from gongzhi.permissions import entry_grids, home_grid
+from gongzhi.db import read_session, write_session
+from gongzhi.permissions import Actor, entry_grids, home_grid
+from gongzhi.preferences import last_grid, remember_grid
 from gongzhi.queries.areas import list_grids
 from gongzhi.queries.common import twelve_months_start
 
+logger = logging.getLogger(__name__)
 PERIODS = ("period_30d", "period_90d", "period_12m", "period_month", "period_custom")
 GRID_KEY = "selected_grid_id"
 PERIOD_KEY = "selected_period"
@@ -86,15 +91,15 @@ def grid_filter(ctx: PageContext) -> int | None:
         if requested in codes:
             st.session_state[GRID_KEY] = codes[requested]
     if GRID_KEY not in st.session_state and ctx.actor is not None:
-        # "My grid" first: a grid leader's or representative's own grid (the choice then stays
-        # for the session, on every page).
-        st.session_state[GRID_KEY] = home_grid(ctx.actor, options)
+        # "My grid" first: a grid leader's or representative's own grid, else the grid the account
+        # chose last time (the choice then stays for the session, on every page).
+        st.session_state[GRID_KEY] = home_grid(ctx.actor, options, last=_last_grid(ctx.actor))
     selected = st.session_state.get(GRID_KEY)
     # 0 stands for "all grids": a None value would show the widget as unselected.
     st.session_state["_grid_widget"] = selected if selected in options else ALL_GRIDS
     choice = filter_area(ctx).selectbox(ctx.t("common.grid"), [ALL_GRIDS, *options], key="_grid_widget",
                                   format_func=lambda gid: ctx.t("common.all_grids") if gid == ALL_GRIDS else options[gid],
-                                  on_change=_persist_grid)
+                                  on_change=_persist_grid, args=(ctx.actor,))
     return None if choice == ALL_GRIDS else choice
 
 
@@ -110,11 +115,24 @@ def entry_grid_choices(ctx: PageContext, grid_id: int | None) -> tuple[dict[int,
     return grids, own if own is not None else (next(iter(grids)) if len(grids) == 1 else None)
 
 
-def _persist_grid() -> None:
+def _persist_grid(actor: Actor | None) -> None:
     choice = st.session_state["_grid_widget"]
-    st.session_state[GRID_KEY] = None if choice == ALL_GRIDS else choice
+    select_grid(None if choice == ALL_GRIDS else choice, actor)
 
 
-def select_grid(grid_id: int | None) -> None:
-    """Select a grid across the app (e.g. from a map click)."""
+def select_grid(grid_id: int | None, actor: Actor | None) -> None:
+    """Select a grid across the app (e.g. from a map click), and for the account's next sign-in."""
     st.session_state[GRID_KEY] = grid_id
+    if actor is not None and actor.user_id is not None:
+        try:
+            with write_session(actor=actor) as session:
+                remember_grid(session=session, user_id=actor.user_id, grid_id=grid_id)
+        except (OperationalError, InternalError):  # busy or read-only: the choice still holds for this session
+            logger.warning("the grid chosen was not remembered for the next sign-in", exc_info=True)
+
+
+def _last_grid(actor: Actor) -> int | None:
+    if actor.user_id is None:  # the public, a display screen
+        return None
+    with read_session() as session:
+        return last_grid(session=session, user_id=actor.user_id)

@@ -192,8 +192,9 @@ def linked_issue() -> int | None:
 
 
 def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
-    """A select box over the listed issues (and an issue a deep link opened, listed or not); an
-    issue just reported, clicked in the list or linked to is selected first.
+    """A select box over the listed issues (and an issue a deep link opened, listed or not, also
+    when nothing is listed); an issue just reported, clicked in the list or linked to is selected
+    first. None when there is nothing to pick.
 
     The select box keeps its key while its options change with the filters, so the browser keeps
     showing what it showed last unless the server sets the value: whenever the chosen issue is no
@@ -210,6 +211,8 @@ def issue_picker(ctx: PageContext, issues: pd.DataFrame) -> int | None:
     if linked is not None:
         options.insert(0, linked.id)
         titles[linked.id], states[linked.id] = linked.title, linked.state
+    if not options:  # nothing listed (the filters) and no issue linked to: no picker
+        return None
     pending = st.session_state.pop(OPEN_NEXT_KEY, None)
     if pending in options:
         st.session_state[PICKER_KEY] = pending

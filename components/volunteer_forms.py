@@ -277,10 +277,10 @@ def add_volunteer_form(ctx: PageContext, default_grid_id: int | None) -> None:
     grids, default_grid_id = entry_grid_choices(ctx, default_grid_id)  # a grid leader's own only
     if not grids:  # may write nowhere (a representative)
         return
-    st.header(ctx.t("volunteers.add_title"))
     teams = _teams()
     grid_ids = list(grids)
-    with st.form("volunteer_new"):
+    # One click from the top of the page (views/volunteers.py puts it first), folded until then.
+    with st.expander(ctx.t("volunteers.add_title"), icon=":material/person_add:"), st.form("volunteer_new"):
         left, right = st.columns(2)
         name = left.text_input(ctx.t("volunteers.field_name"), key=NEW_PREFIX + "name", max_chars=NAME_MAX)
         phone = right.text_input(ctx.t("volunteers.field_phone"), key=NEW_PREFIX + "phone")

@@ -301,6 +301,15 @@ class UserGrid(SQLModel, table=True):
     grid_id: int = Field(foreign_key="area.id", primary_key=True)
 
 
+class UserPreference(SQLModel, table=True):
+    """What an account chose last, to open on next time: the grid of the page filter (None: all
+    grids). Not a field of User, whose version guards the admin's edits of the account."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    grid_id: int | None = Field(default=None, foreign_key="area.id")
+    updated_at: LocalDateTime = Field(default_factory=now)
+
+
 class LoginAttempt(SQLModel, table=True):
     __table_args__ = (Index("ix_loginattempt_username_at", "username", "at"),
                       Index("ix_loginattempt_address_at", "address", "at"))

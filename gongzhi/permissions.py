@@ -46,11 +46,14 @@ def may_write(actor: Actor, grid_id: int | None) -> bool:
     return actor.role == Role.LEADER and grid_id is not None and grid_id in actor.grid_ids
 
 
-def home_grid(actor: Actor, grid_ids) -> int | None:
+def home_grid(actor: Actor, grid_ids, *, last: int | None = None) -> int | None:
     """The grid a person's pages open on, of `grid_ids` (the grids there are): their own — the
-    first of their account's grids (a grid leader's, a representative's) — or None (all grids)."""
+    first of their account's grids (a grid leader's, a representative's) —, else the one they
+    chose last time (`last`, gongzhi.preferences), else None (all grids)."""
     own = sorted(g for g in grid_ids if g in actor.grid_ids)
-    return own[0] if own else None
+    if own:
+        return own[0]
+    return last if last is not None and last in grid_ids else None
 
 
 def entry_grids(actor: Actor, grid_ids) -> list[int]:

@@ -56,7 +56,7 @@ with map_column:
                                       ctx.key_for(grid_metrics, grid_shapes, issue_points, facilities, upcoming_events),
                                       period.start, period.end, show_closed, ctx.actor.may_see_personal_data))
         if clicked is not None and clicked != selected:
-            select_grid(clicked)
+            select_grid(clicked, ctx.actor)
             st.rerun()
         st.caption(map_summary(ctx, metrics, metric))
         note = missing_boundaries_note(ctx, metrics, shapes)

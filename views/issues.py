@@ -60,11 +60,13 @@ issues = query(list_issues, states=filters.states, category=filters.category, gr
                may_see_personal_data=ctx.actor.may_see_personal_data)
 if issues.empty:
     st.info(ctx.t("common.no_data"))
-    st.stop()
-issue_table(ctx, issues)
-list_downloads(ctx, "issues", issues)
+else:
+    issue_table(ctx, issues)
+    list_downloads(ctx, "issues", issues)
 
-selected = issue_picker(ctx, issues)
+selected = issue_picker(ctx, issues)  # None: nothing listed and no issue linked to
+if selected is None:
+    st.stop()
 detail = query(issue_detail, issue_id=selected, may_see_personal_data=ctx.actor.may_see_personal_data)
 if detail is None:
     st.info(ctx.t("common.no_data"))

@@ -1,5 +1,6 @@
-"""Volunteers (志愿者): headline figures, star levels and monthly hours, the roster with its
-filters, one volunteer's service records, and the forms to add, edit and log hours."""
+"""Volunteers (志愿者): the form to add one (first, folded), headline figures, star levels and
+monthly hours, the roster with its filters, one volunteer's service records, and the forms to
+edit and log hours."""
 
 import streamlit as st
 
@@ -28,6 +29,7 @@ if ctx.empty:
     st.info(ctx.t("common.empty_database"))
 else:
     st.caption(ctx.t("volunteers.intro"))
+    add_volunteer_form(ctx, grid_id)  # task first: adding a volunteer is one click from the top
     headline_cards(ctx, period, grid_id)
     left, right = st.columns(2)
     with left:
@@ -41,4 +43,3 @@ else:
     volunteer_id = choose_volunteer(ctx, roster)
     if volunteer_id is not None:
         volunteer_panel(ctx, volunteer_id)
-    add_volunteer_form(ctx, grid_id)

@@ -1,7 +1,7 @@
 """A grid leader's events page in a real Chromium: the forms come first (recording attendance is
 one click from the top), the tab chosen stays chosen after choosing an event and after saving
 attendance (it used to jump back to "New event"), and the new event's grid is the leader's own,
-the only one offered."""
+the only one offered. On the volunteers page, adding a volunteer is one click from the top."""
 
 import pytest
 from sqlalchemy import select
@@ -61,3 +61,23 @@ def test_a_leader_records_attendance_without_losing_the_tab(app_server, page, la
     assert tab(page, lang, "events.record_attendance").get_attribute("aria-selected") == "true"
     assert event_box.locator("input").input_value() == chosen
     save_screenshot(page, f"leader_attendance_{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_a_leader_adds_a_volunteer_from_the_top_of_the_page(app_server, page, lang):
+    """Volunteers: "add a volunteer" is in the first screen, above the figures; one click opens the
+    form with the leader's own grid chosen, the only one offered."""
+    page = page.page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, app_server.url, "leader", lang=lang)
+    open_from_menu(page, translate(lang, "nav.volunteers"))
+    add = page.locator("[data-testid='stExpander'] summary").filter(has_text=translate(lang, "volunteers.add_title")).first
+    figures = page.locator("[data-testid='stMetric']").first
+    figures.wait_for(timeout=TIMEOUT_MS)
+    assert add.bounding_box()["y"] + add.bounding_box()["height"] <= 800  # in the first screen
+    assert add.bounding_box()["y"] < figures.bounding_box()["y"]
+    add.click()
+    grid = page.locator(".st-key-volunteer_new_grid")
+    grid.wait_for(timeout=TIMEOUT_MS)
+    assert grid.locator("input").input_value() == leader_grid_name(app_server)
+    save_screenshot(page, f"leader_volunteer_form_{lang}")

@@ -114,6 +114,9 @@ def test_a_click_on_the_map_selects_the_grid_across_the_app(open_page, demo_url)
     app.switch_page("views/issues.py")
     app.run()
     assert app.sidebar.selectbox(key="_grid_widget").value == int(grid["id"])
+    # And at the next sign-in (a new session of the same account).
+    later = open_page(demo_url, "views/issues.py", lang="en")
+    assert later.sidebar.selectbox(key="_grid_widget").value == int(grid["id"])
 
 
 def test_metric_and_period_choices(open_page, demo_url):

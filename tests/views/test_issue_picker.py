@@ -31,6 +31,15 @@ def issue_grid(url: str, issue_id: int) -> int:
         return session.get(Issue, issue_id).grid_id
 
 
+def oldest_issue_and_another_grid(url: str) -> tuple[int, tuple[int, str]]:
+    """The first issue's id, and (id, code) of the first grid that is not its grid."""
+    with read_session(get_engine(url)) as session:
+        oldest = session.execute(select(Issue).order_by(Issue.id)).scalars().first()
+        elsewhere = session.execute(select(Area).where(Area.level == AreaLevel.GRID, Area.id != oldest.grid_id)
+                                    .order_by(Area.code)).scalars().first()
+        return oldest.id, (elsewhere.id, elsewhere.code)
+
+
 def test_a_filter_that_drops_the_chosen_issue_sets_the_first_listed_in_the_browser(open_page, demo_url):
     app = open_page(demo_url, PAGE)
     first = listed(demo_url, None)[0]
@@ -50,11 +59,7 @@ def test_a_filter_that_drops_the_chosen_issue_sets_the_first_listed_in_the_brows
 
 
 def test_a_deep_link_opens_that_issue_even_when_the_list_does_not_hold_it(open_page, demo_url):
-    with read_session(get_engine(demo_url)) as session:
-        oldest = session.execute(select(Issue).order_by(Issue.id)).scalars().first()
-        elsewhere = session.execute(select(Area).where(Area.level == AreaLevel.GRID, Area.id != oldest.grid_id)
-                                    .order_by(Area.code)).scalars().first()
-        oldest, grid = oldest.id, (elsewhere.id, elsewhere.code)
+    oldest, grid = oldest_issue_and_another_grid(demo_url)
     assert oldest not in listed(demo_url, grid[0])  # the link names an issue of another grid
     app = open_page(demo_url, PAGE, query_params={"grid": grid[1], "issue": str(oldest)})
     picker = app.selectbox(key=PICKER_KEY)
@@ -65,6 +70,30 @@ def test_a_deep_link_opens_that_issue_even_when_the_list_does_not_hold_it(open_p
     picker.set_value(other).run()
     assert app.selectbox(key=PICKER_KEY).value == other
     assert app.query_params["issue"] == [str(other)] or app.query_params["issue"] == str(other)
+
+
+def test_a_deep_link_opens_its_issue_when_the_filters_list_nothing(open_page, demo_url):
+    """A grid with no issue listed: the page says so, and a link to an issue still opens it."""
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from gongzhi.db import write_session
+    from gongzhi.i18n import translate
+
+    linked, empty = oldest_issue_and_another_grid(demo_url)
+    with write_session(get_engine(demo_url)) as session:  # the grid's issues gone from every list
+        session.execute(update(Issue).where(Issue.grid_id == empty[0]).values(deleted_at=datetime(2026, 1, 1)))
+    assert listed(demo_url, empty[0]) == []
+
+    app = open_page(demo_url, PAGE, query_params={"grid": empty[1], "issue": str(linked)})
+    assert not app.exception
+    assert translate("en", "common.no_data") in [info.value for info in app.info]
+    assert app.selectbox(key=PICKER_KEY).value == linked and detail_heading(app).startswith(f"#{linked} ")
+
+    plain = open_page(demo_url, PAGE, query_params={"grid": empty[1]})
+    assert not plain.exception and translate("en", "common.no_data") in [info.value for info in plain.info]
+    assert PICKER_KEY not in [box.key for box in plain.selectbox]
 
 
 def detail_heading(app) -> str:

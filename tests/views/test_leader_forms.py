@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from gongzhi.db import get_engine, read_session
+from gongzhi.i18n import translate
 from gongzhi.models import Event
 from gongzhi.permissions import entry_grids, home_grid
 from gongzhi.queries.areas import list_grids
@@ -58,7 +59,30 @@ def test_the_rules_behind_them():
     assert home_grid(leader, [1, 3, 5, 7]) == 3 and home_grid(committee, [1, 3]) is None
     assert home_grid(representative, [1, 5]) == 5 and home_grid(representative, [1, 2]) is None
     assert entry_grids(leader, [1, 3, 5, 7]) == [3, 7] and entry_grids(committee, [1, 3]) == [1, 3]
+    # The grid chosen last time, for someone without a grid of their own, if it is still there.
+    assert home_grid(committee, [1, 3], last=3) == 3 and home_grid(committee, [1, 3], last=9) is None
+    assert home_grid(leader, [1, 3, 5, 7], last=5) == 3
     assert entry_grids(representative, [1, 5]) == []
+
+
+def test_the_grid_chosen_last_time_opens_at_the_next_sign_in(open_page, demo_url):
+    """Committee: a grid chosen in the sidebar, or by a click on the map, is where the next
+    session opens; "all grids" chosen is remembered too. A grid leader still opens on their own."""
+    first = open_page(demo_url, "views/issues.py", role="committee")
+    assert first.selectbox(key="_grid_widget").value == 0  # nothing chosen yet: all grids
+    with read_session(get_engine(demo_url)) as session:
+        chosen = int(list_grids(session=session)["id"].iloc[4])
+    first.selectbox(key="_grid_widget").set_value(chosen).run()
+    assert not first.exception
+    again = open_page(demo_url, "views/volunteers.py", role="committee")  # a new session: signed in again
+    assert again.selectbox(key="_grid_widget").value == chosen
+    again.selectbox(key="_grid_widget").set_value(0).run()
+    assert open_page(demo_url, "views/issues.py", role="committee").selectbox(key="_grid_widget").value == 0
+
+    leader = open_page(demo_url, "views/issues.py", role="leader")
+    own = own_grid(leader)
+    leader.selectbox(key="_grid_widget").set_value(chosen if chosen != own else 0).run()
+    assert open_page(demo_url, "views/issues.py", role="leader").selectbox(key="_grid_widget").value == own
 
 
 def test_an_events_end_follows_its_start(open_page, demo_url):
@@ -104,3 +128,13 @@ def test_an_event_longer_than_a_day_needs_a_confirmation(open_page, demo_url):
     assert count_events(demo_url) == before + 1
     assert app.text_input(key="event_new_title").value == ""  # the form is cleared after a save
     assert not app.warning or not any("超过一天" in w.value for w in app.warning)
+
+
+def test_adding_a_volunteer_is_one_click_from_the_top(open_page, demo_url):
+    """The volunteers page starts with the folded "add a volunteer" form, above the figures and the
+    roster (it sat at the bottom of a 3,500 px page), on the leader's own grid, the only one offered."""
+    app = open_page(demo_url, "views/volunteers.py", role="leader", lang="en")
+    order = [(node.type, getattr(node, "label", None)) for node in app.main]
+    add_at = order.index(("expander", translate("en", "volunteers.add_title")))
+    assert add_at < min(i for i, (kind, _) in enumerate(order) if kind == "metric")
+    assert app.selectbox(key="volunteer_new_grid").value == own_grid(app)
