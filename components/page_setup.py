@@ -26,7 +26,11 @@ from gongzhi.sessions import (
 )
 from gongzhi.web import sign_in_link_html, sign_out_form_html
 
+# The session's language: plain session state, which Streamlit never drops. (It used to be the
+# language box's own key, and Streamlit forgets a widget's value whenever a run ends without drawing
+# that widget; the language was then worked out again, see _language.)
 LANGUAGE_KEY = "lang"
+LANGUAGE_WIDGET_KEY = "_lang_widget"
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,18 @@ def _prepare_database(url: str) -> None:
 
 
 def _language() -> str:
+    """The session's language: ?lang= of the first page opened, else the browser's language, then
+    whatever the language box sets. A run that does not know the browser's language (Streamlit
+    leaves it out of a run that merges two requests, as on a busy server) uses the default and
+    decides nothing: the next run that knows it decides."""
     if LANGUAGE_KEY not in st.session_state:
         requested = st.query_params.get("lang")
-        st.session_state[LANGUAGE_KEY] = (
-            requested if requested in i18n.LANGUAGES else i18n.language_from_locale(st.context.locale)
-        )
+        if requested in i18n.LANGUAGES:
+            st.session_state[LANGUAGE_KEY] = requested
+        elif st.context.locale:
+            st.session_state[LANGUAGE_KEY] = i18n.language_from_locale(st.context.locale)
+        else:
+            return i18n.language_from_locale(None)
     return st.session_state[LANGUAGE_KEY]
 
 
@@ -213,9 +224,15 @@ def context() -> PageContext:
 
 def language_switch(ctx: PageContext) -> None:
     names = {"zh-CN": "中文", "en": "English"}
+    st.session_state[LANGUAGE_WIDGET_KEY] = ctx.lang
     st.sidebar.selectbox(
-        ctx.t("common.language"), i18n.LANGUAGES, key=LANGUAGE_KEY, format_func=names.__getitem__,
+        ctx.t("common.language"), i18n.LANGUAGES, key=LANGUAGE_WIDGET_KEY, format_func=names.__getitem__,
+        on_change=_choose_language,
     )
+
+
+def _choose_language() -> None:
+    st.session_state[LANGUAGE_KEY] = st.session_state[LANGUAGE_WIDGET_KEY]
 
 
 def admins_only(ctx: PageContext) -> None:

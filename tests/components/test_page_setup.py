@@ -68,5 +68,28 @@ def test_issues_unrated_for_fourteen_days_are_closed_while_the_app_runs_without_
 def test_language_follows_the_url_then_the_switch(open_page, demo_url, monkeypatch):
     app = open_page(demo_url, None, lang="zh-CN")
     assert app.title[0].value == "总览"
-    app.sidebar.selectbox(key="lang").select("en").run()
+    app.sidebar.selectbox(key="_lang_widget").select("en").run()
     assert app.title[0].value == "Overview"
+
+
+def test_a_run_that_does_not_know_the_browsers_language_decides_nothing(demo_url, monkeypatch):
+    """AppTest sends no browser context, like a run Streamlit merged from two requests on a busy
+    server: the page uses the default language for that run and leaves the session's language to
+    the next run that knows it (it used to keep the default for the whole session: an English
+    browser turned Chinese midway). ?lang= decides at once."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import PROJECT_ROOT
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    monkeypatch.setenv("DATABASE_URL", demo_url)
+    monkeypatch.setenv("GONGZHI_DEMO", "0")
+    monkeypatch.setenv("GONGZHI_PUBLIC_ACCESS", "1")
+    unknown = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60).run()
+    assert not unknown.exception and "lang" not in unknown.session_state
+    asked = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    asked.query_params["lang"] = "en"
+    asked.run()
+    assert asked.session_state["lang"] == "en" and asked.title[0].value == "Overview"
+    asked.sidebar.selectbox(key="_lang_widget").select("zh-CN").run()
+    assert asked.session_state["lang"] == "zh-CN" and asked.title[0].value == "总览"
