@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import pandas as pd
 import streamlit as st
@@ -189,7 +188,7 @@ def projector_bar(ctx: PageContext, pages: list[st.Page], current: str) -> None:
         # (the same menu would stay open over the new page). Choosing the page already shown
         # changes no page, so its entry is a button that closes the menu (whose open state the
         # app tracks for that: on_change="rerun").
-        key = _menu_key()
+        key = _menu_key(current)
         with st.popover(ctx.t("projector.pages"), icon=":material/menu:", width="stretch", key=key,
                         on_change="rerun"):
             for page in pages:
@@ -204,9 +203,11 @@ def _close_menu(key: str) -> None:
     st.session_state[key] = False
 
 
-def _menu_key() -> str:
-    path = urlparse(st.context.url or "").path.strip("/") if hasattr(st, "context") else ""
-    return "projector_pages_" + re.sub(r"[^a-z0-9_]", "_", path.lower())
+def _menu_key(current: str) -> str:
+    """The menu's key on the page shown (its url_path; "" for the default page). Not read from the
+    browser's address (st.context.url): Streamlit leaves that out of a rerun it merges from two
+    requests on a busy server, and the menu then became another one that never closed."""
+    return "projector_pages_" + re.sub(r"[^a-z0-9_]", "_", current.lower())
 
 
 # static/gongzhi-sidebar.js folds the sidebar after a page of the menu is chosen on a phone.

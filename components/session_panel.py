@@ -83,11 +83,18 @@ def account_sessions(ctx: PageContext, user_id: int, username: str) -> None:
              success=ctx.t("sessions.ended_all", username=username))
 
 
+ORIGIN_KEY = "_site_origin"
+
+
 def _origin() -> str:
-    """This site's address as the browser sees it (scheme and host), for a link to copy."""
+    """This site's address as the browser sees it (scheme and host), for a link to copy; the last
+    one known in this session when a run does not say (Streamlit leaves the browser's address out
+    of a rerun it merges from two requests)."""
     url = st.context.url or ""
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+    if rest:
+        st.session_state[ORIGIN_KEY] = f"{scheme}://{rest.split('/', 1)[0]}"
+    return st.session_state.get(ORIGIN_KEY, "")
 
 
 def display_links(ctx: PageContext) -> None:

@@ -35,6 +35,9 @@ def test_a_bookmark_opens_projector_mode_and_it_stays_on_across_pages_until_left
     assert not app.exception
     assert app.title[0].value == translate("en", "nav.meetings")
     assert _mode(app) == "projector"
+    # The menu is keyed on the page shown, known also to a run without the browser's address
+    # (AppTest sends none, as Streamlit's merged reruns on a busy server do not).
+    assert app.button(key="projector_pages_meetings_current").label == translate("en", "nav.meetings")
     app.button(key="projector_exit").click().run()
     assert _mode(app) is None
     assert app.sidebar.toggle(key="projector_mode").value is False
