@@ -29,7 +29,7 @@ from gongzhi.api_keys import api_key_for, use_api_key
 from gongzhi.clock import today
 from gongzhi.config import resident_reports, site_path
 from gongzhi.db import read_session, write_session
-from gongzhi.domain import ISSUE_STATE_ORDER, OPEN_STATES, IssueSource
+from gongzhi.domain import IssueSource
 from gongzhi.errors import GongzhiError, PermissionDenied, ValidationError
 from gongzhi.escape import escape_text
 from gongzhi.permissions import Actor, Role
@@ -40,6 +40,7 @@ from gongzhi.queries.issues import OPEN_STATE_CODES, IssueHeadline, issue_headli
 from gongzhi.queries.meetings import follow_up
 from gongzhi.resident_reports import ReportReceipt, ReportThrottled, submit_report
 from gongzhi.resident_web import REPORT_PATH
+from gongzhi.timeline import OPEN_STEPS
 
 GRID_PATH = "/grid"
 OPEN311_PATH = "/open311/v2"
@@ -47,7 +48,6 @@ OPEN311_PATH = "/open311/v2"
 PUBLIC_PREFIXES = (GRID_PATH + "/", "/open311/")
 LAST_MEETINGS = 3  # the decisions of this many of the grid's latest meetings
 OPEN_ISSUES_SHOWN = 100
-LOOP_STEPS = tuple(state.value for state in ISSUE_STATE_ORDER if state in OPEN_STATES)  # the five steps
 
 
 def page_language(request: Request) -> str:
@@ -134,9 +134,9 @@ def _number(value: float | None, digits: int = 1) -> str:
 def _steps(lang: str, state: str) -> str:
     """The five steps of the loop, those passed and the current one marked (screen readers get the
     current one said in words)."""
-    position = LOOP_STEPS.index(state) if state in LOOP_STEPS else -1
+    position = OPEN_STEPS.index(state) if state in OPEN_STEPS else -1
     items = []
-    for index, step in enumerate(LOOP_STEPS):
+    for index, step in enumerate(OPEN_STEPS):
         css = "gz-now" if index == position else "gz-done" if index < position else ""
         current = ' aria-current="step"' if index == position else ""
         items.append(f'<li class="{css}"{current}>{escape_text(i18n.label(lang, "state", step))}</li>')

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from gongzhi.clock import now
+from gongzhi.domain import ISSUE_STATE_ORDER, OPEN_STATES, IssueState
 from gongzhi.models import TimelineEntry
 from gongzhi.permissions import Actor
 
@@ -34,43 +35,52 @@ def record(session: Session, *, issue_id: int, kind: str, actor: Actor, from_sta
 # --- reading it: the five-step loop in plain steps ---------------------------------------------
 
 # 居民提事 → 网格议事 → 会议定事 → 联动办事 → 群众评事, then closed.
-LOOP_STEPS = ("reported", "grid_review", "meeting", "in_action", "resident_review", "closed")
-ENDINGS = ("rejected", "closed_unrated")  # a way out of the loop other than closed
+OPEN_STEPS = tuple(state.value for state in ISSUE_STATE_ORDER if state in OPEN_STATES)  # the five steps
+LOOP_STEPS = (*OPEN_STEPS, IssueState.CLOSED.value)
+ENDINGS = (IssueState.REJECTED.value, IssueState.CLOSED_UNRATED.value)  # a way out other than closed
 
 
 @dataclass(frozen=True)
 class LoopStep:
     state: str
     # "done", "current", "skipped" (gone past it: resolved in the grid without a meeting), "ahead",
-    # "not_reached" (rejected before it)
+    # "not_reached" (rejected before it), "reopened" (the current step, back at it after a later
+    # one: residents rated the work unfixed)
     status: str
-    reached_at: datetime | None  # when the issue first entered this step
+    reached_at: datetime | None  # when the issue first entered this step; the current step: when it last did
 
 
 def loop_steps(entries, current_state: str) -> list[LoopStep]:
     """The issue's way through the loop, for people: each step with the day it was first reached,
     the current step, the steps it went past without (no meeting needed: 矛盾不上交), and those
     still ahead. `entries`: the timeline's (to_state, created_at), oldest first. A rejected or
-    unrated-closed issue ends with that step instead of "closed"."""
+    unrated-closed issue ends with that step instead of "closed". A reopened issue (back in action
+    after residents rated the work unfixed) is current since it came back, and the steps after it
+    are ahead again."""
     reached: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    previous = None
     for to_state, at in entries:
-        if to_state and to_state not in reached:
-            reached[to_state] = at
+        if to_state and to_state != previous:  # an arrival; a note or a rating in a step is not
+            reached.setdefault(to_state, at)
+            last[to_state] = at
+            previous = to_state
     steps = list(LOOP_STEPS)
     if current_state in ENDINGS:
         steps[-1] = current_state
+    open_at = steps.index(current_state) if current_state in steps[:-1] else None
+    reopened = open_at is not None and any(state in reached for state in steps[open_at + 1:])
     last_reached = max((i for i, state in enumerate(steps) if state in reached or state == current_state), default=-1)
     result = []
     for index, state in enumerate(steps):
-        if state == current_state:
-            status = "current" if current_state not in ("closed", *ENDINGS) else "done"
-        elif state in reached:
-            status = "done"
+        if state == current_state and open_at is not None:
+            result.append(LoopStep(state, "reopened" if reopened else "current", last.get(state)))
+        elif open_at is not None and index > open_at:
+            result.append(LoopStep(state, "ahead", None))
+        elif state == current_state or state in reached:
+            result.append(LoopStep(state, "done", reached.get(state)))
         elif current_state == "rejected":
-            status = "not_reached"
-        elif index < last_reached:
-            status = "skipped"
+            result.append(LoopStep(state, "not_reached", None))
         else:
-            status = "ahead"
-        result.append(LoopStep(state, status, reached.get(state)))
+            result.append(LoopStep(state, "skipped" if index < last_reached else "ahead", None))
     return result

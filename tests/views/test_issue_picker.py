@@ -102,7 +102,8 @@ def detail_heading(app) -> str:
 
 def test_an_issues_page_shows_its_loop_in_plain_steps_with_dates(open_page, demo_url):
     """As a representative: the issue's steps with the day each was reached, read from its
-    timeline rows directly."""
+    timeline rows directly. An issue residents rated unfixed is in action again since the day it
+    came back, its review ahead again (which in-action issue comes first depends on the day)."""
     from gongzhi.models import TimelineEntry
 
     with read_session(get_engine(demo_url)) as session:
@@ -111,16 +112,22 @@ def test_an_issues_page_shows_its_loop_in_plain_steps_with_dates(open_page, demo
                                .where(TimelineEntry.issue_id == issue.id)
                                .order_by(TimelineEntry.created_at, TimelineEntry.id)).all()
         issue_id, grid_code = issue.id, session.get(Area, issue.grid_id).code
-    first = {}
-    for state, at in rows:
-        first.setdefault(state, at)
+    first, last, previous = {}, {}, None
+    for state, at in rows:  # arrivals: a note in a step repeats its state
+        if state and state != previous:
+            first.setdefault(state, at)
+            last[state] = at
+            previous = state
     app = open_page(demo_url, PAGE, role="representative", lang="zh-CN",
                     query_params={"grid": grid_code, "issue": str(issue_id)})
     progress = next(m.value for m in app.markdown if m.value.startswith("1. ") and "联动办事" in m.value)
     lines = progress.splitlines()
     assert len(lines) == 6
     assert lines[0].startswith("1.") and "居民提事" in lines[0] and first["reported"].strftime("%Y-%m-%d") in lines[0]
-    assert "**联动办事** · 当前环节，自 " + first["in_action"].strftime("%Y-%m-%d") in lines[3]
-    assert "群众评事 · 尚未到达" in lines[4]
+    if "resident_review" in first:
+        assert f"**联动办事** · 当前环节，居民评价未解决，自 {last['in_action']:%Y-%m-%d} 起重新办理" in lines[3]
+    else:
+        assert "**联动办事** · 当前环节，自 " + first["in_action"].strftime("%Y-%m-%d") in lines[3]
+    assert "群众评事 · 尚未到达" in lines[4] and "办结 · 尚未到达" in lines[5]
     meeting = lines[2]
     assert (first["meeting"].strftime("%Y-%m-%d") in meeting) if "meeting" in first else "未经此环节" in meeting
