@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 MODE_PARAM = "mode"
 PROJECTOR = "projector"
-PROJECTOR_KEY = "projector_mode"  # the sidebar toggle's key, and the session's truth after the first run
+PROJECTOR_KEY = "projector_mode"  # the sidebar toggle's key
+# The session's truth after its first run: plain session state, not the toggle's key, because
+# Streamlit drops a widget's value after a run that does not keep it (a page change whose request
+# it merged with another on a busy server), and the mode then fell back to the address.
+PROJECTOR_STATE_KEY = "_projector_on"
 PROJECTOR_ROWS = 8  # table rows per page at 1024×768 in projector mode
 BODY_FONT_PX = 26
 HEADLINE_FONT_PX = 72
@@ -150,9 +154,9 @@ def projector_mode() -> bool:
     (a bookmark of `?mode=projector`); after that the sidebar toggle and the exit button do, and
     the URL is written back on every run because Streamlit clears query parameters when the page
     changes, so the address bar can always be bookmarked."""
-    if PROJECTOR_KEY not in st.session_state:
-        st.session_state[PROJECTOR_KEY] = st.query_params.get(MODE_PARAM) == PROJECTOR
-    on = bool(st.session_state[PROJECTOR_KEY])
+    if PROJECTOR_STATE_KEY not in st.session_state:
+        st.session_state[PROJECTOR_STATE_KEY] = st.query_params.get(MODE_PARAM) == PROJECTOR
+    on = bool(st.session_state[PROJECTOR_STATE_KEY])
     if on and st.query_params.get(MODE_PARAM) != PROJECTOR:
         st.query_params[MODE_PARAM] = PROJECTOR
     elif not on and MODE_PARAM in st.query_params:
@@ -169,11 +173,17 @@ def in_projector_mode() -> bool:
 
 def projector_toggle(ctx: PageContext) -> None:
     """The switch in the sidebar (hidden in projector mode, where `projector_bar` leads back)."""
-    st.sidebar.toggle(ctx.t("projector.toggle"), key=PROJECTOR_KEY, help=ctx.t("projector.toggle_help"))
+    st.session_state[PROJECTOR_KEY] = ctx.projector
+    st.sidebar.toggle(ctx.t("projector.toggle"), key=PROJECTOR_KEY, help=ctx.t("projector.toggle_help"),
+                      on_change=_toggled)
+
+
+def _toggled() -> None:
+    st.session_state[PROJECTOR_STATE_KEY] = bool(st.session_state[PROJECTOR_KEY])
 
 
 def _leave_projector() -> None:
-    st.session_state[PROJECTOR_KEY] = False
+    st.session_state[PROJECTOR_STATE_KEY] = False
 
 
 def projector_bar(ctx: PageContext, pages: list[st.Page], current: str) -> None:

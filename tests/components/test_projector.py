@@ -46,3 +46,44 @@ def test_the_clicker_script_takes_plain_widget_keys_only():
 
     with pytest.raises(ValueError):
         clicker_keys(previous='x"; alert(1); "', following="slideshow_next")
+
+
+def _projector_script():
+    """The toggle drawn or not (session_state["draw"]), and the mode written out."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from components.projector import projector_mode, projector_toggle
+
+    on = projector_mode()
+    if st.session_state.get("draw", True):
+        projector_toggle(SimpleNamespace(projector=on, t=lambda key: key))
+    st.write(f"projector={on}")
+
+
+def test_projector_mode_outlives_a_run_without_its_toggle_and_a_run_without_the_address():
+    """Streamlit drops a widget's value after a run that does not keep the widget (a page change
+    it merged with another request on a busy server), and such a run may not know the address
+    either: the mode stays what the session chose (it fell back to the address: a projected
+    meeting turned back into the desktop view)."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_projector_script)
+    app.query_params["mode"] = "projector"
+    app.run()
+    assert app.markdown[0].value == "projector=True" and app.toggle(key="projector_mode").value is True
+    app.session_state["draw"] = False
+    app.run()  # the toggle not drawn: Streamlit forgets its value at the end of this run
+    app.query_params.clear()
+    app.run()
+    assert app.markdown[0].value == "projector=True"
+    app.session_state["draw"] = True
+    app.run()
+    assert app.toggle(key="projector_mode").value is True
+    app.toggle(key="projector_mode").set_value(False).run()
+    app.session_state["draw"] = False
+    app.run()
+    app.query_params["mode"] = "projector"  # an old address: the session's choice stands
+    app.run()
+    assert app.markdown[0].value == "projector=False"
