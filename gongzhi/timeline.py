@@ -50,6 +50,30 @@ class LoopStep:
     reached_at: datetime | None  # when the issue first entered this step; the current step: when it last did
 
 
+def _arrivals(entries) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """When the issue first and last entered each state; a note or a rating within a step repeats
+    its state and is no arrival."""
+    first: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    previous = None
+    for to_state, at in entries:
+        if to_state and to_state != previous:
+            first.setdefault(to_state, at)
+            last[to_state] = at
+            previous = to_state
+    return first, last
+
+
+def _passed_step(index: int, state: str, current_state: str, reached: dict[str, datetime],
+                 last_reached: int) -> LoopStep:
+    """A step of an issue that has left the loop's open steps (or not yet reached this one)."""
+    if state == current_state or state in reached:
+        return LoopStep(state, "done", reached.get(state))
+    if current_state == "rejected":
+        return LoopStep(state, "not_reached", None)
+    return LoopStep(state, "skipped" if index < last_reached else "ahead", None)
+
+
 def loop_steps(entries, current_state: str) -> list[LoopStep]:
     """The issue's way through the loop, for people: each step with the day it was first reached,
     the current step, the steps it went past without (no meeting needed: 矛盾不上交), and those
@@ -57,30 +81,15 @@ def loop_steps(entries, current_state: str) -> list[LoopStep]:
     unrated-closed issue ends with that step instead of "closed". A reopened issue (back in action
     after residents rated the work unfixed) is current since it came back, and the steps after it
     are ahead again."""
-    reached: dict[str, datetime] = {}
-    last: dict[str, datetime] = {}
-    previous = None
-    for to_state, at in entries:
-        if to_state and to_state != previous:  # an arrival; a note or a rating in a step is not
-            reached.setdefault(to_state, at)
-            last[to_state] = at
-            previous = to_state
+    reached, last = _arrivals(entries)
     steps = list(LOOP_STEPS)
     if current_state in ENDINGS:
         steps[-1] = current_state
-    open_at = steps.index(current_state) if current_state in steps[:-1] else None
-    reopened = open_at is not None and any(state in reached for state in steps[open_at + 1:])
+    open_at = steps.index(current_state) if current_state in OPEN_STEPS else None
     last_reached = max((i for i, state in enumerate(steps) if state in reached or state == current_state), default=-1)
-    result = []
-    for index, state in enumerate(steps):
-        if state == current_state and open_at is not None:
-            result.append(LoopStep(state, "reopened" if reopened else "current", last.get(state)))
-        elif open_at is not None and index > open_at:
-            result.append(LoopStep(state, "ahead", None))
-        elif state == current_state or state in reached:
-            result.append(LoopStep(state, "done", reached.get(state)))
-        elif current_state == "rejected":
-            result.append(LoopStep(state, "not_reached", None))
-        else:
-            result.append(LoopStep(state, "skipped" if index < last_reached else "ahead", None))
-    return result
+    if open_at is None:
+        return [_passed_step(i, state, current_state, reached, last_reached) for i, state in enumerate(steps)]
+    reopened = any(state in reached for state in steps[open_at + 1:])
+    return [*(_passed_step(i, state, current_state, reached, last_reached) for i, state in enumerate(steps[:open_at])),
+            LoopStep(current_state, "reopened" if reopened else "current", last.get(current_state)),
+            *(LoopStep(state, "ahead", None) for state in steps[open_at + 1:])]
