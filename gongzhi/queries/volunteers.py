@@ -27,6 +27,7 @@ from gongzhi.queries.common import fill_months, month_key, twelve_months_start
 from gongzhi.revisions import reads
 
 STAR_LEVELS = list(range(max(stars for stars, _ in STAR_THRESHOLDS) + 1))  # 0 (no star yet) .. 5
+TEAM_LOOKUP_IDS = 500  # more volunteers than this: their teams are read from every membership
 MILLIHOURS_PER_HOUR = 1000  # volunteerhours.total_millihours counts thousandths of an hour
 
 ROSTER_COLUMNS = ["id", "name", "phone", "grid_id", "grid_name", "skills", "teams", "status", "joined_on",
@@ -70,16 +71,21 @@ def _star_case(hours, *, per_hour: int = 1):
     return case(*[(hours >= minimum * per_hour, stars) for stars, minimum in STAR_THRESHOLDS], else_=0)
 
 
-def _hours_per_volunteer():
-    """Subquery: volunteer_id, total hours (all time), hours in the last 12 months."""
+def _hours_12m_per_volunteer():
+    """Subquery: volunteer_id, hours served in the last 12 months (only those months' records)."""
     since = twelve_months_start(today())
     return (
-        select(ServiceRecord.volunteer_id.label("volunteer_id"),
-               func.sum(ServiceRecord.hours).label("total_hours"),
-               func.sum(case((ServiceRecord.served_on >= since, ServiceRecord.hours), else_=0.0)).label("hours_12m"))
+        select(ServiceRecord.volunteer_id.label("volunteer_id"), func.sum(ServiceRecord.hours).label("hours_12m"))
+        .where(ServiceRecord.served_on >= since)
         .group_by(ServiceRecord.volunteer_id)
         .subquery()
     )
+
+
+def _total_hours():
+    """All-time hours from the volunteerhours summary (outer-joined on Volunteer.id), not from a
+    pass over every service record; in thousandths, so the same total the star levels count."""
+    return func.coalesce(VolunteerHours.total_millihours, 0)
 
 
 @reads(ServiceRecord, Volunteer)
@@ -131,21 +137,23 @@ def monthly_hours(*, session: Session, start: date, end: date, grid_id: int | No
     return fill_months(frame, start, end, ["hours"])
 
 
-@reads(Area, Organisation, Person, ServiceRecord, TeamMembership, Volunteer)
+@reads(Area, Organisation, Person, ServiceRecord, TeamMembership, Volunteer, VolunteerHours)
 def volunteer_roster(*, session: Session, grid_id: int | None = None, status: str | None = None,
                      skill: str | None = None, team_id: int | None = None, search: str | None = None,
                      may_see_personal_data: bool = False) -> pd.DataFrame:
     """The roster, most hours first: one row per volunteer with the columns ROSTER_COLUMNS.
     `skills` is a list of skill codes and `teams` a list of team names; `phone` is masked unless
     the viewer may see personal data; `stars` comes from all-time hours."""
-    hours = _hours_per_volunteer()
-    total = func.coalesce(hours.c.total_hours, 0.0)
+    hours = _hours_12m_per_volunteer()
+    total = _total_hours()
     query = (
         select(Volunteer.id, Person.name, Person.phone, Volunteer.grid_id, Area.name.label("grid_name"),
-               Volunteer.skills, Volunteer.status, Volunteer.joined_on, total.label("total_hours"),
-               func.coalesce(hours.c.hours_12m, 0.0).label("hours_12m"), _star_case(total).label("stars"))
+               Volunteer.skills, Volunteer.status, Volunteer.joined_on, total.label("total_millihours"),
+               func.coalesce(hours.c.hours_12m, 0.0).label("hours_12m"),
+               _star_case(total, per_hour=MILLIHOURS_PER_HOUR).label("stars"))
         .join(Person, Person.id == Volunteer.person_id)
         .outerjoin(Area, Area.id == Volunteer.grid_id)
+        .outerjoin(VolunteerHours, VolunteerHours.volunteer_id == Volunteer.id)
         .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
         .where(_live_volunteers(), Person.deleted_at.is_(None))
         .order_by(total.desc(), Person.name, Volunteer.id)
@@ -167,7 +175,7 @@ def volunteer_roster(*, session: Session, grid_id: int | None = None, status: st
     records = [
         (row.id, row.name, display_phone(row.phone, may_see=may_see_personal_data), row.grid_id, row.grid_name,
          [code for code in row.skills.split(",") if code], teams.get(row.id, []), row.status, row.joined_on,
-         float(row.total_hours), float(row.hours_12m), int(row.stars))
+         row.total_millihours / MILLIHOURS_PER_HOUR, float(row.hours_12m), int(row.stars))
         for row in rows
     ]
     return pd.DataFrame(records, columns=ROSTER_COLUMNS)
@@ -177,29 +185,31 @@ def _team_names(volunteer_ids: list[int], session: Session) -> dict[int, list[st
     if not volunteer_ids:
         return {}
     names: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(TeamMembership.volunteer_id, Organisation.name)
-        .join(Organisation, Organisation.id == TeamMembership.organisation_id)
-        .where(TeamMembership.volunteer_id.in_(volunteer_ids), Organisation.deleted_at.is_(None))
-        .order_by(Organisation.name)
-    )
-    for volunteer_id, name in rows:
-        names.setdefault(volunteer_id, []).append(name)
+    query = (select(TeamMembership.volunteer_id, Organisation.name)
+             .join(Organisation, Organisation.id == TeamMembership.organisation_id)
+             .where(Organisation.deleted_at.is_(None))
+             .order_by(Organisation.name))
+    # A roster of thousands: every membership once (far fewer rows than a list of ids to match).
+    wanted = set(volunteer_ids)
+    if len(wanted) <= TEAM_LOOKUP_IDS:
+        query = query.where(TeamMembership.volunteer_id.in_(volunteer_ids))
+    for volunteer_id, name in session.execute(query):
+        if volunteer_id in wanted:
+            names.setdefault(volunteer_id, []).append(name)
     return names
 
 
-@reads(Area, Organisation, Person, ServiceRecord, TeamMembership, Volunteer)
+@reads(Area, Organisation, Person, TeamMembership, Volunteer, VolunteerHours)
 def volunteer_detail(*, session: Session, volunteer_id: int, may_see_personal_data: bool) -> VolunteerDetail | None:
     """One volunteer for the edit form, or None when there is no such (live) volunteer."""
-    hours = _hours_per_volunteer()
-    total = func.coalesce(hours.c.total_hours, 0.0)
+    total = _total_hours()
     row = session.execute(
         select(Volunteer.id, Person.name, Person.phone, Volunteer.grid_id, Area.name.label("grid_name"),
                Volunteer.skills, Volunteer.status, Volunteer.joined_on, Volunteer.note, Volunteer.version,
-               total.label("total_hours"), _star_case(total).label("stars"))
+               total.label("total_millihours"), _star_case(total, per_hour=MILLIHOURS_PER_HOUR).label("stars"))
         .join(Person, Person.id == Volunteer.person_id)
         .outerjoin(Area, Area.id == Volunteer.grid_id)
-        .outerjoin(hours, hours.c.volunteer_id == Volunteer.id)
+        .outerjoin(VolunteerHours, VolunteerHours.volunteer_id == Volunteer.id)
         .where(Volunteer.id == volunteer_id, _live_volunteers())
     ).one_or_none()
     if row is None:
@@ -215,7 +225,7 @@ def volunteer_detail(*, session: Session, volunteer_id: int, may_see_personal_da
         grid_id=row.grid_id, grid_name=row.grid_name,
         skills=tuple(code for code in row.skills.split(",") if code), status=row.status, joined_on=row.joined_on,
         team_ids=tuple(team.id for team in teams), team_names=tuple(team.name for team in teams), note=row.note,
-        version=row.version, total_hours=float(row.total_hours), stars=int(row.stars),
+        version=row.version, total_hours=row.total_millihours / MILLIHOURS_PER_HOUR, stars=int(row.stars),
     )
 
 
@@ -240,7 +250,7 @@ def hours_by_star_level(*, session: Session, grid_id: int | None = None) -> pd.D
     Counts every volunteer on the roster whatever their status: a star, once earned, stays.
     From the volunteerhours summary (kept by the database in each write's transaction), not from
     every service record: a save does not make this figure cost a pass over all of them."""
-    stars = _star_case(func.coalesce(VolunteerHours.total_millihours, 0), per_hour=MILLIHOURS_PER_HOUR)
+    stars = _star_case(_total_hours(), per_hour=MILLIHOURS_PER_HOUR)
     query = (
         select(stars.label("stars"), func.count(Volunteer.id).label("volunteers"))
         .select_from(Volunteer)

@@ -4,6 +4,7 @@ summary figure equals the same figure computed from scratch with plain SQL."""
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text
@@ -15,7 +16,7 @@ from gongzhi.db import get_engine, read_session, write_session
 from gongzhi.domain import STAR_THRESHOLDS
 from gongzhi.models import ServiceRecord, Volunteer
 from gongzhi.permissions import Actor, Role
-from gongzhi.queries.volunteers import hours_by_star_level
+from gongzhi.queries.volunteers import hours_by_star_level, volunteer_detail, volunteer_roster
 
 ADMIN = Actor(name="测试管理员", role=Role.ADMIN)
 
@@ -76,6 +77,19 @@ def _star_levels_from_scratch(session, grid_id: int | None) -> list[int]:
     return [counts.get(level, 0) for level in range(6)]
 
 
+def _roster_hours_from_scratch(session) -> dict[int, tuple[float, float]]:
+    """Each live volunteer's (all-time, last 12 months) hours as the roster computed them before
+    the summary: every service record summed."""
+    from gongzhi.queries.common import twelve_months_start
+
+    since = twelve_months_start(today())
+    rows = session.execute(text(
+        "SELECT v.id, COALESCE(SUM(r.hours), 0), COALESCE(SUM(CASE WHEN r.served_on >= :since THEN r.hours END), 0) "
+        "FROM volunteer v JOIN person p ON p.id = v.person_id LEFT JOIN servicerecord r ON r.volunteer_id = v.id "
+        "WHERE v.deleted_at IS NULL AND p.deleted_at IS NULL GROUP BY v.id"), {"since": since})
+    return {int(volunteer): (round(float(total), 3), round(float(recent), 3)) for volunteer, total, recent in rows}
+
+
 def test_summaries_equal_their_figures_from_scratch_after_any_writes(demo_url):
     engine = get_engine(demo_url)
     with read_session(engine) as session:
@@ -95,5 +109,14 @@ def test_summaries_equal_their_figures_from_scratch_after_any_writes(demo_url):
             for grid_id in (None, *grid_ids):
                 figure = hours_by_star_level(session=session, grid_id=grid_id)
                 assert list(figure["volunteers"]) == _star_levels_from_scratch(session, grid_id)
+            roster = volunteer_roster(session=session)
+            expected = _roster_hours_from_scratch(session)
+            assert {int(row.id): (round(row.total_hours, 3), round(row.hours_12m, 3))
+                    for row in roster.itertuples()} == expected
+            totals = list(roster["total_hours"])
+            assert totals == sorted(totals, reverse=True)  # most hours first
+            first = int(roster["id"].iloc[0])
+            assert volunteer_detail(session=session, volunteer_id=first, may_see_personal_data=False).total_hours \
+                == pytest.approx(expected[first][0])
 
     check()
