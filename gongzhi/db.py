@@ -207,7 +207,8 @@ def read_session(engine: Engine | None = None) -> Iterator[Session]:
 def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None) -> Iterator[Session]:
     """A transaction for one user action: all of it is committed, or none of it. Notes every table
     the transaction writes and bumps the revisions of those kinds of data in the same transaction
-    (gongzhi.revisions), so every cache reading them sees the change, and records every changed
+    (gongzhi.revisions), so every cache reading them sees the change (one that wrote nothing bumps
+    nothing), and records every changed
     row in the audit trail under `actor` (the system when none is given).
 
     PostgreSQL: every row an ORM query loads in the transaction is locked (FOR UPDATE, see
@@ -224,7 +225,8 @@ def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None)
             yield session
             session.flush()
             revisions.stop_noting_writes(connection_info)
-            revisions.bump(session, written)
+            if written:  # a transaction that wrote nothing changed nothing: every cache stays valid
+                revisions.bump(session, written)
             session.commit()
         except BaseException:
             session.rollback()

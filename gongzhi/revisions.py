@@ -57,7 +57,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "accounts": ("user", "usergrid", "appsetting", "apikey"),
     "audit": ("auditentry",),
 }
-ANY = "any"  # bumped by every write transaction: "something changed", one step per write
+ANY = "any"  # bumped by every write transaction that wrote anything: "something changed", one step per write
 STRIPES = 32
 _KIND_OF_TABLE = {table: kind for kind, tables in KINDS.items() for table in tables}
 # Not data: the revision rows themselves and alembic's bookkeeping.

@@ -59,6 +59,43 @@ def test_a_failed_write_bumps_nothing(engine):
     assert _kinds(engine) == before
 
 
+def test_a_write_session_that_writes_nothing_bumps_nothing(engine):
+    """E.g. the grid filter remembering a grid already remembered: no cache goes cold, and the
+    meeting-room screen (which redraws when anything changed) stays as it is."""
+    from gongzhi.models import User, UserPreference
+    from gongzhi.preferences import remember_grid
+
+    with write_session(engine) as session:
+        user = User(username="pref-owner", display_name="网格员", role="grid_leader", password_hash="x")
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    grid_id = _grid(engine)
+    before = _kinds(engine)
+    with write_session(engine) as session:
+        session.execute(select(Area.id)).all()
+    assert _kinds(engine) == before
+    with write_session(engine) as session:
+        remember_grid(session=session, user_id=user_id, grid_id=grid_id)
+    first = _kinds(engine)
+    assert _changed(before, first) == {"userpreference", ANY}  # noted the first time
+    with write_session(engine) as session:
+        remember_grid(session=session, user_id=user_id, grid_id=grid_id)
+    assert _kinds(engine) == first  # the same grid again: nothing written, nothing bumped
+    with read_session(engine) as session:
+        assert session.get(UserPreference, user_id).grid_id == grid_id
+
+
+def _grid(engine) -> int:
+    from gongzhi.domain import AreaLevel
+
+    with write_session(engine) as session:
+        grid = Area(name="一网格", code="PREF-G1", level=AreaLevel.GRID)
+        session.add(grid)
+        session.flush()
+        return grid.id
+
+
 def test_a_plain_read_session_notes_nothing(engine):
     """Only write sessions note their writes: a read does not leave a note on its connection."""
     with read_session(engine) as session:
