@@ -211,9 +211,9 @@ def sign_in(page, base_url: str, username: str = "committee", *, lang: str = "en
 def open_from_menu(page, title: str) -> None:
     """Go to a page through the sidebar menu, as a person would (keeps the session), once the
     page being left is drawn, as a person would see it. A map sends its first value when it is
-    made, and Streamlit merges a run asked for before the one running began with the next: the
-    merged run is of the page the later request names, so a menu choice made while the map was
-    still loading was lost (the map's page stayed)."""
+    made, and the run that value asks for names the map's page: when it came just after the menu
+    choice, Streamlit merged the two requests (a merged request takes the later one's page) and
+    the choice was lost, the map's page stayed (seen under load)."""
     wait_until_drawn(page)
     with rerun_by(page):
         page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
