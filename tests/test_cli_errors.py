@@ -53,6 +53,23 @@ def short_waits(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-enough-password\n"))
 
 
+def _close_unrated(url, tmp_path):
+    """An issue whose review has expired: close-unrated has something to write (a run with nothing
+    to close writes nothing, and a busy database is then no obstacle)."""
+    from datetime import timedelta
+
+    from gongzhi.clock import now
+    from gongzhi.domain import RATING_WINDOW_DAYS, IssueState
+    from gongzhi.models import Area, Issue
+
+    resolved = now() - timedelta(days=RATING_WINDOW_DAYS + 3)
+    with db.write_session(get_engine(url)) as session:
+        grid_id = session.execute(select(Area.id).where(Area.code == "G01")).scalar_one()
+        session.add(Issue(title="早已办结", category="repairs", grid_id=grid_id, state=IssueState.RESIDENT_REVIEW.value,
+                          reported_at=resolved - timedelta(days=5), resolved_at=resolved, due_date=resolved.date()))
+    return ["close-unrated"]
+
+
 def _import_file(url, tmp_path):
     path = tmp_path / "roster.csv"
     path.write_bytes(csv_bytes(ROSTER_HEADER, ROSTER, encoding="utf-8"))
@@ -64,7 +81,7 @@ def _restore_file(url, tmp_path):
 
 
 @pytest.mark.parametrize("command", [
-    lambda url, tmp_path: ["close-unrated"],
+    _close_unrated,
     lambda url, tmp_path: ["create-user", "busy.user", "--role", "committee"],
     _import_file,
     pytest.param(_restore_file, marks=pytest.mark.sqlite_only("restore is for SQLite files")),
