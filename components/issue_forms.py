@@ -293,6 +293,7 @@ def issue_detail_panel(ctx: PageContext, detail: IssueDetail, timeline: pd.DataF
 LOOP_ICONS = {"done": ":material/check_circle:", "current": ":material/radio_button_checked:",
               "skipped": ":material/redo:", "ahead": ":material/radio_button_unchecked:",
               "not_reached": ":material/remove:", "reopened": ":material/replay:"}
+LOOP_REACHED = ("done", "current", "reopened")  # steps named in bold
 
 
 def loop_progress(ctx: PageContext, detail: IssueDetail, timeline: pd.DataFrame) -> None:
@@ -305,7 +306,7 @@ def loop_progress(ctx: PageContext, detail: IssueDetail, timeline: pd.DataFrame)
         day = "" if step.reached_at is None else step.reached_at.strftime("%Y-%m-%d")
         text = ctx.t(f"issues.loop_{step.status}", date=day)
         name = ctx.label("state", step.state)
-        lines.append(f"{number}. {LOOP_ICONS[step.status]} **{name}** · {text}" if step.status in ("done", "current", "reopened")
+        lines.append(f"{number}. {LOOP_ICONS[step.status]} **{name}** · {text}" if step.status in LOOP_REACHED
                      else f"{number}. {LOOP_ICONS[step.status]} {name} · {text}")
     with st.container(key="issue_loop"):
         st.markdown("\n".join(lines))

@@ -208,8 +208,8 @@ def write_session(engine: Engine | None = None, *, actor: "Actor | None" = None)
     """A transaction for one user action: all of it is committed, or none of it. Notes every table
     the transaction writes and bumps the revisions of those kinds of data in the same transaction
     (gongzhi.revisions), so every cache reading them sees the change (one that wrote nothing bumps
-    nothing), and records every changed
-    row in the audit trail under `actor` (the system when none is given).
+    nothing), and records every changed row in the audit trail under `actor` (the system when none
+    is given).
 
     PostgreSQL: every row an ORM query loads in the transaction is locked (FOR UPDATE, see
     `_lock_rows_read`), so a read-then-write of the same rows waits for the writer before it;

@@ -69,7 +69,7 @@ def _passed_step(index: int, state: str, current_state: str, reached: dict[str, 
     """A step of an issue that has left the loop's open steps (or not yet reached this one)."""
     if state == current_state or state in reached:
         return LoopStep(state, "done", reached.get(state))
-    if current_state == "rejected":
+    if current_state == IssueState.REJECTED.value:
         return LoopStep(state, "not_reached", None)
     return LoopStep(state, "skipped" if index < last_reached else "ahead", None)
 

@@ -189,7 +189,8 @@ def _team_names(volunteer_ids: list[int], session: Session) -> dict[int, list[st
              .join(Organisation, Organisation.id == TeamMembership.organisation_id)
              .where(Organisation.deleted_at.is_(None))
              .order_by(Organisation.name))
-    # A roster of thousands: every membership once (far fewer rows than a list of ids to match).
+    # A roster of thousands: read every membership once and keep the roster's, rather than send
+    # thousands of ids in an IN list.
     wanted = set(volunteer_ids)
     if len(wanted) <= TEAM_LOOKUP_IDS:
         query = query.where(TeamMembership.volunteer_id.in_(volunteer_ids))
