@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from components.page_setup import current_context
@@ -31,22 +30,6 @@ def query(function: Callable, **kwargs) -> Any:
     # The day is part of the key: "overdue" and "upcoming" change at midnight without any write.
     return _cached(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.key_for(function), today(),
                    tuple(sorted(kwargs.items())))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_rows(function_path: str, database_url: str, revision: tuple, day: date, kwargs: tuple, start: int,
-                 stop: int) -> tuple[pd.DataFrame, int]:
-    frame = _cached(function_path, database_url, revision, day, kwargs)
-    return frame.iloc[start:stop].reset_index(drop=True), len(frame)
-
-
-def query_rows(function: Callable, first: int, stop: int, /, **kwargs) -> tuple[pd.DataFrame, int]:
-    """Rows `first:stop` of a core query's DataFrame and its row count, through the cache. A
-    warm rerun unpickles only those rows: every cache hit hands out a copy, and a district's
-    full lists (20,000 volunteers) took longer to copy than the rest of the page to draw."""
-    ctx = current_context()
-    return _cached_rows(f"{function.__module__}.{function.__qualname__}", ctx.database_url, ctx.key_for(function), today(),
-                        tuple(sorted(kwargs.items())), first, stop)
 
 
 def query_later(function: Callable, **kwargs) -> Callable[[], Any]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from components.data import query, query_later, query_rows
+from components.data import query, query_later
 from components.page_setup import PageContext
 from gongzhi import backup, exports, open311, spreadsheet
 from gongzhi.db import get_engine, read_session, write_session
@@ -51,7 +51,7 @@ def event_downloads(ctx: PageContext, upcoming: pd.DataFrame, past: pd.DataFrame
     # Built on click: a district's attendance in a year is 250,000 rows, too many to copy out of
     # the cache on every rerun; only whether there are any is read now.
     attendance = {"start": period.start, "end": period.end, "grid_id": grid_id}
-    if query_rows(exports.attendance_list, 0, 0, **attendance)[1]:
+    if query(exports.attendance_count, **attendance):
         list_downloads(ctx, "attendance", query_later(exports.attendance_list, **attendance))
 
 

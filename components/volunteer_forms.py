@@ -11,7 +11,7 @@ import streamlit as st
 
 from components.audit_view import delete_record_action
 from components.charts import bar_chart
-from components.data import query, query_later, query_rows, query_view
+from components.data import query, query_later, query_view
 from components.filters import Period, entry_grid_choices
 from components.forms import save
 from components.kpi import Kpi, format_number, kpi_row
@@ -182,7 +182,7 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> Roster | None:
     grid has no volunteers at all."""
     st.header(ctx.t("volunteers.roster_title"))
     everyone = {"grid_id": grid_id, "may_see_personal_data": ctx.actor.may_see_personal_data}
-    if query_rows(volunteer_queries.volunteer_roster, 0, 0, **everyone)[1] == 0:
+    if query(volunteer_queries.volunteer_roster_page, first=0, stop=0, **everyone)[1] == 0:
         st.info(ctx.t("volunteers.empty_roster"))
         return None
     teams = _teams()
@@ -200,18 +200,20 @@ def roster_section(ctx: PageContext, grid_id: int | None) -> Roster | None:
                                  format_func=all_or(teams.get), on_change=_first_roster_page)
     search = search_col.text_input(ctx.t("volunteers.filter_search"), key="volunteer_filter_search",
                                    on_change=_first_roster_page)
-    filters = {**everyone, "status": status, "skill": skill, "team_id": team_id, "search": search.strip() or None}
+    # Filters left at "all" are left out: no filter chosen is the same query, and cache entry, as above.
+    chosen = {"status": status, "skill": skill, "team_id": team_id, "search": search.strip() or None}
+    filters = {**everyone, **{name: value for name, value in chosen.items() if value is not None}}
     rows_per_page = PROJECTOR_ROWS if ctx.projector else ROSTER_ROWS
     page = st.session_state.get(ROSTER_PAGER_STATE, 0)
-    rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
-                             (page + 1) * rows_per_page, **filters)
+    rows, total = query(volunteer_queries.volunteer_roster_page, first=page * rows_per_page,
+                        stop=(page + 1) * rows_per_page, **filters)
     if total == 0:
         st.info(ctx.t("common.no_data"))
         return Roster(rows, total, lambda: rows)
     if rows.empty:  # the page remembered is past the end of a shorter list now: its last page
         page = (total - 1) // rows_per_page
-        rows, total = query_rows(volunteer_queries.volunteer_roster, page * rows_per_page,
-                                 (page + 1) * rows_per_page, **filters)
+        rows, total = query(volunteer_queries.volunteer_roster_page, first=page * rows_per_page,
+                            stop=(page + 1) * rows_per_page, **filters)
         st.session_state[ROSTER_PAGER_STATE] = page
     st.caption(ctx.t("volunteers.roster_count", shown=total))
     hours_format = st.column_config.NumberColumn(format="%.1f")

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session as OrmSession
 
 from gongzhi.clock import now
 from gongzhi.errors import Conflict, NotFound
-from gongzhi.models import AuditEntry, DataRevision, LoginAttempt, Revision, UserPreference
+from gongzhi.models import COUNTER_TABLES, AuditEntry, DataRevision, LoginAttempt, Revision, UserPreference
 from gongzhi.queries.audit import last_change
 
 # Not audited: the trail itself, bookkeeping, and what a person chose to look at (not data).
-NOT_AUDITED = {AuditEntry.__tablename__, Revision.__tablename__, DataRevision.__tablename__,
+NOT_AUDITED = {AuditEntry.__tablename__, Revision.__tablename__, DataRevision.__tablename__, *COUNTER_TABLES,
                LoginAttempt.__tablename__, UserPreference.__tablename__}
 SECRET_COLUMNS = {"password_hash", "token_hash"}  # recorded as changed, never with its value
 AUDIT_KEY = "audit_actor"  # session.info key holding the Actor of a write session

@@ -5,7 +5,7 @@ functions that use them in `gongzhi.crud`. Times are naive local time (Asia/Shan
 from datetime import date
 
 from pydantic import NaiveDatetime
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +47,20 @@ class DataRevision(SQLModel, table=True):
     its stripes, and each write transaction bumps one stripe, so no row is locked by every write."""
 
     kind: str = Field(primary_key=True, max_length=40)
+    stripe: int = Field(primary_key=True)
+    value: int = Field(default=0)
+
+
+class PartRevision(SQLModel, table=True):
+    """One counter of a part of a kind of data (gongzhi.parts): the revision of the issues, or of
+    the attendance, of one community (the parent area of the grid the row belongs to; 0 for none).
+    Kept by database triggers (migration 0009_community_parts) in every writing transaction: a
+    part's revision is the sum of its stripes, and a transaction bumps one stripe (its transaction
+    number's), so concurrent saves of one community rarely wait on each other and saves of
+    different communities never do."""
+
+    kind: str = Field(primary_key=True, max_length=40)
+    part: int = Field(primary_key=True)
     stripe: int = Field(primary_key=True)
     value: int = Field(default=0)
 
@@ -145,15 +159,20 @@ class VolunteerHours(SQLModel, table=True):
     total_millihours: int = Field(default=0, sa_type=BigInteger)
 
 
-# Tables the database keeps from others by triggers (summary: the table it summarises): never
-# written by the app, never copied.
-SUMMARY_TABLES = {VolunteerHours.__tablename__: ServiceRecord.__tablename__}
+# Counters the database keeps by triggers, not data: never copied (the target's triggers count its
+# own writes), never audited, never a kind of data.
+COUNTER_TABLES = {PartRevision.__tablename__}
 
 
 class Issue(Versioned, SoftDeleted, table=True):
     __table_args__ = (
         Index("ix_issue_state_grid", "state", "grid_id"),
         Index("ix_issue_grid_reported", "grid_id", "reported_at"),
+        # Partial: only the few reports waiting for screening. A full index on a flag that is false
+        # on nearly every row led SQLite's planner (no statistics) to walk 100,000 issues for each
+        # of 1,000 grids in issues_by_grid (28 s at district scale).
+        Index("ix_issue_awaiting_screening", "awaiting_screening",
+              sqlite_where=text("awaiting_screening IS 1"), postgresql_where=text("awaiting_screening")),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=120)
@@ -181,7 +200,7 @@ class Issue(Versioned, SoftDeleted, table=True):
     lat: float | None = None
     lon: float | None = None
     source: str = Field(default="staff", max_length=12)  # domain.IssueSource
-    awaiting_screening: bool = Field(default=False, index=True)  # a resident's report not yet screened
+    awaiting_screening: bool = Field(default=False)  # a resident's report not yet screened
 
 
 class IssueCooperator(SQLModel, table=True):
@@ -236,6 +255,16 @@ class Attendance(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
+
+
+class EventNamed(SQLModel, table=True):
+    """Summary: an event's named attendance (attendance records of persons not deleted). Kept by
+    database triggers on attendance and on a person's deletion (migration 0010_event_named) in the
+    writing transaction, whatever writes them: the event lists read it instead of counting the
+    attendance of every event listed."""
+
+    event_id: int = Field(primary_key=True)  # no foreign key: a row may outlive its event, at 0
+    named: int = Field(default=0)
 
 
 class Meeting(Versioned, SoftDeleted, table=True):
@@ -423,3 +452,10 @@ class IssueSupport(SQLModel, table=True):
     issue_id: int = Field(foreign_key="issue.id", index=True)
     client_address: str = Field(max_length=64)
     created_at: LocalDateTime = Field(default_factory=now)
+
+
+# Tables the database keeps from others by triggers (summary: the tables it summarises, the first
+# giving its kind of data): never written by the app, never copied. A query declaring a summary
+# reads its sources too (gongzhi.revisions.reads), so a write to any of them moves its key.
+SUMMARY_TABLES = {VolunteerHours.__tablename__: (ServiceRecord.__tablename__,),
+                  EventNamed.__tablename__: (Attendance.__tablename__, Person.__tablename__)}

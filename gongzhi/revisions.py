@@ -50,7 +50,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "organisations": ("organisation",),
     "volunteers": ("volunteer", "teammembership"),
     "service_hours": ("servicerecord", "volunteerhours"),
-    "events": ("event", "attendance"),
+    "events": ("event",),
+    # Its own kind: a tick of attendance leaves the events' own figures (events held, headcount) cached.
+    "attendance": ("attendance", "eventnamed"),
     "meetings": ("meeting", "agendaitem", "agendaitemcooperator"),
     "areas": ("area",),
     "facilities": ("facility",),
@@ -60,8 +62,9 @@ KINDS: dict[str, tuple[str, ...]] = {
 ANY = "any"  # bumped by every write transaction that wrote anything: "something changed", one step per write
 STRIPES = 32
 _KIND_OF_TABLE = {table: kind for kind, tables in KINDS.items() for table in tables}
-# Not data: the revision rows themselves and alembic's bookkeeping.
-_NOT_DATA = {models.Revision.__tablename__, models.DataRevision.__tablename__, "alembic_version"}
+# Not data: the revision rows themselves (gongzhi.parts reads the parts') and alembic's bookkeeping.
+_NOT_DATA = {models.Revision.__tablename__, models.DataRevision.__tablename__, *models.COUNTER_TABLES,
+             "alembic_version"}
 
 WRITTEN_KEY = "gongzhi_tables_written"  # Connection.info: the set of tables the write transaction wrote
 _DML = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+(?:"?\w+"?\.)?"?(\w+)"?',
@@ -160,11 +163,11 @@ class UndeclaredRead(AssertionError):
 
 
 def _table_names(read: Any) -> frozenset[str]:
-    if isinstance(read, str):
-        return frozenset({read})
-    if hasattr(read, "__tablename__"):
-        return frozenset({read.__tablename__})
-    return tables_read(read)  # another query: what it reads
+    name = read if isinstance(read, str) else getattr(read, "__tablename__", None)
+    if name is None:
+        return tables_read(read)  # another query: what it reads
+    # A summary the database keeps from other tables is read with them: a write to any moves its key.
+    return frozenset({name, *models.SUMMARY_TABLES.get(name, ())})
 
 
 def reads(*read: Any) -> Callable[[Callable], Callable]:
@@ -189,7 +192,7 @@ def reads(*read: Any) -> Callable[[Callable], Callable]:
                 outer.update(touched)
             # The cache key is made of kinds: a table read is covered when its kind is declared.
             declared_kinds = {kind_of(table) for table in declared}
-            undeclared = {table for table in touched if kind_of(table) not in declared_kinds}
+            undeclared = {table for table in touched if kind_of(table) not in declared_kinds and table not in _NOT_DATA}
             if undeclared:
                 raise UndeclaredRead(f"{function.__module__}.{function.__qualname__} reads "
                                      f"{sorted(undeclared)} but declares only {sorted(declared)}")

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, distinct, func, or_, select, true
 from sqlmodel import Session
 
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
-from gongzhi.models import Area, Attendance, Event, Organisation, Person
+from gongzhi.models import Area, Attendance, Event, EventNamed, Organisation, Person
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 from gongzhi.revisions import reads
 
@@ -73,15 +74,6 @@ def _live_grid() -> list[ColumnElement]:
     return [Area.level == AreaLevel.GRID, Area.deleted_at.is_(None)]
 
 
-def _resident_attendance():
-    """Attendance rows of living persons who live in a (living) grid, joined to event and person."""
-    return (select().select_from(Attendance)
-            .join(Event, Event.id == Attendance.event_id)
-            .join(Person, Person.id == Attendance.person_id)
-            .join(Area, Area.id == Person.grid_id)
-            .where(Person.deleted_at.is_(None), *_live_grid()))
-
-
 def _named_rows():
     """Attendance rows of persons not deleted, joined to their event."""
     return (select().select_from(Attendance)
@@ -90,27 +82,56 @@ def _named_rows():
             .where(Person.deleted_at.is_(None)))
 
 
+def _attendance_parts(session: Session, parts: Parts, events_where: list[ColumnElement],
+                      residents_of: int | None = None) -> dict[int, dict[int | None, tuple[int, int]]]:
+    """Per community of the attendees (gongzhi.parts): {attendee's grid: (named attendance, unique
+    attendees)} at the events `events_where` chooses, of persons not deleted (of grid
+    `residents_of` only, when given). Unique attendees add up over grids: a person lives in one."""
+    rows = session.execute(
+        _named_rows().add_columns(Person.grid_id, func.count(Attendance.id), func.count(distinct(Attendance.person_id)))
+        .where(*events_where, grid_in_parts(Person.grid_id, parts),
+               true() if residents_of is None else Person.grid_id == residents_of)
+        .group_by(Person.grid_id)
+    ).all()
+    return {part: {grid: (int(named), int(unique)) for grid, named, unique in grid_rows}
+            for part, grid_rows in fold(rows, grid_parts(session)).items()}
+
+
+def _attendance_by_grid(session: Session, query, events_where: list[ColumnElement], residents_of: int | None = None,
+                        **arguments) -> dict[int | None, tuple[int, int]]:
+    """_attendance_parts of every community, through gongzhi.parts: {attendee's grid: (named, unique)}."""
+    found: dict[int | None, tuple[int, int]] = {}
+    for grids in by_part(session, query, "attendance",
+                         lambda chosen: _attendance_parts(session, chosen, events_where, residents_of),
+                         **arguments).values():
+        found.update(grids)
+    return found
+
+
+def _live_grid_ids(session: Session) -> set[int]:
+    return set(session.execute(select(Area.id).where(*_live_grid())).scalars())
+
+
 @reads(Area, Attendance, Event, Person)
 def event_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> EventHeadline:
+    """Named attendance and participants are counted per community of the attendees
+    (gongzhi.parts): after a tick only that community is counted again."""
     events_where = _events_where(start, end, grid_id)
     events, headcount = session.execute(
         select(func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0)).where(*events_where)
     ).one()
     population_query = select(func.coalesce(func.sum(Area.population), 0)).where(*_live_grid())
+    by_grid = _attendance_by_grid(session, event_headline, events_where, start=start, end=end, grid_id=grid_id,
+                                  figure="events")
+    named = sum(named for named, _ in by_grid.values())
     if grid_id is None:
-        # One pass from the period's events to their attendees: the named attendance, and among
-        # them the residents of a live grid (the outer join also keeps the planner from starting
-        # at the grids and walking every attendance record of every resident).
-        named, participants = session.execute(
-            _named_rows().outerjoin(Area, and_(Area.id == Person.grid_id, *_live_grid()))
-            .add_columns(func.count(Attendance.id),
-                         func.count(distinct(case((Area.id.is_not(None), Attendance.person_id)))))
-            .where(*events_where)).one()
+        live = _live_grid_ids(session)
+        participants = sum(unique for grid, (_, unique) in by_grid.items() if grid in live)
     else:
-        named = session.execute(_named_rows().add_columns(func.count(Attendance.id)).where(*events_where)).scalar_one()
-        participants = session.execute(
-            _resident_attendance().add_columns(func.count(distinct(Attendance.person_id)))
-            .where(*_events_where(start, end, None), Person.grid_id == grid_id)).scalar_one()
+        # The residents of the grid, whichever event they went to.
+        residents = _attendance_by_grid(session, event_headline, _events_where(start, end, None), residents_of=grid_id,
+                                        start=start, end=end, grid_id=grid_id, figure="residents")
+        participants = sum(unique for grid, (_, unique) in residents.items() if grid in _live_grid_ids(session))
         population_query = population_query.where(Area.id == grid_id)
     population = session.execute(population_query).scalar_one()
     return EventHeadline(events=int(events), named_attendance=int(named), headcount=int(headcount),
@@ -120,21 +141,15 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
 @reads(Area, Attendance, Event, Person)
 def participation_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (all grids): population, unique residents of the grid who took part in
-    any event of the period, and their rate (None when the population is 0)."""
-    # Residents of a grid that is not live drop out in the outer query, which lists live grids only.
-    per_grid = (_named_rows()
-                .add_columns(Person.grid_id.label("grid_id"),
-                             func.count(distinct(Attendance.person_id)).label("participants"))
-                .where(*_events_where(start, end, None))
-                .group_by(Person.grid_id).subquery())
-    rows = session.execute(
-        select(Area.id, Area.name, Area.population, func.coalesce(per_grid.c.participants, 0))
-        .outerjoin(per_grid, per_grid.c.grid_id == Area.id)
-        .where(*_live_grid()).order_by(Area.code)
-    ).all()
+    any event of the period, and their rate (None when the population is 0). Counted per
+    community (gongzhi.parts)."""
+    by_grid = _attendance_by_grid(session, participation_by_grid, _events_where(start, end, None), start=start, end=end)
+    # Residents of a grid that is not live drop out: only live grids are listed.
+    rows = session.execute(select(Area.id, Area.name, Area.population).where(*_live_grid()).order_by(Area.code)).all()
     return pd.DataFrame(
-        [{"grid_id": grid, "grid_name": name, "population": int(population or 0), "participants": int(participants),
-          "rate": share(participants, population)} for grid, name, population, participants in rows],
+        [{"grid_id": grid, "grid_name": name, "population": int(population or 0),
+          "participants": by_grid.get(grid, (0, 0))[1], "rate": share(by_grid.get(grid, (0, 0))[1], population)}
+         for grid, name, population in rows],
         columns=["grid_id", "grid_name", "population", "participants", "rate"])
 
 
@@ -150,9 +165,25 @@ def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int 
     return pd.DataFrame(rows, columns=UPCOMING_COLUMNS)
 
 
-@reads(Attendance, Event, Person)
+def _monthly_named_parts(session: Session, parts: Parts, events_where: list[ColumnElement]) -> dict[int, dict[str, int]]:
+    """Per community of the attendees: {month: named attendance}."""
+    month = month_key(Event.starts_at)
+    rows = session.execute(
+        _named_rows().add_columns(Person.grid_id, month, func.count(Attendance.id))
+        .where(*events_where, grid_in_parts(Person.grid_id, parts)).group_by(Person.grid_id, month)
+    ).all()
+    found: dict[int, dict[str, int]] = {}
+    for part, grid_rows in fold(rows, grid_parts(session)).items():
+        months = found.setdefault(part, {})
+        for _, label, named in grid_rows:
+            months[label] = months.get(label, 0) + int(named)
+    return found
+
+
+@reads(Area, Attendance, Event, Person)
 def monthly_participation(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
-    """Every month of the period: events held, and attendance = named + anonymous headcount."""
+    """Every month of the period: events held, and attendance = named + anonymous headcount. The
+    named attendance is counted per community of the attendees (gongzhi.parts)."""
     events_where = _events_where(start, end, grid_id)
     month = month_key(Event.starts_at)
     per_month: dict[str, dict[str, int]] = {}
@@ -161,11 +192,13 @@ def monthly_participation(*, session: Session, start: date, end: date, grid_id: 
         .where(*events_where).group_by(month)
     ).all():
         per_month[label] = {"events": int(events), "headcount": int(headcount), "named_attendance": 0}
-    for label, named in session.execute(
-        _named_rows().add_columns(month, func.count(Attendance.id)).where(*events_where).group_by(month)
-    ).all():
-        per_month.setdefault(label, {"events": 0, "headcount": 0})["named_attendance"] = int(named)
-    frame = pd.DataFrame([{"month": label, **values} for label, values in per_month.items()],
+    for months in by_part(session, monthly_participation, "attendance",
+                          lambda chosen: _monthly_named_parts(session, chosen, events_where),
+                          start=start, end=end, grid_id=grid_id).values():
+        for label, named in months.items():
+            values = per_month.setdefault(label, {"events": 0, "headcount": 0, "named_attendance": 0})
+            values["named_attendance"] += named
+    frame = pd.DataFrame([{"month": label, **values} for label, values in sorted(per_month.items())],
                          columns=["month", "events", "named_attendance", "headcount"])
     frame = fill_months(frame, start, end, ["events", "named_attendance", "headcount"])
     frame[["events", "named_attendance", "headcount"]] = frame[["events", "named_attendance", "headcount"]].astype(int)
@@ -173,33 +206,30 @@ def monthly_participation(*, session: Session, start: date, end: date, grid_id: 
     return frame[["month", "events", "attendance", "named_attendance", "headcount"]]
 
 
-def _named_per_event():
-    return (_named_rows().add_columns(Attendance.event_id.label("event_id"),
-                                      func.count(Attendance.id).label("named"))
-            .group_by(Attendance.event_id).subquery())
-
-
-@reads(Area, Attendance, Event, Organisation, Person)
+@reads(Area, Event, EventNamed, Organisation)
 def list_events(*, session: Session, start: date | None = None, end: date | None = None, grid_id: int | None = None,
                 kind: str | None = None, upcoming: bool | None = None) -> pd.DataFrame:
     """Events starting in [start, end] (either bound optional). upcoming=True: not started yet,
     soonest first; False: already started, latest first; None: both, latest first.
     grid_name is None for an event of the whole community."""
-    named = _named_per_event()
+    moment = now()
+    listed = _events_where(start, end, grid_id)
+    if kind is not None:
+        listed.append(Event.kind == kind)
+    if upcoming is not None:
+        listed.append(Event.starts_at >= moment if upcoming else Event.starts_at < moment)
+    # The named attendance from the summary the database keeps (models.EventNamed), not counted
+    # again over every listed event's attendance records.
     query = (select(Event.id, Event.title, Event.kind, Organisation.name.label("host"), Event.grid_id,
                     Area.name.label("grid_name"), Event.starts_at, Event.ends_at, Event.place, Event.capacity,
-                    func.coalesce(named.c.named, 0).label("named_attendance"), Event.headcount)
+                    func.coalesce(EventNamed.named, 0).label("named_attendance"), Event.headcount)
              .outerjoin(Organisation, Organisation.id == Event.host_org_id)
              .outerjoin(Area, Area.id == Event.grid_id)
-             .outerjoin(named, named.c.event_id == Event.id)
-             .where(*_events_where(start, end, grid_id)))
-    if kind is not None:
-        query = query.where(Event.kind == kind)
+             .outerjoin(EventNamed, EventNamed.event_id == Event.id)
+             .where(*listed))
     if upcoming is True:
-        query = query.where(Event.starts_at >= now()).order_by(Event.starts_at, Event.id)
+        query = query.order_by(Event.starts_at, Event.id)
     else:
-        if upcoming is False:
-            query = query.where(Event.starts_at < now())
         query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     frame = pd.DataFrame(session.execute(query).mappings().all(), columns=LIST_COLUMNS[:-1])
     frame["capacity"] = frame["capacity"].astype("Int64")

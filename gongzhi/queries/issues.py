@@ -21,6 +21,7 @@ from gongzhi.domain import (
     AreaLevel,
 )
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, ResidentReport, TimelineEntry
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 from gongzhi.revisions import reads
 
@@ -92,90 +93,131 @@ class IssueHeadline:
     on_time_share: float | None
 
 
-def _median_days_to_resolve(session: Session, where) -> float | None:
-    """Median without window functions or percentile extensions: count, then read the middle
-    one or two values in order."""
-    n = session.execute(select(func.count()).select_from(Issue).where(where)).scalar_one()
-    if n == 0:
-        return None
-    offset, take = ((n - 1) // 2, 1) if n % 2 else (n // 2 - 1, 2)
-    middle = session.execute(
-        select(Issue.days_to_resolve).where(where).order_by(Issue.days_to_resolve, Issue.id).offset(offset).limit(take)
-    ).scalars().all()
-    return float(sum(middle)) / len(middle)
+@dataclass(frozen=True)
+class _HeadlinePart:
+    """issue_headline's counts of one community (gongzhi.parts), added up over communities."""
+
+    counts: tuple[int, ...]  # open, overdue, reported, resolved, resolved in grid, resolved on time
+    ratings: tuple[int, int, int]  # ratings given in the period: how many, their sum, how many satisfied
+    days: tuple[float, ...]  # days to resolve of the issues resolved in the period, ascending
 
 
-@reads(Issue, Rating)
-def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
-    """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
-    the rest count what happened in [start, end]. On-time share counts open overdue issues in
-    its denominator (DOMAIN.md)."""
-    on = today()
-    scope = and_(_live(), _in_grid(grid_id))
+def _headline_parts(session: Session, parts: Parts, start: date, end: date, grid_id: int | None,
+                    on: date) -> dict[int, _HeadlinePart]:
+    """issue_headline per community, for `parts`: one pass per figure, grouped by grid."""
+    scope = and_(_live(), _in_grid(grid_id), grid_in_parts(Issue.grid_id, parts))
     resolved_in_period = _resolved_between(start, end)
     counts = session.execute(
         select(
-            _count_where(_is_open()).label("open_issues"),
-            _count_where(_is_overdue(on)).label("overdue"),
-            _count_where(_reported_between(start, end)).label("reported"),
-            _count_where(resolved_in_period).label("resolved"),
-            _count_where(and_(resolved_in_period, Issue.resolved_in_grid.is_(True))).label("resolved_in_grid"),
-            _count_where(and_(resolved_in_period, Issue.resolved_on_time.is_(True))).label("resolved_on_time"),
-        ).select_from(Issue).where(scope)
-    ).one()
+            Issue.grid_id,
+            _count_where(_is_open()),
+            _count_where(_is_overdue(on)),
+            _count_where(_reported_between(start, end)),
+            _count_where(resolved_in_period),
+            _count_where(and_(resolved_in_period, Issue.resolved_in_grid.is_(True))),
+            _count_where(and_(resolved_in_period, Issue.resolved_on_time.is_(True))),
+        ).where(scope).group_by(Issue.grid_id)
+    ).all()
     low, high = datetime_range(start, end)
     ratings = session.execute(
-        select(func.count(Rating.id), func.avg(Rating.rating), _count_where(Rating.rating >= SATISFIED_MIN_RATING))
+        select(Issue.grid_id, func.count(Rating.id), func.coalesce(func.sum(Rating.rating), 0),
+               _count_where(Rating.rating >= SATISFIED_MIN_RATING))
         .join(Issue, Issue.id == Rating.issue_id)
-        .where(scope, Rating.created_at >= low, Rating.created_at < high)
-    ).one()
-    rating_count, mean_rating, satisfied = ratings
-    median = _median_days_to_resolve(
-        session, and_(scope, resolved_in_period, Issue.days_to_resolve.is_not(None)))
+        .where(scope, Rating.created_at >= low, Rating.created_at < high).group_by(Issue.grid_id)
+    ).all()
+    days = session.execute(
+        select(Issue.grid_id, Issue.days_to_resolve)
+        .where(scope, resolved_in_period, Issue.days_to_resolve.is_not(None))
+    ).all()
+    parts_of = grid_parts(session)
+    counts_by_part, ratings_by_part, days_by_part = (fold(rows, parts_of) for rows in (counts, ratings, days))
+    return {part: _HeadlinePart(
+        counts=tuple(sum(int(row[i]) for row in counts_by_part.get(part, ())) for i in range(1, 7)),
+        ratings=tuple(sum(int(row[i]) for row in ratings_by_part.get(part, ())) for i in range(1, 4)),
+        days=tuple(sorted(float(row[1]) for row in days_by_part.get(part, ()))),
+    ) for part in counts_by_part.keys() | ratings_by_part.keys()}
+
+
+def _median(values: list[float]) -> float | None:
+    """The middle value, or the mean of the middle two."""
+    n = len(values)
+    if n == 0:
+        return None
+    middle = values[(n - 1) // 2:(n - 1) // 2 + 1] if n % 2 else values[n // 2 - 1:n // 2 + 1]
+    return float(sum(middle)) / len(middle)
+
+
+@reads(Area, Issue, Rating)
+def issue_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> IssueHeadline:
+    """Open and overdue are today's snapshot (overdue: past its due date and not yet resolved);
+    the rest count what happened in [start, end]. On-time share counts open overdue issues in
+    its denominator (DOMAIN.md). Counted per community (gongzhi.parts): after a save only the
+    community written is counted again."""
+    on = today()
+    parts = by_part(session, issue_headline, "issues",
+                    lambda chosen: _headline_parts(session, chosen, start, end, grid_id, on),
+                    start=start, end=end, grid_id=grid_id).values()
+    open_issues, overdue, reported, resolved, resolved_in_grid, resolved_on_time = (
+        sum(part.counts[i] for part in parts) for i in range(6))
+    rating_count, rating_sum, satisfied = (sum(part.ratings[i] for part in parts) for i in range(3))
     return IssueHeadline(
-        open_issues=int(counts.open_issues),
-        overdue=int(counts.overdue),
-        reported=int(counts.reported),
-        resolved=int(counts.resolved),
-        median_days_to_resolve=median,
-        share_resolved_in_grid=share(int(counts.resolved_in_grid), int(counts.resolved)),
-        mean_rating=float(mean_rating) if rating_count else None,
-        share_satisfied=share(int(satisfied), int(rating_count)),
-        on_time_share=share(int(counts.resolved_on_time), int(counts.resolved) + int(counts.overdue)),
+        open_issues=open_issues,
+        overdue=overdue,
+        reported=reported,
+        resolved=resolved,
+        median_days_to_resolve=_median(sorted(day for part in parts for day in part.days)),
+        share_resolved_in_grid=share(resolved_in_grid, resolved),
+        mean_rating=rating_sum / rating_count if rating_count else None,
+        share_satisfied=share(satisfied, rating_count),
+        on_time_share=share(resolved_on_time, resolved + overdue),
     )
 
 
 # --- breakdowns -----------------------------------------------------------------------------
 
+def _by_grid_parts(session: Session, parts: Parts, start: date, end: date, on: date) -> dict[int, dict]:
+    rows = session.execute(
+        select(Issue.grid_id, _count_where(_is_open()), _count_where(_is_overdue(on)),
+               _count_where(_reported_between(start, end)))
+        .where(_live(), grid_in_parts(Issue.grid_id, parts)).group_by(Issue.grid_id)
+    ).all()
+    return {part: {row[0]: tuple(int(value) for value in row[1:]) for row in grid_rows}
+            for part, grid_rows in fold(rows, grid_parts(session)).items()}
+
+
 @reads(Area, Issue)
 def issues_by_grid(*, session: Session, start: date, end: date) -> pd.DataFrame:
-    """One row per grid (zeros included): open and overdue now, reported in the period."""
+    """One row per grid (zeros included): open and overdue now, reported in the period.
+    Counted per community (gongzhi.parts)."""
     on = today()
-    rows = session.execute(
-        select(
-            Area.id.label("grid_id"),
-            _count_where(_is_open()).label("open_issues"),
-            _count_where(_is_overdue(on)).label("overdue"),
-            _count_where(_reported_between(start, end)).label("reported"),
-        )
-        .select_from(Area)
-        .outerjoin(Issue, and_(Issue.grid_id == Area.id, _live()))
-        .where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
-        .group_by(Area.id, Area.code)
-        .order_by(Area.code)
-    ).all()
-    return pd.DataFrame([tuple(int(v) for v in r) for r in rows],
+    counts: dict[int, tuple[int, ...]] = {}
+    for grids in by_part(session, issues_by_grid, "issues", lambda chosen: _by_grid_parts(session, chosen, start, end, on),
+                         start=start, end=end).values():
+        counts.update(grids)
+    grids = session.execute(select(Area.id).where(Area.level == AreaLevel.GRID, Area.deleted_at.is_(None))
+                            .order_by(Area.code)).scalars().all()
+    return pd.DataFrame([(int(grid), *counts.get(grid, (0, 0, 0))) for grid in grids],
                         columns=["grid_id", "open_issues", "overdue", "reported"])
 
 
-@reads(Issue)
+def _by_state_parts(session: Session, parts: Parts, grid_id: int | None) -> dict[int, dict[str, int]]:
+    rows = session.execute(
+        select(Issue.grid_id, Issue.state, func.count(Issue.id))
+        .where(_live(), _in_grid(grid_id), _is_open(), grid_in_parts(Issue.grid_id, parts))
+        .group_by(Issue.grid_id, Issue.state)
+    ).all()
+    by_part_rows = fold(rows, grid_parts(session))
+    return {part: {state: sum(int(n) for _, s, n in grid_rows if s == state) for state in OPEN_STATE_CODES}
+            for part, grid_rows in by_part_rows.items()}
+
+
+@reads(Area, Issue)
 def open_by_state(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     """Open issues now, per state in loop order (every open state, zeros included)."""
-    counts = dict(session.execute(
-        select(Issue.state, func.count(Issue.id)).where(_live(), _in_grid(grid_id), _is_open()).group_by(Issue.state)
-    ).all())
+    parts = by_part(session, open_by_state, "issues", lambda chosen: _by_state_parts(session, chosen, grid_id),
+                    grid_id=grid_id).values()
     return pd.DataFrame({"state": list(OPEN_STATE_CODES),
-                         "count": [int(counts.get(state, 0)) for state in OPEN_STATE_CODES]})
+                         "count": [sum(part[state] for part in parts) for state in OPEN_STATE_CODES]})
 
 
 @reads(Issue)
@@ -192,20 +234,42 @@ def issues_by_category(*, session: Session, start: date, end: date, grid_id: int
     return frame.sort_values(["reported", "category"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-@reads(Issue)
-def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
-    """Issues reported and resolved per month, every month of the period."""
-    def per_month(column, condition, name):
+def _trend_parts(session: Session, parts: Parts, start: date, end: date,
+                 grid_id: int | None) -> dict[int, dict[tuple[str, str], int]]:
+    """Per community: {(month, "reported" or "resolved"): issues}."""
+    found: dict[int, dict[tuple[str, str], int]] = {}
+    for name, column, condition in (("reported", Issue.reported_at, _reported_between(start, end)),
+                                    ("resolved", Issue.resolved_at, _resolved_between(start, end))):
         month = month_key(column)
         rows = session.execute(
-            select(month, func.count(Issue.id)).where(_live(), _in_grid(grid_id), condition).group_by(month)
+            select(Issue.grid_id, month, func.count(Issue.id))
+            .where(_live(), _in_grid(grid_id), condition, grid_in_parts(Issue.grid_id, parts))
+            .group_by(Issue.grid_id, month)
         ).all()
-        return pd.DataFrame([(m, int(n)) for m, n in rows], columns=["month", name])
+        for part, grid_rows in fold(rows, grid_parts(session)).items():
+            counts = found.setdefault(part, {})
+            for _, label, n in grid_rows:
+                counts[(label, name)] = counts.get((label, name), 0) + int(n)
+    return found
 
-    reported = per_month(Issue.reported_at, _reported_between(start, end), "reported")
-    resolved = per_month(Issue.resolved_at, _resolved_between(start, end), "resolved")
-    frame = fill_months(reported, start, end, ["reported"]).merge(
-        fill_months(resolved, start, end, ["resolved"]), on="month")
+
+@reads(Area, Issue)
+def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Issues reported and resolved per month, every month of the period (counted per community,
+    gongzhi.parts)."""
+    totals: dict[tuple[str, str], int] = {}
+    for counts in by_part(session, monthly_issue_trend, "issues",
+                          lambda chosen: _trend_parts(session, chosen, start, end, grid_id),
+                          start=start, end=end, grid_id=grid_id).values():
+        for key, n in counts.items():
+            totals[key] = totals.get(key, 0) + n
+
+    def per_month(name: str) -> pd.DataFrame:
+        return pd.DataFrame([(month, n) for (month, kind), n in sorted(totals.items()) if kind == name],
+                            columns=["month", name])
+
+    frame = fill_months(per_month("reported"), start, end, ["reported"]).merge(
+        fill_months(per_month("resolved"), start, end, ["resolved"]), on="month")
     return frame.astype({"reported": int, "resolved": int})
 
 

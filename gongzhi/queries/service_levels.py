@@ -18,7 +18,8 @@ from sqlmodel import Session
 
 from gongzhi.clock import today
 from gongzhi.domain import FALLBACK_CATEGORY, ISSUE_CATEGORIES, service_levels
-from gongzhi.models import Issue
+from gongzhi.models import Area, Issue
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
 from gongzhi.queries.common import datetime_range, day_of, days_after, share
 from gongzhi.revisions import reads
 
@@ -43,35 +44,56 @@ def _count_where(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-@reads(Issue)
-def first_response_by_category(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
-    """One row per category (all of them, in the domain's order, zeros included): response
-    days, first responses in [start, end], of those on time, issues still waiting late today,
-    and the on-time share (NaN without any)."""
+def _response_parts(session: Session, parts: Parts, start: date, end: date,
+                    grid_id: int | None, on: date) -> dict[int, dict[str, tuple[int, int, int]]]:
+    """Per community: {category: (responded, on time, waiting late)}."""
     low, high = datetime_range(start, end)
     due = days_after(Issue.reported_at, _response_days())
     responded = and_(Issue.first_response_at >= low, Issue.first_response_at < high)
-    rows = {row.category: row for row in session.execute(
+    rows = session.execute(
         select(
+            Issue.grid_id,
             Issue.category,
-            _count_where(responded).label("responded"),
-            _count_where(and_(responded, day_of(Issue.first_response_at) <= due)).label("on_time"),
-            _count_where(and_(Issue.first_response_at.is_(None), due < today())).label("waiting_late"),
+            _count_where(responded),
+            _count_where(and_(responded, day_of(Issue.first_response_at) <= due)),
+            _count_where(and_(Issue.first_response_at.is_(None), due < on)),
         )
         .where(Issue.deleted_at.is_(None), true() if grid_id is None else Issue.grid_id == grid_id,
+               grid_in_parts(Issue.grid_id, parts),
                # only rows that can count: responded in the period, or still waiting
                (Issue.first_response_at.is_(None)) | responded)
-        .group_by(Issue.category)
-    ).all()}
+        .group_by(Issue.grid_id, Issue.category)
+    ).all()
+    found: dict[int, dict[str, tuple[int, int, int]]] = {}
+    for part, grid_rows in fold(rows, grid_parts(session)).items():
+        categories = found.setdefault(part, {})
+        for _, category, *counts in grid_rows:
+            before = categories.get(category, (0, 0, 0))
+            categories[category] = tuple(a + int(b) for a, b in zip(before, counts, strict=True))
+    return found
+
+
+@reads(Area, Issue)
+def first_response_by_category(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
+    """One row per category (all of them, in the domain's order, zeros included): response
+    days, first responses in [start, end], of those on time, issues still waiting late today,
+    and the on-time share (NaN without any). Counted per community (gongzhi.parts)."""
+    on = today()
+    totals: dict[str, tuple[int, int, int]] = {}
+    for categories in by_part(session, first_response_by_category, "issues",
+                              lambda chosen: _response_parts(session, chosen, start, end, grid_id, on),
+                              start=start, end=end, grid_id=grid_id).values():
+        for category, counts in categories.items():
+            before = totals.get(category, (0, 0, 0))
+            totals[category] = tuple(a + b for a, b in zip(before, counts, strict=True))
     records = []
     for code in ISSUE_CATEGORIES:
-        row = rows.get(code)
-        answered, on_time, waiting = (int(row.responded), int(row.on_time), int(row.waiting_late)) if row else (0, 0, 0)
+        answered, on_time, waiting = totals.get(code, (0, 0, 0))
         records.append((code, service_levels(code)[0], answered, on_time, waiting, share(on_time, answered + waiting)))
     return pd.DataFrame(records, columns=COLUMNS)
 
 
-@reads(Issue)
+@reads(first_response_by_category)
 def first_response_headline(*, session: Session, start: date, end: date,
                             grid_id: int | None = None) -> FirstResponseHeadline:
     """The figures of first_response_by_category over all categories."""

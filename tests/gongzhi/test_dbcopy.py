@@ -11,14 +11,15 @@ from sqlmodel import SQLModel
 from gongzhi import cli
 from gongzhi.db import current_revision, get_engine, read_session, write_session
 from gongzhi.dbcopy import CopyRefused, copy_database
-from gongzhi.models import Area, Issue, Organisation, Person
+from gongzhi.models import COUNTER_TABLES, Area, Issue, Organisation, Person
 from tests.conftest import postgres_server_url, sqlite_url
 
 
 def _counts(url: str) -> dict[str, int]:
+    """Rows per table, but the counters the triggers keep (they count each database's own writes)."""
     with get_engine(url).connect() as connection:
         return {name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for name, table in SQLModel.metadata.tables.items()}
+                for name, table in SQLModel.metadata.tables.items() if name not in COUNTER_TABLES}
 
 
 def _sample(url: str):

@@ -305,3 +305,33 @@ def test_the_scan_reads_cells_not_the_bytes_of_the_file_format():
     workbook.save(buffer)
     assert full_mobiles_in_file(buffer.getvalue(), "xlsx") == ["13800138000"]
     assert full_mobiles_in_file("\ufeff电话,+8613800138000\r\n".encode(), "csv") == ["+8613800138000"]
+
+
+def test_the_attendance_count_is_the_attendance_lists_length(demo_db):
+    """The events page offers the attendance download when the count (from the events' named
+    attendance the database keeps) says there are rows: it must be the list's own length, for the
+    whole time, a period and a grid, also after a resident is deleted and restored."""
+    from datetime import date
+
+    from gongzhi.clock import now
+    from gongzhi.models import Attendance
+
+    url, _ = demo_db
+    engine = get_engine(url)
+    with read_session(engine) as session:
+        grid = session.execute(select(Person.grid_id).where(Person.grid_id.is_not(None))).scalars().first()
+        attendee = session.execute(select(Attendance.person_id)).scalars().first()
+    choices = [{}, {"start": date(2000, 1, 1), "end": now().date()}, {"grid_id": grid}, {"start": now().date()}]
+
+    def check() -> None:
+        with read_session(engine) as session:
+            for choice in choices:
+                assert exports.attendance_count(session=session, **choice) == \
+                    len(exports.attendance_list(session=session, **choice)), choice
+            assert exports.attendance_count(session=session) > 0
+
+    check()
+    for deleted_at in (now(), None):
+        with write_session(engine) as session:
+            session.get(Person, attendee).deleted_at = deleted_at
+        check()

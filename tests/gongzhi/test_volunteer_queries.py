@@ -20,6 +20,7 @@ from gongzhi.queries.volunteers import (
     volunteer_detail,
     volunteer_headline,
     volunteer_roster,
+    volunteer_roster_page,
     volunteers_by_grid,
 )
 
@@ -228,6 +229,23 @@ def test_roster_filters(session, roster, filters, expected):
         kwargs["grid_id"] = roster["grids"][filters["grid"]]
     frame = volunteer_roster(session=session, **kwargs)
     assert set(frame["name"]) == expected
+
+
+@pytest.mark.parametrize("filters", [{}, {"status": "active"}, {"skill": "first_aid"}, {"search": "李"},
+                                     {"status": "left"}])
+@pytest.mark.parametrize(("first", "stop"), [(0, 2), (1, 3), (2, 50), (0, 0), (40, 50)])
+def test_a_roster_page_is_that_slice_of_the_roster_with_its_count(session, roster, filters, first, stop):
+    """The page read in SQL (offset and limit, 12 months' hours of its rows only) is exactly the
+    rows the whole roster has there, phones masked alike, and the count is the whole roster's."""
+    for may_see in (False, True):
+        whole = volunteer_roster(session=session, may_see_personal_data=may_see, **filters)
+        page, total = volunteer_roster_page(session=session, first=first, stop=stop, may_see_personal_data=may_see,
+                                            **filters)
+        assert total == len(whole)
+        expected = whole.iloc[first:stop].reset_index(drop=True)
+        assert page[["id", "name", "phone", "total_hours", "hours_12m", "stars"]].to_dict("records") == \
+            expected[["id", "name", "phone", "total_hours", "hours_12m", "stars"]].to_dict("records")
+        assert [list(teams) for teams in page["teams"]] == [list(teams) for teams in expected["teams"]]
 
 
 def test_roster_on_an_empty_database_has_the_columns(session):
