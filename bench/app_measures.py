@@ -100,11 +100,21 @@ def _rerun_ms(app) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure_pages(url: str, *, runs: int = 3, pages: list[str] | None = None) -> list[PageTiming]:
-    """Best of `runs` reruns of each page (and of the empty page first): warm = caches filled by
-    the run before; cold = every st.cache_data entry cleared before the rerun."""
+def _forget_everything() -> None:
+    """Cold: every cached result, the figures' kept parts and the map's drawn shapes forgotten."""
     import streamlit as st
 
+    from components import grid_map
+    from gongzhi import parts
+
+    st.cache_data.clear()
+    parts.forget()
+    grid_map._cached_drawn.clear()
+
+
+def measure_pages(url: str, *, runs: int = 3, pages: list[str] | None = None) -> list[PageTiming]:
+    """Best of `runs` reruns of each page (and of the empty page first): warm = caches filled by
+    the run before; cold = every cache cleared before the rerun (_forget_everything)."""
     timings = []
     chosen = pages or page_paths()
     with app_under_test(url):
@@ -114,7 +124,7 @@ def measure_pages(url: str, *, runs: int = 3, pages: list[str] | None = None) ->
             warm = [_rerun_ms(app) for _ in range(repeats)]
             cold = []
             for _ in range(repeats):
-                st.cache_data.clear()
+                _forget_everything()
                 cold.append(_rerun_ms(app))
             timings.append(PageTiming(page=page, warm_ms=min(warm), cold_ms=min(cold), exceptions=len(app.exception)))
     return timings
@@ -346,6 +356,7 @@ def _writes(url: str) -> list[tuple[str, object]]:
                                                         Meeting.status == MeetingStatus.PLANNED)
                                   .order_by(Meeting.held_at).limit(1)).scalar_one_or_none()
     counter = iter(range(1_000_000))
+    turns = iter(range(1, 1_000_000))  # attendance: the newcomer ticked at odd turns, unticked at even
 
     def save(function, **kwargs):
         with write_session(engine, actor=SYSTEM_ACTOR) as session:
@@ -356,8 +367,10 @@ def _writes(url: str) -> list[tuple[str, object]]:
             title=f"基准问题 {next(counter)}", category="noise", grid_id=grid.id))),
         ("service hours logged", lambda: save(log_service_hours, actor=SYSTEM_ACTOR, volunteer_id=volunteer_id,
                                               served_on=now().date(), hours=1.5)),
+        # Ticked and unticked in turn: a real change each time, never past the event's capacity.
         ("attendance ticked", lambda: save(record_attendance, actor=SYSTEM_ACTOR, event_id=event.id,
-                                           person_ids=[*attending, newcomer], headcount=event.headcount)),
+                                           person_ids=[*attending, newcomer][:len(attending) + next(turns) % 2],
+                                           headcount=event.headcount)),
         ("facility added", lambda: save(create_facility, actor=SYSTEM_ACTOR, data=FacilityInput(
             name=f"基准设施 {next(counter)}", kind="library", grid_id=grid.id, lon=grid.centroid_lon,
             lat=grid.centroid_lat))),
@@ -373,7 +386,9 @@ def _writes(url: str) -> list[tuple[str, object]]:
 
 def measure_after_writes(url: str, *, pages: list[str] | None = None, runs: int = 3) -> list[AfterWrite]:
     """Every page open in its own AppTest and warm; then, for each kind of write, the write and the
-    first rerun of every page after it (the caches as a server has them: nothing cleared)."""
+    first rerun of every page after it (the caches as a server has them: nothing cleared). The
+    writes are made `runs` times over, each time a new change: the best first rerun of each page
+    after each kind counts, as the best warm rerun does (other work on the machine only adds time)."""
     from gongzhi import sweeper
 
     chosen = pages or page_paths()
@@ -411,17 +426,26 @@ def _after_writes(url: str, chosen: list[str], runs: int, results: list[AfterWri
                 page_setup.kinds_read = original
             reads[page] = seen
             warm[page] = min(_rerun_ms(apps[page]) for _ in range(runs))
-        for name, write in _writes(url):
-            from gongzhi.db import get_engine, read_session
+        best: dict[tuple[str, str], float] = {}
+        changed: dict[tuple[str, str], bool] = {}
+        writes = _writes(url)
+        from gongzhi.db import get_engine, read_session
 
-            with read_session(get_engine(url)) as session:
-                before = revisions.revisions(session)
-            write()
-            with read_session(get_engine(url)) as session:
-                after = revisions.revisions(session)
-            bumped = {kind for kind in after if after[kind] != before.get(kind)}
+        for _ in range(runs):
+            for name, write in writes:
+                with read_session(get_engine(url)) as session:
+                    before = revisions.revisions(session)
+                write()
+                with read_session(get_engine(url)) as session:
+                    after = revisions.revisions(session)
+                bumped = {kind for kind in after if after[kind] != before.get(kind)}
+                assert revisions.ANY in bumped, f"the save '{name}' changed nothing: nothing to measure"
+                for page in chosen:
+                    after_ms = _rerun_ms(apps[page])
+                    best[(page, name)] = min(best.get((page, name), after_ms), after_ms)
+                    changed[(page, name)] = bool(bumped & reads[page])
+        for name, _write in writes:
             for page in chosen:
-                after_ms = _rerun_ms(apps[page])
-                results.append(AfterWrite(page=page, write=name, warm_ms=warm[page], after_ms=after_ms,
-                                          changed=bool(bumped & reads[page])))
+                results.append(AfterWrite(page=page, write=name, warm_ms=warm[page], after_ms=best[(page, name)],
+                                          changed=changed[(page, name)]))
     return results

@@ -264,8 +264,8 @@ below has every plan):
   with it; the absolute times are given too. Fixed (issue 7; warm ms before → after, measured
   the same way): the volunteers page shows the roster 50 rows a page with a pager (search and
   filters as before), its picker offers the volunteers of the page shown instead of 20,000
-  names, the roster is read once and only the page's rows come out of the cache
-  (`data.query_rows`), its download is built on click (1,233 → ~46 ms); every chart's
+  names, only the page's rows are read, in SQL (`volunteer_roster_page`), its download is
+  built on click (1,233 → ~46 ms); every chart's
   Vega-Lite spec is built once per data and cached (`charts.cached_chart`), drawn without
   Altair's per-rerun schema check (the tests validate the specs), and per-grid charts show the 15
   lowest grids with a note at district scale (overview 196 → ~65 ms, events 305 → ~84 ms); the

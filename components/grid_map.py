@@ -8,7 +8,7 @@ text placed into HTML, so it goes through escape_text."""
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import folium
@@ -16,7 +16,7 @@ import folium.elements
 import pandas as pd
 import streamlit as st
 import streamlit_folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.plugins import MarkerCluster
 from folium.template import Template
@@ -299,7 +299,30 @@ def label_min_zoom(shapes: Sequence[GridShape]) -> float:
     return math.log2(LABEL_MIN_PX * 360 / (256 * width)) if width > 0 else 0.0
 
 
-class GridLayer(MacroElement):
+class RenderedScript(Element):
+    """A script already rendered, put into the page as it is (never read as a template)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+class ScriptAsIs(MacroElement):
+    """A MacroElement whose template is a script macro only, its rendered script added to the page
+    as it is: branca wraps each rendered script in an Element, which compiles it as a template
+    again, and at 1,000 grids and 3,000 points that second pass over their data took 100 ms or
+    more at each render of the map."""
+
+    def render(self, **kwargs) -> None:
+        self.get_root().script.add_child(RenderedScript(self._template.module.script(self, kwargs)),
+                                         name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class GridLayer(ScriptAsIs):
     """Every grid as one Leaflet GeoJSON layer, built in the browser from compact data (see
     `grid_data`): one shared style with each grid's fill from a short palette, a tooltip of
     its figures made on hover, data-grid-id/-code on each <path>, and names as labels from
@@ -398,17 +421,49 @@ class GridLayer(MacroElement):
         self.data_json = script_json(data)
 
 
-def grid_data(ctx: PageContext, drawn: Sequence[GridShape], rows: dict, fill: dict[int, str]) -> dict:
+@dataclass(frozen=True)
+class DrawnShapes:
+    """What the map draws of the grids' shapes, whatever they are coloured by: the shapes on the
+    basemap, the box around them, the coordinate decimals, the zoom for names and each outline
+    encoded. Worked out once per set of shapes (drawn_shapes): at 1,000 grids it was a third of
+    building the map again after every save that changed a figure."""
+
+    shapes: tuple[GridShape, ...]
+    box: tuple[float, float, float, float] | None
+    decimals: int
+    label_zoom: float
+    encoded: dict[int, list]
+
+
+def _drawn(boundaries: Sequence[GridShape], base: Basemap) -> DrawnShapes:
+    drawn = tuple(shape_on_basemap(shape, base) for shape in boundaries if shape.geometry)
+    decimals = coordinate_decimals([s.geometry for s in drawn])
+    return DrawnShapes(shapes=drawn, box=combined_bounds(s.geometry for s in drawn), decimals=decimals,
+                       label_zoom=round(label_min_zoom(drawn), 2),
+                       encoded={s.grid_id: encode_polygons(s.geometry, decimals) for s in drawn})
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_drawn(shapes_key: tuple, base: Basemap, _boundaries: Sequence[GridShape]) -> DrawnShapes:
+    return _drawn(_boundaries, base)
+
+
+def drawn_shapes(boundaries: Sequence[GridShape], base: Basemap, shapes_key: tuple | None = None) -> DrawnShapes:
+    """_drawn(boundaries, base), kept (read-only, shared) on `shapes_key` when given: what the
+    shapes are (the revision they were read at)."""
+    return _drawn(boundaries, base) if shapes_key is None else _cached_drawn(shapes_key, base, boundaries)
+
+
+def grid_data(ctx: PageContext, drawn: DrawnShapes, rows: dict, fill: dict[int, str]) -> dict:
     """What GridLayer draws, every text escaped: tooltip field names, the fill palette, the shared
     and the hover style, the zoom for names, and per grid [id, code, name, label_cut(name), palette
     index, the figures of TOOLTIP_FIELDS[2:] as read, encode_polygons(outline), [label lon, lat]]."""
     palette = sorted(set(fill.values()))
-    decimals = coordinate_decimals([s.geometry for s in drawn])
     grids = [[s.grid_id, escape_text(s.code), escape_text(s.name), label_cut(s.name), palette.index(fill[s.grid_id]),
               [escape_text(format_metric(column, _value(rows.get(s.grid_id), column))) for column in TOOLTIP_FIELDS[2:]],
-              encode_polygons(s.geometry, decimals), [s.label_lon, s.label_lat]] for s in drawn]
+              drawn.encoded[s.grid_id], [s.label_lon, s.label_lat]] for s in drawn.shapes]
     return {"fields": [escape_text(ctx.t(f"map.field_{field}")) for field in TOOLTIP_FIELDS],
-            "palette": palette, "decimals": decimals, "labelZoom": round(label_min_zoom(drawn), 2),
+            "palette": palette, "decimals": drawn.decimals, "labelZoom": drawn.label_zoom,
             "style": {"color": OUTLINE_COLOUR, "weight": 1.5, "fillOpacity": 0.8, "className": GRID_CLASS},
             "highlight": {"weight": 4, "color": SELECTED_COLOUR, "fillOpacity": 0.9},
             "grids": grids}
@@ -505,7 +560,7 @@ def legend_html(ctx: PageContext, metric: str, classes: Sequence[ColourClass], h
     return "".join(rows)
 
 
-def _value(row: pd.Series | None, column: str):
+def _value(row: Mapping | None, column: str):
     if row is None:
         return None
     value = row[column]
@@ -561,7 +616,7 @@ class MapNote(MacroElement):
         self.html = escape_text(text)
 
 
-class PointLayer(Layer):
+class PointLayer(Layer, ScriptAsIs):  # Layer.render (added to its parent) first, then ScriptAsIs
     """Points from a compact GeoJSON FeatureCollection as circle markers: one Leaflet layer and
     one colour table for all of them instead of a folium object per point. Each feature's
     properties are `k` (key into `colours`) and `tip` (tooltip HTML built from escaped text only).
@@ -629,13 +684,12 @@ def _swatch(colour: str) -> str:
     return f'<span class="gongzhi-swatch gongzhi-dot" style="background:{colour}"></span>'
 
 
-def add_point_layers(ctx: PageContext, m: folium.Map, layers: MapLayers, drawn: Sequence[GridShape],
-                     base: Basemap) -> str:
+def add_point_layers(ctx: PageContext, m: folium.Map, layers: MapLayers, shapes: DrawnShapes, base: Basemap) -> str:
     """Add the issue, facility and event layers with a layer switch; returns the legend rows for
     the issue states shown. Points without coordinates of their own (events always: they have
     none) sit at their grid's label point, community-wide events at the middle of all grids."""
-    labels = {s.grid_id: [s.label_lon, s.label_lat] for s in drawn}  # already on the basemap
-    box = combined_bounds(s.geometry for s in drawn)
+    labels = {s.grid_id: [s.label_lon, s.label_lat] for s in shapes.shapes}  # already on the basemap
+    box = shapes.box
     middle = [round((box[0] + box[2]) / 2, COORDINATE_DECIMALS), round((box[1] + box[3]) / 2, COORDINATE_DECIMALS)] \
         if box else None
 
@@ -686,16 +740,18 @@ def add_point_layers(ctx: PageContext, m: folium.Map, layers: MapLayers, drawn: 
 
 
 def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
-                   layers: "MapLayers | None" = None) -> folium.Map:
+                   layers: "MapLayers | None" = None, shapes_key: tuple | None = None) -> folium.Map:
     """The map of every grid with a boundary, coloured by `metric` (a column of grid_metrics),
     on the configured basemap, with the point layers in `layers` (each switchable).
     The selected grid's outline is a separate layer (selection_layer) so that selecting a grid
-    does not reload the map."""
-    rows = {int(row["grid_id"]): row for _, row in metrics.iterrows()}
+    does not reload the map. `shapes_key` (what the shapes are) keeps their drawing between builds."""
+    # Plain dicts: a Series per grid (iterrows) took 200 ms of a district's 1,000 grids.
+    rows = {int(row["grid_id"]): row for row in metrics.to_dict("records")}
     base = basemap()
-    drawn = [shape_on_basemap(shape, base) for shape in boundaries if shape.geometry]
+    shapes = drawn_shapes(boundaries, base, shapes_key)
+    drawn = shapes.shapes
     classes = colour_classes(metrics[metric], metric)  # every grid's value, drawn or not
-    box = combined_bounds(shape.geometry for shape in drawn)
+    box = shapes.box
     centre = [(box[1] + box[3]) / 2, (box[0] + box[2]) / 2] if box else [0.0, 0.0]
     # zoomSnap 0.25: fitting the community uses the room there is, not the next whole zoom level down.
     m = folium.Map(location=centre, zoom_start=15, tiles=None, control_scale=True, max_zoom=19, zoom_snap=0.25,
@@ -721,12 +777,12 @@ def build_grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence
         # drawing time).
         FitGrids([[box[1], box[0]], [box[3], box[2]]]).add_to(m)
     fill = {s.grid_id: colour_for(_value(rows.get(s.grid_id), metric), classes) for s in drawn}
-    GridLayer(grid_data(ctx, drawn, rows, fill)).add_to(m)
+    GridLayer(grid_data(ctx, shapes, rows, fill)).add_to(m)
     FocusWithoutScrolling().add_to(m)
     has_missing = any(fill[s.grid_id] == NO_DATA_COLOUR for s in drawn)
     legend.html = legend_html(ctx, metric, classes, has_missing)
     if layers is not None:
-        legend.html += add_point_layers(ctx, m, layers, drawn, base)
+        legend.html += add_point_layers(ctx, m, layers, shapes, base)
     return m
 
 
@@ -799,6 +855,14 @@ def map_payload(m: folium.Map, key: str) -> MapPayload:
                       js_links=tuple(dict.fromkeys(js)), hash_key=streamlit_folium.generate_js_hash(script, key, False))
 
 
+def map_cache_key(ctx: PageContext, data_key: tuple, metric: str) -> tuple:
+    """Everything a rendered map depends on: `data_key` (the data revision and the page's
+    choices), the day, the metric, and the reader's language, projector mode, role, rights and
+    basemap."""
+    return (*data_key, today(), metric, ctx.lang, ctx.projector, ctx.actor.role if ctx.actor else None,
+            ctx.actor.may_see_personal_data if ctx.actor else False, basemap(), static_url_prefix())
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_map_payload(cache_key: tuple, key: str, _build: Callable[[], folium.Map]) -> MapPayload:
     """map_payload(_build(), key), cached on `cache_key`: everything the map depends on (the
@@ -838,24 +902,22 @@ def send_map(payload: MapPayload, *, key: str, height: int, returned_objects: li
 
 def grid_map(ctx: PageContext, metrics: pd.DataFrame, boundaries: Sequence[GridShape], metric: str,
              selected_grid_id: int | None = None,
-             layers: "MapLayers | Callable[[], MapLayers] | None" = None, cache_key: tuple | None = None) -> int | None:
+             layers: "MapLayers | Callable[[], MapLayers] | None" = None, cache_key: tuple | None = None,
+             shapes_key: tuple | None = None) -> int | None:
     """Draw the map; returns the id of a grid the user has just clicked (once per click), else None.
     Only the clicked feature and a click counter come back from the browser (the counter makes
     a second click on the same grid a change too), so panning and zooming do not rerun the app. The selection outline is added as a feature group, which the component swaps in
     place without reloading the map, so a click keeps the user's view. With `cache_key` (what
     the data and the page's choices are: the data revision, period, metric, layers shown) the
     rendered map is cached on it, with the reader's language, role and the basemap; `layers`
-    may then be a function loading them, called only when the map is built."""
+    may then be a function loading them, called only when the map is built. With `shapes_key`
+    (what the shapes are) their drawing is kept between builds (drawn_shapes)."""
     def build() -> folium.Map:
-        return build_grid_map(ctx, metrics, boundaries, metric, layers() if callable(layers) else layers)
+        return build_grid_map(ctx, metrics, boundaries, metric, layers() if callable(layers) else layers,
+                              shapes_key=shapes_key)
 
-    if cache_key is None:
-        payload = map_payload(build(), MAP_KEY)
-    else:
-        payload = cached_map_payload((*cache_key, today(), metric, ctx.lang, ctx.projector,
-                                      ctx.actor.role if ctx.actor else None,
-                                      ctx.actor.may_see_personal_data if ctx.actor else False, basemap(),
-                                      static_url_prefix()), MAP_KEY, build)
+    payload = map_payload(build(), MAP_KEY) if cache_key is None else \
+        cached_map_payload(map_cache_key(ctx, cache_key, metric), MAP_KEY, build)
     send_map(payload, key=MAP_KEY, height=MAP_HEIGHT,
              returned_objects=["last_active_drawing", "last_object_clicked_count"],
              feature_group=selection_layer(boundaries, selected_grid_id), on_change=_remember_click)

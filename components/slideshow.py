@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from components.data import query
 from components.filters import Period
-from components.grid_map import build_grid_map, map_summary
+from components.grid_map import build_grid_map, cached_map_payload, map_cache_key, map_summary, send_map
 from components.kpi import Kpi, format_number, format_percent, kpi_row
 from components.overview_sections import load_headlines
 from components.page_setup import PageContext, recheck_sign_in
@@ -29,6 +28,7 @@ PREVIOUS_KEY = "slideshow_previous"
 NEXT_KEY = "slideshow_next"
 MAP_METRIC = "open_issues"
 MAP_HEIGHT = 440  # the whole slide fits a 1024×768 projector
+MAP_SLIDE_KEY = "slideshow_map"
 TIMER_SLACK = 1.0  # seconds: a timer tick may arrive a little before the interval is quite over
 
 
@@ -98,7 +98,7 @@ def slideshow(ctx: PageContext, period: Period, interval: int) -> None:
         if slide.kind == "headlines":
             headlines_slide(ctx, period)
         elif slide.kind == "map":
-            map_slide(ctx, metrics, shapes)
+            map_slide(ctx, metrics, shapes, period)
         else:
             grid_slide(ctx, metrics[metrics["grid_id"] == slide.grid_id].iloc[0])
 
@@ -119,11 +119,16 @@ def headlines_slide(ctx: PageContext, period: Period) -> None:
     ], columns=3)
 
 
-def map_slide(ctx: PageContext, metrics: pd.DataFrame, shapes) -> None:
+def map_slide(ctx: PageContext, metrics: pd.DataFrame, shapes, period: Period) -> None:
     st.header(ctx.t("slideshow.map_title", metric=ctx.t(f"map.metric_{MAP_METRIC}")))
-    # Nothing comes back from the map: looking at it must not rerun the slideshow.
-    st_folium(build_grid_map(ctx, metrics, shapes, MAP_METRIC), key="slideshow_map", height=MAP_HEIGHT,
-              use_container_width=True, returned_objects=[])
+    # Rendered once per data revision (at 1,000 grids a second of the server's time each time the
+    # slide came round). Nothing comes back from the map: looking at it must not rerun the slideshow.
+    shapes_key = (ctx.database_url, ctx.key_for(grid_shapes))
+    payload = cached_map_payload(
+        map_cache_key(ctx, (ctx.database_url, ctx.key_for(grid_metrics, grid_shapes), period.start, period.end),
+                      MAP_METRIC), MAP_SLIDE_KEY,
+        lambda: build_grid_map(ctx, metrics, shapes, MAP_METRIC, shapes_key=shapes_key))
+    send_map(payload, key=MAP_SLIDE_KEY, height=MAP_HEIGHT, returned_objects=[])
     st.caption(map_summary(ctx, metrics, MAP_METRIC))
 
 

@@ -79,7 +79,7 @@ def by_part(session: Session, query: Callable, kind: str, compute: Callable[[Par
     whose revision did not move are not computed again. `query` declares what it reads
     (revisions.reads): whatever it reads beyond `kind`'s part tables keys the whole figure."""
     url = session.get_bind().url.render_as_string(hide_password=False)
-    key = (url, f"{query.__module__}.{query.__qualname__}", tuple(sorted(arguments.items())))
+    key = ("parts", url, f"{query.__module__}.{query.__qualname__}", tuple(sorted(arguments.items())))
     # The revisions are read before the data: a part may be newer than its key, never older.
     now_revisions = part_revisions(session, kind)
     base = _base(session, query, kind)
@@ -99,6 +99,26 @@ def by_part(session: Session, query: Callable, kind: str, compute: Callable[[Par
         while len(_memory) > MEMORY_ENTRIES:
             _memory.popitem(last=False)
     return results
+
+
+def kept(session: Session, query: Callable[..., T], **arguments: Any) -> T:
+    """`query(session=session, **arguments)`, kept in the same memory while nothing it reads
+    changed (its kinds' revisions, the generation and the day): for a query another one composes,
+    which the pages' cache does not see. The result is shared: read it, never change it."""
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    key = ("kept", url, f"{query.__module__}.{query.__qualname__}", tuple(sorted(arguments.items())))
+    base = (today(), *revisions.key_for(revisions.revisions(session), revisions.kinds_read(query)))
+    with _lock:
+        entry = _memory.get(key)
+    if entry is not None and entry.base == base:
+        return entry.results[NO_COMMUNITY]
+    result = query(session=session, **arguments)
+    with _lock:
+        _memory[key] = _Entry(base, {}, {NO_COMMUNITY: result})
+        _memory.move_to_end(key)
+        while len(_memory) > MEMORY_ENTRIES:
+            _memory.popitem(last=False)
+    return result
 
 
 # -- the part of a row, in SQL ----------------------------------------------------------------------

@@ -54,7 +54,8 @@ with map_column:
         clicked = grid_map(ctx, metrics, shapes, metric, selected_grid_id=selected, layers=layers,
                            cache_key=(ctx.database_url,
                                       ctx.key_for(grid_metrics, grid_shapes, issue_points, facilities, upcoming_events),
-                                      period.start, period.end, show_closed, ctx.actor.may_see_personal_data))
+                                      period.start, period.end, show_closed, ctx.actor.may_see_personal_data),
+                           shapes_key=(ctx.database_url, ctx.key_for(grid_shapes)))
         if clicked is not None and clicked != selected:
             select_grid(clicked, ctx.actor)
             st.rerun()

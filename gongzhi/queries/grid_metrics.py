@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from gongzhi.clock import today
 from gongzhi.geo import combined_bounds, display_tolerance, label_point, parse_boundary, simplify_all_for_display
+from gongzhi.parts import kept
 from gongzhi.queries.areas import grid_boundaries, list_grids
 from gongzhi.queries.events import participation_by_grid, upcoming_events
 from gongzhi.queries.issues import OPEN_STATE_CODES, issue_headline, issues_by_grid, list_issues
@@ -59,11 +60,13 @@ def grid_metrics(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per grid (ordered by code) with COLUMNS. open_issues and overdue are the current
     snapshot; participation_rate is for [start, end] (NaN when the population is 0);
     volunteers_per_1000 = active volunteers per 1,000 residents (NaN when the population is 0)."""
-    grids = list_grids(session=session)[["id", "code", "name", "population", "households", "leader"]]
+    # The parts that did not change since the last time are kept (gongzhi.parts): after an
+    # attendance tick only participation is counted again, and only in the community ticked.
+    grids = kept(session, list_grids)[["id", "code", "name", "population", "households", "leader"]]
     grids = grids.rename(columns={"id": "grid_id"})
     issues = issues_by_grid(session=session, start=start, end=end)[["grid_id", "open_issues", "overdue"]]
     participation = participation_by_grid(session=session, start=start, end=end)[["grid_id", "rate"]]
-    volunteers = volunteers_by_grid(session=session)[["grid_id", "active_volunteers"]]
+    volunteers = kept(session, volunteers_by_grid)[["grid_id", "active_volunteers"]]
     frame = (grids.merge(issues, on="grid_id", how="left")
              .merge(participation.rename(columns={"rate": "participation_rate"}), on="grid_id", how="left")
              .merge(volunteers, on="grid_id", how="left"))

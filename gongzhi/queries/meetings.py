@@ -7,7 +7,7 @@ from datetime import date, datetime
 from functools import cache
 
 import pandas as pd
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -64,9 +64,11 @@ def attendee_names(text: str | None) -> tuple[str, ...]:
 
 def _live_agenda_items():
     """Join condition: the meeting's agenda items, leaving out those whose issue is soft-deleted."""
+    # Each item's own issue looked up by its key: an IN over the live issues listed all 100,000
+    # of a district's issues first, at every count of the meetings' items.
     return and_(AgendaItem.meeting_id == Meeting.id,
-                or_(AgendaItem.issue_id.is_(None), AgendaItem.issue_id.in_(
-                    select(Issue.id).where(Issue.deleted_at.is_(None)))))
+                or_(AgendaItem.issue_id.is_(None), exists().where(Issue.id == AgendaItem.issue_id,
+                                                                  Issue.deleted_at.is_(None))))
 
 
 def _in_period(query, column, start: date | None, end: date | None):

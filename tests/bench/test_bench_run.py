@@ -14,6 +14,7 @@ from bench.app_measures import (  # noqa: E402
     EMPTY_PAGE,
     MemoryResult,
     gongzhi_overview,
+    measure_after_writes,
     measure_pages,
     naive_overview,
     rss_mb,
@@ -60,6 +61,23 @@ def test_pages_rerun_warm_and_cold_and_leave_the_app_as_it_was(district_url):
     assert navigation.PAGES == pages_before
     rows = run.page_rows(timings)
     assert rows[0][0].startswith("empty page") and "overview" in rows[1][0] and "warm ≤ 2.5×" in rows[1][2]
+
+
+def test_first_renders_after_each_kind_of_write_know_which_pages_read_what_changed(district_url):
+    """Each save is a real change at every run (the measure refuses a save that changed nothing),
+    and a page counts as changed exactly when the save wrote a kind of data it reads."""
+    pages = ["views/overview.py", "views/accounts.py"]
+    results = measure_after_writes(district_url, pages=pages, runs=2)
+    by_cell = {(r.page, r.write): r for r in results}
+    writes = {r.write for r in results}
+    assert {"issue reported", "service hours logged", "attendance ticked", "account created"} <= writes
+    assert len(results) == len(writes) * len(pages) and all(r.after_ms > 0 and r.warm_ms > 0 for r in results)
+    assert by_cell[("views/overview.py", "issue reported")].changed
+    assert by_cell[("views/overview.py", "attendance ticked")].changed
+    assert not by_cell[("views/accounts.py", "issue reported")].changed
+    assert by_cell[("views/accounts.py", "account created")].changed
+    table, met, goals = run.after_write_table(results)
+    assert goals == len(results) and 0 <= met <= goals and "overview" in table
 
 
 def test_report_rows_and_results_file_keep_the_map_section(tmp_path, monkeypatch):

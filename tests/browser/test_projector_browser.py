@@ -10,7 +10,15 @@ from axe_playwright_python.sync_playwright import Axe
 
 from components.projector import BODY_FONT_PX, PROJECTOR_ROWS
 from gongzhi.i18n import translate
-from tests.browser.helpers import TIMEOUT_MS, rerun_by, save_screenshot, sign_in, wait_for_app, wait_until_drawn
+from tests.browser.helpers import (
+    TIMEOUT_MS,
+    frame_with,
+    rerun_by,
+    save_screenshot,
+    sign_in,
+    wait_for_app,
+    wait_until_drawn,
+)
 from tests.browser.projector_helpers import (
     body_font_sizes,
     new_page,
@@ -107,6 +115,10 @@ def test_the_slideshow_moves_on_by_arrow_and_page_keys_and_by_its_timer(app_serv
         with rerun_by(page):
             page.keyboard.press(key)
         _wait_for_slide(page, index)
+        if (key, index) == ("ArrowRight", 2):  # the map slide: the grids are drawn (a rendered map kept per data)
+            frame_with(page, "path.gongzhi-grid")
+            wait_until_drawn(page)
+            save_screenshot(page, "slideshow_map_projector")
     assert _position(page).startswith("Slide 1 of")
     # Now on a timer: it moves on without any key or click.
     with rerun_by(page):

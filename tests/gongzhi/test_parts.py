@@ -235,15 +235,39 @@ def test_a_write_in_one_community_computes_only_its_part(two_communities, monkey
 
 
 @pytest.mark.parametrize("figure", [issue_headline, event_headline])
-def test_a_figure_is_computed_whole_again_after_an_area_write(two_communities, figure):
+def test_a_figure_is_computed_whole_again_after_an_area_write(two_communities, figure, monkeypatch):
     """Areas are outside the parts (a grid may move to another community): every part again."""
     engine = get_engine(two_communities)
+    computed: list = []
+    by_part = parts.by_part
+
+    def recording(session, query, kind, compute, **arguments):
+        return by_part(session, query, kind, lambda chosen: computed.append(chosen) or compute(chosen), **arguments)
+
+    monkeypatch.setattr(f"{figure.__module__}.by_part", recording)
     period = {"start": twelve_months_start(today()), "end": today()}
     with read_session(engine) as session:
-        before = figure(session=session, **period)
-    _apply(engine, ("move_grid", 0, 1))
+        figure(session=session, **period)
+    _apply(engine, ("move_grid", 0, 0))  # the first grid back to the first community
     with read_session(engine) as session:
         after = figure(session=session, **period)
         parts.forget()
         assert after == figure(session=session, **period)
-    assert before is not after
+    assert computed == [None, None, None]  # cold, after the area's write, and after forgetting
+
+
+def test_a_kept_query_is_read_again_only_when_what_it_reads_changed(two_communities):
+    from gongzhi.queries.areas import list_grids
+
+    engine = get_engine(two_communities)
+    with read_session(engine) as session:
+        first = parts.kept(session, list_grids)
+        assert parts.kept(session, list_grids) is first  # nothing written: the same result
+    _apply(engine, ("report", 0))  # an issue: list_grids reads areas and people only
+    with read_session(engine) as session:
+        assert parts.kept(session, list_grids) is first
+    _apply(engine, ("move_grid", 0, 0))  # an area: the first grid back to the first community
+    with read_session(engine) as session:
+        again = parts.kept(session, list_grids)
+        assert again is not first
+        assert again.equals(list_grids(session=session))
