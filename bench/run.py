@@ -203,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
             after_text = (f"{date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} CPUs (load average "
                           f"{os.getloadavg()[0]:.1f} at the end), SQLite, {seeded}. Every page open in its own "
                           "AppTest and warm; then one save of each kind through the core's write functions, each "
-                          "followed by one rerun of every page. Milliseconds of that first rerun; * = the save "
+                          f"followed by one rerun of every page, all of it {args.runs} times over (each save a new "
+                          "change). Milliseconds of the best first rerun; * = the save "
                           "changed data the page reads (goal: ≤ 400 ms or 5× warm, the larger), otherwise goal "
                           f"≤ 1.5× warm; ✗ = goal missed. {after_met} of {after_goals} met.\n\n{after}")
             print(after_text, flush=True)
@@ -281,7 +282,15 @@ below has every plan):
   ms). The "before" figures come from a run whose empty page took 15 ms (this one: 6 ms), so
   compare the milliseconds; pages not changed here moved with the load (meetings 77 → 101 ms,
   accounts 26 → 31 ms, audit 53 → 17 ms).
-- **Cold** (caches cleared) is the sum of the page's aggregates, reported for reference.
+- **Cold** (every cache cleared: the pages', the figures' parts kept per community and the map's
+  drawn shapes) is the sum of the page's aggregates, reported for reference.
+- **Figures kept per community** (issue 17, "Invalidation, locks and summaries" below) are timed
+  here computed whole, their parts forgotten before each run, which is what a server does once
+  after it starts or after an area is written: they group by grid and put 50 parts together, so
+  issue_headline (1.6×), monthly_issue_trend (2.2×), monthly_participation (1.5×) and the small
+  ones (open_by_state 7.5 vs 1.5 ms, the month's event headline 9 vs 5 ms) are now slower than one
+  pass of hand SQL. That is the price of recounting one community of 50 after every other save
+  ("First render after a write": 100–270 ms where these figures used to take seconds).
 - **Naive pattern.** Loading issues, ratings, events, 500,000 attendance records, people,
   volunteers and service records as ORM objects into pandas takes half a minute to three minutes
   per rerun (29 s, 71 s and 173 s in three runs); it computes

@@ -93,11 +93,7 @@ def by_part(session: Session, query: Callable, kind: str, compute: Callable[[Par
         if not moved:
             return entry.results
         results = {part: value for part, value in entry.results.items() if part not in moved} | compute(moved)
-    with _lock:
-        _memory[key] = _Entry(base, now_revisions, results)
-        _memory.move_to_end(key)
-        while len(_memory) > MEMORY_ENTRIES:
-            _memory.popitem(last=False)
+    _remember(key, _Entry(base, now_revisions, results))
     return results
 
 
@@ -113,20 +109,19 @@ def kept(session: Session, query: Callable[..., T], **arguments: Any) -> T:
     if entry is not None and entry.base == base:
         return entry.results[NO_COMMUNITY]
     result = query(session=session, **arguments)
-    with _lock:
-        _memory[key] = _Entry(base, {}, {NO_COMMUNITY: result})
-        _memory.move_to_end(key)
-        while len(_memory) > MEMORY_ENTRIES:
-            _memory.popitem(last=False)
+    _remember(key, _Entry(base, {}, {NO_COMMUNITY: result}))
     return result
 
 
+def _remember(key: tuple, entry: _Entry) -> None:
+    with _lock:
+        _memory[key] = entry
+        _memory.move_to_end(key)
+        while len(_memory) > MEMORY_ENTRIES:  # the least recently stored goes first
+            _memory.popitem(last=False)
+
+
 # -- the part of a row, in SQL ----------------------------------------------------------------------
-
-def part_of_grid(grid: models.Area) -> ColumnElement:
-    """The part of rows joined (outer) to their grid as `grid`: its parent area, 0 for none."""
-    return func.coalesce(grid.parent_id, NO_COMMUNITY)
-
 
 def grid_in_parts(grid_column: ColumnElement, parts: Parts) -> ColumnElement:
     """Rows whose grid (`grid_column`) is in one of `parts`, in a form the planners start from the
