@@ -38,7 +38,7 @@ from gongzhi.models import (
 )
 from gongzhi.permissions import Actor, require_admin
 from gongzhi.privacy import phone_for
-from gongzhi.queries.common import datetime_range
+from gongzhi.queries.events import chosen_events
 from gongzhi.revisions import reads
 
 LIST_KINDS = ("issues", "volunteers", "events", "attendance", "meetings", "decisions")
@@ -159,18 +159,6 @@ ATTENDANCE_COLUMNS = ["event_id", "event_title", "starts_at", "event_grid_name",
                       "person_grid_id", "person_grid_name"]
 
 
-def _attendance_events(start: date | None, end: date | None, grid_id: int | None) -> list:
-    """The events whose attendance is listed: live, starting in [start, end], held for `grid_id`."""
-    conditions = [Event.deleted_at.is_(None)]
-    if start is not None:
-        conditions.append(Event.starts_at >= datetime_range(start, start)[0])
-    if end is not None:
-        conditions.append(Event.starts_at < datetime_range(end, end)[1])
-    if grid_id is not None:
-        conditions.append(Event.grid_id == grid_id)
-    return conditions
-
-
 @reads(Area, Attendance, Event, Person)
 def attendance_list(*, session: Session, start: date | None = None, end: date | None = None,
                     grid_id: int | None = None) -> pd.DataFrame:
@@ -187,7 +175,7 @@ def attendance_list(*, session: Session, start: date | None = None, end: date | 
         .join(Person, Person.id == Attendance.person_id)
         .outerjoin(event_grid, event_grid.c.id == Event.grid_id)
         .outerjoin(person_grid, person_grid.c.id == Person.grid_id)
-        .where(Person.deleted_at.is_(None), *_attendance_events(start, end, grid_id))
+        .where(Person.deleted_at.is_(None), *chosen_events(start, end, grid_id))
         .order_by(Event.starts_at.desc(), Event.id.desc(), Person.name, Person.id)
     )
     return pd.DataFrame([tuple(r) for r in session.execute(query).all()], columns=ATTENDANCE_COLUMNS)
@@ -200,7 +188,7 @@ def attendance_count(*, session: Session, start: date | None = None, end: date |
     (models.EventNamed): whether to offer the download, without building a year of attendance."""
     return int(session.execute(
         select(func.coalesce(func.sum(EventNamed.named), 0))
-        .join(Event, Event.id == EventNamed.event_id).where(*_attendance_events(start, end, grid_id))
+        .join(Event, Event.id == EventNamed.event_id).where(*chosen_events(start, end, grid_id))
     ).scalar_one())
 
 

@@ -59,7 +59,9 @@ class EventDetail:
         return self.named_attendance + self.headcount
 
 
-def _events_where(start: date | None, end: date | None, grid_id: int | None) -> list[ColumnElement]:
+def chosen_events(start: date | None, end: date | None, grid_id: int | None) -> list[ColumnElement]:
+    """The one rule of which events a period and grid choose: live, starting in [start, end]
+    (either bound optional), held for `grid_id` (None: any)."""
     conditions: list[ColumnElement] = [Event.deleted_at.is_(None)]
     if start is not None:
         conditions.append(Event.starts_at >= datetime_range(start, start)[0])
@@ -116,7 +118,7 @@ def _live_grid_ids(session: Session) -> set[int]:
 def event_headline(*, session: Session, start: date, end: date, grid_id: int | None = None) -> EventHeadline:
     """Named attendance and participants are counted per community of the attendees
     (gongzhi.parts): after a tick only that community is counted again."""
-    events_where = _events_where(start, end, grid_id)
+    events_where = chosen_events(start, end, grid_id)
     events, headcount = session.execute(
         select(func.count(Event.id), func.coalesce(func.sum(Event.headcount), 0)).where(*events_where)
     ).one()
@@ -129,7 +131,7 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
         participants = sum(unique for grid, (_, unique) in by_grid.items() if grid in live)
     else:
         # The residents of the grid, whichever event they went to.
-        residents = _attendance_by_grid(session, event_headline, _events_where(start, end, None), residents_of=grid_id,
+        residents = _attendance_by_grid(session, event_headline, chosen_events(start, end, None), residents_of=grid_id,
                                         start=start, end=end, grid_id=grid_id, figure="residents")
         participants = sum(unique for grid, (_, unique) in residents.items() if grid in _live_grid_ids(session))
         population_query = population_query.where(Area.id == grid_id)
@@ -143,7 +145,7 @@ def participation_by_grid(*, session: Session, start: date, end: date) -> pd.Dat
     """One row per grid (all grids): population, unique residents of the grid who took part in
     any event of the period, and their rate (None when the population is 0). Counted per
     community (gongzhi.parts)."""
-    by_grid = _attendance_by_grid(session, participation_by_grid, _events_where(start, end, None), start=start, end=end)
+    by_grid = _attendance_by_grid(session, participation_by_grid, chosen_events(start, end, None), start=start, end=end)
     # Residents of a grid that is not live drop out: only live grids are listed.
     rows = session.execute(select(Area.id, Area.name, Area.population).where(*_live_grid()).order_by(Area.code)).all()
     return pd.DataFrame(
@@ -159,7 +161,7 @@ def upcoming_events(*, session: Session, grid_id: int | None = None, limit: int 
         select(Event.id, Event.title, Event.kind, Event.starts_at, Event.place, Event.grid_id,
                Area.name.label("grid_name"))
         .outerjoin(Area, Area.id == Event.grid_id)
-        .where(*_events_where(None, None, grid_id), Event.starts_at >= now())
+        .where(*chosen_events(None, None, grid_id), Event.starts_at >= now())
         .order_by(Event.starts_at, Event.id).limit(limit)
     ).mappings().all()
     return pd.DataFrame(rows, columns=UPCOMING_COLUMNS)
@@ -184,7 +186,7 @@ def _monthly_named_parts(session: Session, parts: Parts, events_where: list[Colu
 def monthly_participation(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Every month of the period: events held, and attendance = named + anonymous headcount. The
     named attendance is counted per community of the attendees (gongzhi.parts)."""
-    events_where = _events_where(start, end, grid_id)
+    events_where = chosen_events(start, end, grid_id)
     month = month_key(Event.starts_at)
     per_month: dict[str, dict[str, int]] = {}
     for label, events, headcount in session.execute(
@@ -213,7 +215,7 @@ def list_events(*, session: Session, start: date | None = None, end: date | None
     soonest first; False: already started, latest first; None: both, latest first.
     grid_name is None for an event of the whole community."""
     moment = now()
-    listed = _events_where(start, end, grid_id)
+    listed = chosen_events(start, end, grid_id)
     if kind is not None:
         listed.append(Event.kind == kind)
     if upcoming is not None:
