@@ -22,6 +22,8 @@ from gongzhi.errors import GongzhiError
 _BUSY_TEXTS = ("database is locked", "database is busy", "database table is locked",  # SQLite
                "lock timeout", "deadlock detected", "could not serialize access")  # PostgreSQL
 _BUSY_SQLSTATES = {"55P03", "40P01", "40001"}  # lock_not_available, deadlock, serialization_failure
+# A SQLite file that is not (or no longer) a whole database: retrying cannot help, a backup can.
+_DAMAGED_TEXTS = ("database disk image is malformed", "file is not a database")
 # PostgreSQL SQLSTATEs of a value or row the database refused, by kind.
 _SQLSTATE_KINDS = {
     "22003": "out_of_range", "22001": "too_long", "22P02": "wrong_type", "22007": "bad_date",
@@ -41,7 +43,7 @@ _INTEGER_BITS = ((BigInteger, 64), (SmallInteger, 16), (Integer, 32))
 
 
 class DatabaseProblem(GongzhiError):
-    """A database error as a message. `kind` is one of busy, unavailable, unreadable, out_of_range,
+    """A database error as a message. `kind` is one of busy, damaged, unavailable, unreadable, out_of_range,
     too_long, wrong_type, bad_date, bad_text, missing_value, missing_reference, duplicate, check,
     refused; `column` (with its type) or `constraint` when known; `table` and `row` (its key, e.g.
     "id 123") when the caller knows which row it was writing."""
@@ -73,7 +75,8 @@ class DatabaseProblem(GongzhiError):
 
 
 # Kinds said as a whole sentence, the same for every caller.
-_SENTENCES = {"busy": "errors.database_busy", "unavailable": "errors.database_unavailable"}
+_SENTENCES = {"busy": "errors.database_busy", "damaged": "errors.database_damaged",
+              "unavailable": "errors.database_unavailable"}
 
 
 def _driver_error(error: BaseException) -> BaseException:
@@ -97,6 +100,8 @@ def database_problem(error: BaseException, *, table: Table | None = None, row: s
     driver does not name is found by checking the values against the columns' types."""
     if is_busy(error):
         return DatabaseProblem("busy")
+    if any(damaged in str(_driver_error(error)).lower() for damaged in _DAMAGED_TEXTS):
+        return DatabaseProblem("damaged")
     driver = _driver_error(error)
     kind, column, constraint = _classify(driver)
     if kind is None and isinstance(error, StatementError) and not isinstance(error, DBAPIError):

@@ -132,6 +132,16 @@ def test_a_database_error_is_one_line_without_its_values(monkeypatch, db_url, ca
     assert lines == ["error: The database refused it: duplicate of an existing row for column phone"]
 
 
+def test_a_damaged_database_file_says_so_and_points_to_a_backup(tmp_path, capsys):
+    """Not "cannot be written right now", which invites trying again: a file that is no database
+    is damaged, and a backup is what helps."""
+    damaged = tmp_path / "gongzhi.db"
+    damaged.write_bytes(b"not a database at all, " * 400)
+    assert cli.main(["--database-url", sqlite_url(damaged), "close-unrated"]) == 1
+    assert error_lines(capsys) == [f"error: {translate('en', 'errors.database_damaged')}"]
+    assert "python -m gongzhi restore" in translate("zh-CN", "errors.database_damaged")
+
+
 def test_a_gongzhi_error_stays_one_line(tmp_path, capsys):
     live = sqlite_url(tmp_path / "live.db")
     assert cli.main(["--database-url", live, "restore", str(tmp_path / "missing.db")]) == 1
