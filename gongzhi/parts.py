@@ -145,6 +145,17 @@ def grid_parts(session: Session) -> dict[int, int]:
         select(models.Area.id, func.coalesce(models.Area.parent_id, NO_COMMUNITY))).all()}
 
 
+def totals(pairs: Iterable[tuple[Any, Any]]) -> dict:
+    """Values added up by key: numbers, or tuples of numbers added place by place (a part's
+    counts from its grids' rows, a figure's from its parts)."""
+    found: dict = {}
+    for key, value in pairs:
+        before = found.get(key)
+        found[key] = value if before is None else (
+            tuple(a + b for a, b in zip(before, value, strict=True)) if isinstance(value, tuple) else before + value)
+    return found
+
+
 def fold(rows: Iterable[tuple], parts_of: dict[int, int]) -> dict[int, list[tuple]]:
     """Rows whose first value is a grid id (or None), grouped by the grid's part."""
     grouped: dict[int, list[tuple]] = {}

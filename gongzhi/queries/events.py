@@ -16,7 +16,7 @@ from sqlmodel import Session
 from gongzhi.clock import now
 from gongzhi.domain import AreaLevel
 from gongzhi.models import Area, Attendance, Event, EventNamed, Organisation, Person
-from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts, totals
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 from gongzhi.revisions import reads
 
@@ -126,14 +126,14 @@ def event_headline(*, session: Session, start: date, end: date, grid_id: int | N
     by_grid = _attendance_by_grid(session, event_headline, events_where, start=start, end=end, grid_id=grid_id,
                                   figure="events")
     named = sum(named for named, _ in by_grid.values())
+    live = _live_grid_ids(session)  # residents of a grid that is not live are not counted
     if grid_id is None:
-        live = _live_grid_ids(session)
         participants = sum(unique for grid, (_, unique) in by_grid.items() if grid in live)
     else:
         # The residents of the grid, whichever event they went to.
         residents = _attendance_by_grid(session, event_headline, chosen_events(start, end, None), residents_of=grid_id,
                                         start=start, end=end, grid_id=grid_id, figure="residents")
-        participants = sum(unique for grid, (_, unique) in residents.items() if grid in _live_grid_ids(session))
+        participants = residents.get(grid_id, (0, 0))[1] if grid_id in live else 0
         population_query = population_query.where(Area.id == grid_id)
     population = session.execute(population_query).scalar_one()
     return EventHeadline(events=int(events), named_attendance=int(named), headcount=int(headcount),
@@ -174,12 +174,8 @@ def _monthly_named_parts(session: Session, parts: Parts, events_where: list[Colu
         _named_rows().add_columns(Person.grid_id, month, func.count(Attendance.id))
         .where(*events_where, grid_in_parts(Person.grid_id, parts)).group_by(Person.grid_id, month)
     ).all()
-    found: dict[int, dict[str, int]] = {}
-    for part, grid_rows in fold(rows, grid_parts(session)).items():
-        months = found.setdefault(part, {})
-        for _, label, named in grid_rows:
-            months[label] = months.get(label, 0) + int(named)
-    return found
+    return {part: totals((label, int(named)) for _, label, named in grid_rows)
+            for part, grid_rows in fold(rows, grid_parts(session)).items()}
 
 
 @reads(Area, Attendance, Event, Person)
@@ -194,12 +190,12 @@ def monthly_participation(*, session: Session, start: date, end: date, grid_id: 
         .where(*events_where).group_by(month)
     ).all():
         per_month[label] = {"events": int(events), "headcount": int(headcount), "named_attendance": 0}
-    for months in by_part(session, monthly_participation, "attendance",
-                          lambda chosen: _monthly_named_parts(session, chosen, events_where),
-                          start=start, end=end, grid_id=grid_id).values():
-        for label, named in months.items():
-            values = per_month.setdefault(label, {"events": 0, "headcount": 0, "named_attendance": 0})
-            values["named_attendance"] += named
+    named_by_month = totals(item for months in by_part(session, monthly_participation, "attendance",
+                                                       lambda chosen: _monthly_named_parts(session, chosen, events_where),
+                                                       start=start, end=end, grid_id=grid_id).values()
+                            for item in months.items())
+    for label, named in named_by_month.items():
+        per_month.setdefault(label, {"events": 0, "headcount": 0})["named_attendance"] = named
     frame = pd.DataFrame([{"month": label, **values} for label, values in sorted(per_month.items())],
                          columns=["month", "events", "named_attendance", "headcount"])
     frame = fill_months(frame, start, end, ["events", "named_attendance", "headcount"])

@@ -21,7 +21,7 @@ from gongzhi.domain import (
     AreaLevel,
 )
 from gongzhi.models import Area, Issue, IssueCooperator, Organisation, Person, Rating, ResidentReport, TimelineEntry
-from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts, totals
 from gongzhi.queries.common import datetime_range, fill_months, month_key, share
 from gongzhi.revisions import reads
 
@@ -237,7 +237,8 @@ def issues_by_category(*, session: Session, start: date, end: date, grid_id: int
 def _trend_parts(session: Session, parts: Parts, start: date, end: date,
                  grid_id: int | None) -> dict[int, dict[tuple[str, str], int]]:
     """Per community: {(month, "reported" or "resolved"): issues}."""
-    found: dict[int, dict[tuple[str, str], int]] = {}
+    parts_of = grid_parts(session)
+    rows_by_part: dict[int, list[tuple]] = {}
     for name, column, condition in (("reported", Issue.reported_at, _reported_between(start, end)),
                                     ("resolved", Issue.resolved_at, _resolved_between(start, end))):
         month = month_key(column)
@@ -246,26 +247,22 @@ def _trend_parts(session: Session, parts: Parts, start: date, end: date,
             .where(_live(), _in_grid(grid_id), condition, grid_in_parts(Issue.grid_id, parts))
             .group_by(Issue.grid_id, month)
         ).all()
-        for part, grid_rows in fold(rows, grid_parts(session)).items():
-            counts = found.setdefault(part, {})
-            for _, label, n in grid_rows:
-                counts[(label, name)] = counts.get((label, name), 0) + int(n)
-    return found
+        for part, grid_rows in fold(rows, parts_of).items():
+            rows_by_part.setdefault(part, []).extend(((label, name), int(n)) for _, label, n in grid_rows)
+    return {part: totals(pairs) for part, pairs in rows_by_part.items()}
 
 
 @reads(Area, Issue)
 def monthly_issue_trend(*, session: Session, start: date, end: date, grid_id: int | None = None) -> pd.DataFrame:
     """Issues reported and resolved per month, every month of the period (counted per community,
     gongzhi.parts)."""
-    totals: dict[tuple[str, str], int] = {}
-    for counts in by_part(session, monthly_issue_trend, "issues",
-                          lambda chosen: _trend_parts(session, chosen, start, end, grid_id),
-                          start=start, end=end, grid_id=grid_id).values():
-        for key, n in counts.items():
-            totals[key] = totals.get(key, 0) + n
+    counted = totals(item for counts in by_part(session, monthly_issue_trend, "issues",
+                                                lambda chosen: _trend_parts(session, chosen, start, end, grid_id),
+                                                start=start, end=end, grid_id=grid_id).values()
+                     for item in counts.items())
 
     def per_month(name: str) -> pd.DataFrame:
-        return pd.DataFrame([(month, n) for (month, kind), n in sorted(totals.items()) if kind == name],
+        return pd.DataFrame([(month, n) for (month, kind), n in sorted(counted.items()) if kind == name],
                             columns=["month", name])
 
     frame = fill_months(per_month("reported"), start, end, ["reported"]).merge(

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from gongzhi.clock import today
 from gongzhi.domain import FALLBACK_CATEGORY, ISSUE_CATEGORIES, service_levels
 from gongzhi.models import Area, Issue
-from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts
+from gongzhi.parts import Parts, by_part, fold, grid_in_parts, grid_parts, totals
 from gongzhi.queries.common import datetime_range, day_of, days_after, share
 from gongzhi.revisions import reads
 
@@ -64,13 +64,8 @@ def _response_parts(session: Session, parts: Parts, start: date, end: date,
                (Issue.first_response_at.is_(None)) | responded)
         .group_by(Issue.grid_id, Issue.category)
     ).all()
-    found: dict[int, dict[str, tuple[int, int, int]]] = {}
-    for part, grid_rows in fold(rows, grid_parts(session)).items():
-        categories = found.setdefault(part, {})
-        for _, category, *counts in grid_rows:
-            before = categories.get(category, (0, 0, 0))
-            categories[category] = tuple(a + int(b) for a, b in zip(before, counts, strict=True))
-    return found
+    return {part: totals((category, tuple(int(n) for n in counts)) for _, category, *counts in grid_rows)
+            for part, grid_rows in fold(rows, grid_parts(session)).items()}
 
 
 @reads(Area, Issue)
@@ -79,16 +74,14 @@ def first_response_by_category(*, session: Session, start: date, end: date, grid
     days, first responses in [start, end], of those on time, issues still waiting late today,
     and the on-time share (NaN without any). Counted per community (gongzhi.parts)."""
     on = today()
-    totals: dict[str, tuple[int, int, int]] = {}
-    for categories in by_part(session, first_response_by_category, "issues",
-                              lambda chosen: _response_parts(session, chosen, start, end, grid_id, on),
-                              start=start, end=end, grid_id=grid_id).values():
-        for category, counts in categories.items():
-            before = totals.get(category, (0, 0, 0))
-            totals[category] = tuple(a + b for a, b in zip(before, counts, strict=True))
+    counted = totals(item for categories in by_part(session, first_response_by_category, "issues",
+                                                    lambda chosen: _response_parts(session, chosen, start, end,
+                                                                                   grid_id, on),
+                                                    start=start, end=end, grid_id=grid_id).values()
+                     for item in categories.items())
     records = []
     for code in ISSUE_CATEGORIES:
-        answered, on_time, waiting = totals.get(code, (0, 0, 0))
+        answered, on_time, waiting = counted.get(code, (0, 0, 0))
         records.append((code, service_levels(code)[0], answered, on_time, waiting, share(on_time, answered + waiting)))
     return pd.DataFrame(records, columns=COLUMNS)
 

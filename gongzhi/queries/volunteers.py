@@ -71,15 +71,15 @@ def _star_case(hours, *, per_hour: int = 1):
     return case(*[(hours >= minimum * per_hour, stars) for stars, minimum in STAR_THRESHOLDS], else_=0)
 
 
-def _hours_12m_per_volunteer():
-    """Subquery: volunteer_id, hours served in the last 12 months (only those months' records)."""
+def _hours_12m_per_volunteer(volunteer_ids: list[int] | None = None):
+    """Subquery: volunteer_id, hours served in the last 12 months (only those months' records), of
+    every volunteer or of `volunteer_ids`."""
     since = twelve_months_start(today())
-    return (
-        select(ServiceRecord.volunteer_id.label("volunteer_id"), func.sum(ServiceRecord.hours).label("hours_12m"))
-        .where(ServiceRecord.served_on >= since)
-        .group_by(ServiceRecord.volunteer_id)
-        .subquery()
-    )
+    query = (select(ServiceRecord.volunteer_id.label("volunteer_id"), func.sum(ServiceRecord.hours).label("hours_12m"))
+             .where(ServiceRecord.served_on >= since))
+    if volunteer_ids is not None:
+        query = query.where(ServiceRecord.volunteer_id.in_(volunteer_ids))
+    return query.group_by(ServiceRecord.volunteer_id).subquery()
 
 
 def _total_hours():
@@ -212,11 +212,8 @@ def volunteer_roster_page(*, session: Session, first: int, stop: int, grid_id: i
     if stop <= first:
         return pd.DataFrame(columns=ROSTER_COLUMNS), int(count)
     rows = session.execute(_roster_query(_roster_columns(), **filters).offset(first).limit(stop - first)).all()
-    since = twelve_months_start(today())
-    hours_12m = dict(session.execute(
-        select(ServiceRecord.volunteer_id, func.sum(ServiceRecord.hours))
-        .where(ServiceRecord.volunteer_id.in_([row.id for row in rows]), ServiceRecord.served_on >= since)
-        .group_by(ServiceRecord.volunteer_id)).all()) if rows else {}
+    hours = _hours_12m_per_volunteer([row.id for row in rows])  # of the page's volunteers only
+    hours_12m = dict(session.execute(select(hours.c.volunteer_id, hours.c.hours_12m)).all()) if rows else {}
     return _roster_frame(session, rows, hours_12m, may_see_personal_data), int(count)
 
 

@@ -271,3 +271,9 @@ def test_a_kept_query_is_read_again_only_when_what_it_reads_changed(two_communit
         again = parts.kept(session, list_grids)
         assert again is not first
         assert again.equals(list_grids(session=session))
+
+
+def test_totals_add_numbers_and_tuples_by_key():
+    assert parts.totals([("a", 1), ("b", 2), ("a", 3)]) == {"a": 4, "b": 2}
+    assert parts.totals([("x", (1, 2, 0)), ("x", (0, 5, 1)), ("y", (1, 1, 1))]) == {"x": (1, 7, 1), "y": (1, 1, 1)}
+    assert parts.totals([]) == {}
