@@ -77,6 +77,19 @@ def _item_on_screen(page, item_id: int, position: int, issue_id: int | None, tit
             assert 0 <= box["y"] and box["y"] + box["height"] <= PROJECTOR_VIEWPORT["height"]
 
 
+def _press_until(page, key: str, reached, items: int) -> None:
+    """Move through the agenda by `key` until `reached()`: at most one press per item, the screen
+    focused before each (a rerun may take the focus), so that a lost press fails the test instead
+    of looping for ever."""
+    for _ in range(items):
+        if reached():
+            return
+        page.locator(".st-key-meeting_item h2").first.click()
+        page.keyboard.press(key)
+        wait_for_app(page)
+    assert reached(), f"{key} {items} times did not reach the item"
+
+
 def _choose(page, container: str, option_index: int = 0) -> None:
     page.locator(f"{container} [role='combobox']").first.click()
     page.locator("[role='option']").nth(option_index).click()
@@ -124,10 +137,7 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
     page.get_by_text(t("meetings.live_position", n=position + 1, total=total), exact=True).wait_for(timeout=TIMEOUT_MS)
 
     # The next item waiting for the meeting: rejected, with a reason and a note.
-    page.locator(".st-key-meeting_item h2").first.click()
-    while page.locator(f".st-key-decide_kind_{reject[0]}").count() == 0:
-        page.keyboard.press("PageDown")
-        wait_for_app(page)
+    _press_until(page, "PageDown", lambda: page.locator(f".st-key-decide_kind_{reject[0]}").count() > 0, total)
     item_id, position, issue_id, title, _ = reject
     _item_on_screen(page, item_id, position, issue_id, title, total)
     page.locator(f".st-key-decide_kind_{item_id}").get_by_text(label(LANG, "decision", "reject"), exact=True).click()
@@ -142,10 +152,8 @@ def test_a_whole_meeting_on_a_projector(app_server, browser):
                      exact=True).wait_for(timeout=TIMEOUT_MS)
 
     # Every item from the first, by Page Up / Page Down: each starts at the top of the screen.
-    while not page.get_by_text(t("meetings.live_position", n=1, total=total), exact=True).is_visible():
-        page.locator(".st-key-meeting_item h2").first.click()
-        page.keyboard.press("PageUp")
-        wait_for_app(page)
+    _press_until(page, "PageUp",
+                 lambda: page.get_by_text(t("meetings.live_position", n=1, total=total), exact=True).is_visible(), total)
     decided = {approve[0], reject[0]}
     for index, (item_id, position, issue_id, title, _) in enumerate(agenda):
         if index:
